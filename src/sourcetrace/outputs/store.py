@@ -1,0 +1,176 @@
+"""The embedded DuckDB analysis store: ``DIR/sourcetrace.duckdb``.
+
+Per-document rows are written one batch of documents at a time inside a transaction, and a
+document is marked done in the same transaction, so an interrupted run resumes where it
+stopped with nothing lost or doubled. Corpus tables are replaced whole by their steps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sourcetrace.model import Document, IngestError
+from sourcetrace.tables import ALL_TABLES, PER_DOCUMENT
+
+DB_NAME = "sourcetrace.duckdb"
+
+DOCUMENTS = {
+    "id": "VARCHAR PRIMARY KEY", "title": "VARCHAR", "outlet": "VARCHAR", "url": "VARCHAR",
+    "published": "VARCHAR", "language": "VARCHAR", "n_words": "INTEGER", "text": "VARCHAR",
+    "source_path": "VARCHAR", "content_hash": "VARCHAR",
+    # id of the first document with the same text, when this one is an exact duplicate
+    "duplicate_of": "VARCHAR",
+    "pipeline_version": "VARCHAR",
+}
+ERRORS = {"path": "VARCHAR", "line": "INTEGER", "doc_id": "VARCHAR", "problem": "VARCHAR"}
+
+
+def _ddl(name: str, columns: dict[str, str]) -> str:
+    cols = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+    return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
+
+
+class AnalysisStore:
+    """A thin layer over one DuckDB file; ``con`` is there for SQL of your own."""
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if self.path.is_dir() or self.path.suffix != ".duckdb":
+            self.path = self.path / DB_NAME
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        if not read_only:
+            self._create()
+
+    def _create(self) -> None:
+        self.con.execute(_ddl("documents", DOCUMENTS))
+        self.con.execute(_ddl("errors", ERRORS))
+        for name, columns in ALL_TABLES.items():
+            self.con.execute(_ddl(name, columns))
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> AnalysisStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- documents -----------------------------------------------------------------------
+    def analysed(self, pipeline_version: str) -> dict[str, str]:
+        """id -> content hash of documents already analysed with this pipeline version."""
+        rows = self.con.execute(
+            "SELECT id, content_hash FROM documents WHERE pipeline_version = ?", [pipeline_version]
+        ).fetchall()
+        return dict(rows)
+
+    def hashes(self) -> dict[str, str]:
+        """content hash -> id of the first stored (non-duplicate) document with that text."""
+        rows = self.con.execute(
+            "SELECT content_hash, min(id) FROM documents WHERE duplicate_of IS NULL GROUP BY 1"
+        ).fetchall()
+        return dict(rows)
+
+    def save_documents(
+        self,
+        batch: Sequence[tuple[Document, dict[str, list[dict[str, Any]]]]],
+        pipeline_version: str,
+        duplicate_of: dict[str, str] | None = None,
+    ) -> None:
+        """Store analysed documents and their rows in one transaction (all or nothing)."""
+        duplicate_of = duplicate_of or {}
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            ids = [d.id for d, _ in batch]
+            self._delete_docs(ids)
+            self._insert(
+                "documents",
+                [
+                    {
+                        "id": d.id, "title": d.title, "outlet": d.outlet, "url": d.url,
+                        "published": d.published, "language": d.language, "n_words": d.n_words,
+                        "text": d.text, "source_path": d.source_path,
+                        "content_hash": d.content_hash, "duplicate_of": duplicate_of.get(d.id),
+                        "pipeline_version": pipeline_version,
+                    }
+                    for d, _ in batch
+                ],
+                DOCUMENTS,
+            )
+            merged: dict[str, list[dict[str, Any]]] = {}
+            for _, rows in batch:
+                for table, items in rows.items():
+                    merged.setdefault(table, []).extend(items)
+            for table, items in merged.items():
+                self._insert(table, items, PER_DOCUMENT[table])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _delete_docs(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        self.con.execute(f"DELETE FROM documents WHERE id IN ({marks})", ids)
+        for table in PER_DOCUMENT:
+            self.con.execute(f'DELETE FROM "{table}" WHERE doc IN ({marks})', ids)
+
+    def save_errors(self, errors: Iterable[IngestError]) -> None:
+        rows = [
+            {"path": e.path, "line": e.line, "doc_id": e.doc_id, "problem": e.problem}
+            for e in errors
+        ]
+        self.con.execute("DELETE FROM errors")
+        self._insert("errors", rows, ERRORS)
+
+    def documents(self, include_duplicates: bool = False) -> list[Document]:
+        where = "" if include_duplicates else "WHERE duplicate_of IS NULL"
+        cur = self.con.execute(
+            "SELECT id, text, title, outlet, url, published, source_path, language "
+            f"FROM documents {where} ORDER BY id"
+        )
+        return [Document(*row) for row in cur.fetchall()]
+
+    # -- generic tables ------------------------------------------------------------------
+    def _insert(self, table: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
+        if not rows:
+            return
+        names = list(columns)
+        data = [[_cell(row.get(c)) for c in names] for row in rows]
+        cols = ", ".join(f'"{c}"' for c in names)
+        marks = ", ".join("?" * len(names))
+        self.con.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', data)
+
+    def replace(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Replace a whole table (corpus steps)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(f'DELETE FROM "{table}"')
+            self._insert(table, rows, ALL_TABLES[table])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def read(self, table: str, where: str = "", params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.con.execute(f'SELECT * FROM "{table}" {where}', list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def count(self, table: str) -> int:
+        return self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+
+
+def _cell(value: Any) -> Any:
+    """DuckDB takes lists for VARCHAR[]; dicts are stored as JSON text."""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
