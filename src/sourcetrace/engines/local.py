@@ -1,0 +1,186 @@
+"""Run the whole analysis on one machine: ingest -> nlp/extract -> corpus steps -> outputs.
+
+Documents are analysed in batches; each batch is stored in one transaction together with the
+mark that says it is done, so Ctrl-C loses at most the batch in flight and the next run on the
+same ``--out`` picks up where this one stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from sourcetrace import __version__
+from sourcetrace.config import Settings
+from sourcetrace.engines.steps import load_corpus_steps
+from sourcetrace.ingest import IngestOptions, iter_inputs
+from sourcetrace.model import Document, IngestError
+from sourcetrace.nlp.pipeline import Rows, analyze_documents, load_pipeline, pipeline_version
+from sourcetrace.outputs.export import write_json, write_parquet
+from sourcetrace.outputs.store import AnalysisStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
+
+
+@dataclass
+class RunResult:
+    out: Path
+    analysed: int = 0
+    skipped: int = 0  # already analysed with this pipeline version
+    duplicates: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+    seconds: float = 0.0
+    words: int = 0
+
+
+def _batches(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+# -- worker processes: one pipeline per process -----------------------------------------------
+_WORKER_MODEL: str | None = None
+
+
+def _worker_init(model: str) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+    load_pipeline(model)
+
+
+def _worker_analyse(batch: list[Document], batch_size: int) -> list[tuple[Document, Rows]]:
+    assert _WORKER_MODEL is not None
+    return list(analyze_documents(batch, _WORKER_MODEL, batch_size))
+
+
+def _analyse_batches(
+    batches: Iterable[list[Document]], settings: Settings
+) -> Iterator[list[tuple[Document, Rows]]]:
+    """Analyse batches in this process or in ``settings.workers`` processes, in order."""
+    if settings.workers <= 1:
+        for batch in batches:
+            yield list(analyze_documents(batch, settings.model, settings.batch_size))
+        return
+    ctx = get_context("fork")
+    with ProcessPoolExecutor(
+        settings.workers, mp_context=ctx, initializer=_worker_init, initargs=(settings.model,)
+    ) as pool:
+        pending: list[Future[list[tuple[Document, Rows]]]] = []
+        for batch in batches:
+            pending.append(pool.submit(_worker_analyse, batch, settings.batch_size))
+            if len(pending) >= 2 * settings.workers:  # bound the memory held in flight
+                yield pending.pop(0).result()
+        for fut in pending:
+            yield fut.result()
+
+
+def select_documents(
+    items: Iterable[Document | IngestError], store: AnalysisStore, version: str
+) -> tuple[list[Document], list[Document], dict[str, str], list[IngestError], int]:
+    """Split ingested items into documents to analyse, exact duplicates and errors.
+
+    Returns (to_analyse, duplicates, duplicate_of, errors, skipped)."""
+    done = store.analysed(version)
+    seen_hash = store.hashes()
+    seen_ids: set[str] = set()
+    todo: list[Document] = []
+    dups: list[Document] = []
+    duplicate_of: dict[str, str] = {}
+    errors: list[IngestError] = []
+    skipped = 0
+    for item in items:
+        if isinstance(item, IngestError):
+            errors.append(item)
+            continue
+        if item.id in seen_ids:
+            errors.append(
+                IngestError(item.source_path or "?", f"duplicate document id {item.id!r}; "
+                            "the first one is kept", doc_id=item.id)
+            )
+            continue
+        seen_ids.add(item.id)
+        h = item.content_hash
+        first = seen_hash.get(h)
+        if first is not None and first != item.id:
+            duplicate_of[item.id] = first
+            dups.append(item)
+            continue
+        seen_hash.setdefault(h, item.id)
+        if done.get(item.id) == h:
+            skipped += 1
+            continue
+        todo.append(item)
+    return todo, dups, duplicate_of, errors, skipped
+
+
+def run_analysis(
+    inputs: Sequence[str | Path],
+    settings: Settings,
+    ingest_options: IngestOptions | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    started = time.perf_counter()
+    tick: Progress = progress or (lambda stage, advance, total: None)
+    out = Path(settings.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = RunResult(out=out)
+    version = pipeline_version(settings.model)
+    with AnalysisStore(out) as store:
+        todo, dups, duplicate_of, errors, skipped = select_documents(
+            iter_inputs(inputs, ingest_options), store, version
+        )
+        result.errors, result.skipped, result.duplicates = errors, skipped, len(dups)
+        store.save_errors(errors)
+        if dups:
+            store.save_documents([(d, {}) for d in dups], version, duplicate_of)
+        tick("analyse", 0, len(todo))
+        for analysed in _analyse_batches(_batches(todo, settings.batch_size), settings):
+            store.save_documents(analysed, version)
+            result.analysed += len(analysed)
+            result.words += sum(d.n_words for d, _ in analysed)
+            tick("analyse", len(analysed), len(todo))
+        steps = load_corpus_steps()
+        tick("link", 0, len(steps))
+        for _name, step in steps:
+            step(store, settings)  # type: ignore[operator]
+            tick("link", 1, len(steps))
+        result.outputs.update(write_outputs(store, settings, version))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def pipeline_info(settings: Settings, version: str) -> dict[str, Any]:
+    nlp = load_pipeline(settings.model)
+    return {
+        "sourcetrace": __version__, "model": settings.model,
+        "model_version": nlp.meta.get("version"), "components": nlp.pipe_names,
+        "pipeline_version": version,
+    }
+
+
+def write_outputs(store: AnalysisStore, settings: Settings, version: str) -> dict[str, Path]:
+    outputs: dict[str, Path] = {"duckdb": store.path}
+    out = Path(settings.out)
+    if "json" in settings.formats:
+        outputs["json"] = write_json(store, out, pipeline_info(settings, version))
+    if "parquet" in settings.formats:
+        outputs["parquet"] = write_parquet(store, out)
+    if "report" in settings.formats:
+        try:
+            from sourcetrace.outputs.report import write_report
+        except ModuleNotFoundError:
+            log.debug("report module not available yet")
+        else:
+            outputs["report"] = write_report(store, out)
+    return outputs
