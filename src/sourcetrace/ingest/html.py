@@ -1,0 +1,72 @@
+"""HTML pages: main text and metadata by trafilatura (shared by files, WARC and URL lists)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sourcetrace.ingest.checks import decode_utf8
+from sourcetrace.ingest.dates import to_iso
+from sourcetrace.ingest.options import IngestOptions
+from sourcetrace.ingest.readers import ReadProblem, doc_stem, register
+from sourcetrace.model import Document, IngestError
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
+
+
+@dataclass
+class Page:
+    text: str
+    title: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    published: str | None = None
+
+
+def extract_page(html: str | bytes, url: str | None = None) -> Page | None:
+    """The article text and metadata of one page, None when it holds no article text."""
+    import trafilatura  # heavy import, only when there is HTML to read
+
+    result = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+    )
+    if result is None:
+        return None
+    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
+    text = (data.get("text") or "").strip()
+    if not text:
+        return None
+    return Page(
+        text=text,
+        title=data.get("title") or None,
+        outlet=data.get("sitename") or None,
+        # The canonical URL the page declares, else the one it was fetched from.
+        url=data.get("url") or url,
+        published=to_iso(data.get("date")),
+    )
+
+
+def decode_html(data: bytes) -> str | bytes:
+    """UTF-8 text, or the raw bytes when the page declares another charset (trafilatura then
+    decodes them); undeclared invalid UTF-8 is an error with its byte offset."""
+    try:
+        return decode_utf8(data)
+    except ReadProblem as problem:
+        declared = _CHARSET.search(data[:4096])
+        if declared and declared.group(1).lower().replace("_", "-") not in {"utf-8", "utf8"}:
+            if b"\x00" not in data:
+                return data
+        raise problem from None
+
+
+@register(".html", ".htm", ".xhtml", name="HTML")
+def read_html(path: Path, options: IngestOptions) -> Iterator[Document | IngestError]:
+    page = extract_page(decode_html(path.read_bytes()))
+    if page is None:
+        raise ReadProblem("no article text found in the HTML")
+    yield Document(
+        id=doc_stem(path), text=page.text, title=page.title, outlet=page.outlet, url=page.url,
+        published=page.published, source_path=str(path),
+    )
