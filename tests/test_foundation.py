@@ -57,7 +57,8 @@ def test_offsets_index_into_the_original_file(analysed: Path) -> None:
     texts = {d["id"]: d["text"] for d in data["documents"]}
     assert texts == ARTICLES  # the text is the file's text unchanged
     con = duckdb.connect(str(analysed / "sourcetrace.duckdb"), read_only=True)
-    for doc, start, end, text in con.execute("SELECT doc, start, \"end\", text FROM sentences").fetchall():
+    rows = con.execute('SELECT doc, start, "end", text FROM sentences').fetchall()
+    for doc, start, end, text in rows:
         assert texts[doc][start:end] == text
     for a in data["attributions"]:
         c = a["content"]
@@ -110,7 +111,8 @@ def test_changed_document_is_analysed_again(tmp_path: Path) -> None:
 
 
 def test_exact_duplicates_are_recorded_not_dropped(tmp_path: Path) -> None:
-    corpus = write_corpus(tmp_path / "corpus", {"alpha": ARTICLES["alpha"], "copy": ARTICLES["alpha"]})
+    twins = {"alpha": ARTICLES["alpha"], "copy": ARTICLES["alpha"]}
+    corpus = write_corpus(tmp_path / "corpus", twins)
     out = tmp_path / "out"
     code, stdout, _ = run("analyze", str(corpus), "--out", str(out), "--json", "--no-report")
     assert code == 0 and json.loads(stdout)["duplicates"] == 1

@@ -71,7 +71,9 @@ def _parse_fields(fields: list[str]) -> dict[str, str]:
 def analyze(
     inputs: Annotated[
         list[str],
-        typer.Argument(help="Files, folders or globs: .txt .html .jsonl[.gz] .warc[.gz] feeds, URL lists."),
+        typer.Argument(
+            help="Files, folders or globs: .txt .html .jsonl[.gz] .warc[.gz], feeds, URL lists."
+        ),
     ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     fmt: Annotated[
@@ -194,7 +196,9 @@ def _store(directory: Path):  # noqa: ANN202 - AnalysisStore, imported lazily
 def claims(
     directory: Annotated[Path, typer.Argument(help="An --out folder of `analyze`.")],
     limit: Annotated[int, typer.Option(help="How many clusters to list.")] = 20,
-    min_outlets: Annotated[int, typer.Option(help="Only clusters relayed by this many outlets.")] = 1,
+    min_outlets: Annotated[
+        int, typer.Option(help="Only clusters relayed by this many outlets.")
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List claim clusters ranked by amplification (outlets per independent origin)."""
@@ -211,7 +215,9 @@ def claims(
 @app.command()
 def trace(
     directory: Annotated[Path, typer.Argument(help="An --out folder of `analyze`.")],
-    claim_id: Annotated[str, typer.Argument(help="A claim cluster id (from `sourcetrace claims`).")],
+    claim_id: Annotated[
+        str, typer.Argument(help="A claim cluster id (from `sourcetrace claims`).")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print one cluster's chain from each article down to its controllers."""

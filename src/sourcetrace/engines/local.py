@@ -25,6 +25,7 @@ from sourcetrace.model import Document, IngestError
 from sourcetrace.nlp.pipeline import Rows, analyze_documents, load_pipeline, pipeline_version
 from sourcetrace.outputs.export import write_json, write_parquet
 from sourcetrace.outputs.store import AnalysisStore
+from sourcetrace.provenance.jsonld import write_jsonld
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,7 @@ def write_outputs(store: AnalysisStore, settings: Settings, version: str) -> dic
     out = Path(settings.out)
     if "json" in settings.formats:
         outputs["json"] = write_json(store, out, pipeline_info(settings, version))
+        outputs["jsonld"] = write_jsonld(store, out)
     if "parquet" in settings.formats:
         outputs["parquet"] = write_parquet(store, out)
     if "report" in settings.formats:

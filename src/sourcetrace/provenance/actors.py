@@ -1,0 +1,59 @@
+"""Who controls whom, read from the ``entities`` table (knowledge base + corpus clusters)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from sourcetrace.outputs.store import AnalysisStore
+
+
+def _key(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"^the\s+", "", text)
+    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+
+
+@dataclass
+class Actors:
+    """Entities by id, their controllers, and a lookup from names to ids."""
+
+    names: dict[str, str] = field(default_factory=dict)  # id -> canonical name
+    types: dict[str, str | None] = field(default_factory=dict)
+    parent: dict[str, str | None] = field(default_factory=dict)  # id -> controlled_by
+    by_name: dict[str, str] = field(default_factory=dict)  # normalised alias -> id
+
+    @classmethod
+    def from_store(cls, store: AnalysisStore) -> Actors:
+        actors = cls()
+        for e in store.read("entities"):
+            actors.names[e["id"]] = e["name"]
+            actors.types[e["id"]] = e["type"]
+            actors.parent[e["id"]] = e["controlled_by"]
+            for alias in [e["name"], *(e["aliases"] or [])]:
+                if alias:
+                    actors.by_name.setdefault(_key(alias), e["id"])
+        return actors
+
+    def controllers(self, entity: str | None) -> list[str]:
+        """The chain above an entity, nearest first (SVR -> gov-russia -> russia)."""
+        chain: list[str] = []
+        current = self.parent.get(entity) if entity else None
+        while current and current not in chain and current != entity:
+            chain.append(current)
+            current = self.parent.get(current)
+        return chain
+
+    def root(self, entity: str | None) -> str | None:
+        """The top of an entity's control chain (the entity itself when nobody controls it)."""
+        if not entity:
+            return None
+        chain = self.controllers(entity)
+        return chain[-1] if chain else entity
+
+    def lookup(self, name: str | None) -> str | None:
+        return self.by_name.get(_key(name)) if name else None
+
+    def name(self, entity: str | None) -> str | None:
+        return self.names.get(entity) if entity else None

@@ -1,0 +1,298 @@
+"""Origins of each claim cluster, how many are independent, and the warning flags.
+
+For every claim of a cluster:
+
+* its **chain** is the attribution that carries it and that attribution's parents, outer
+  first ("SANA, citing local sources" -> [SANA, local sources]);
+* its **origin** is the innermost source of the chain; a claim without attribution has the
+  outlet that published it as origin (``kind: outlet``);
+* a claim that lies in a passage its article copied from an earlier article (text reuse)
+  inherits the origin of the copied article: the copier is not a source of its own.
+
+Two origins belong to the same independence group when they are the same entity, when one
+controls the other, when both answer to the same controller (two agencies of one state), or
+when one copied the other. ``independent_origins`` counts the groups. Anonymous and vague
+origins ("sources said", "analysts argued") are listed but never counted as corroboration.
+
+Flags:
+
+``single_source_amplification``  three or more outlets, at most one independent origin.
+``circular_reporting``           citations or copying among the cluster's outlets form a loop.
+``unattributed``                 no claim of the cluster names any source: outlets only.
+``anonymous_only``               every named-or-not source is anonymous or vague.
+``hedged_only``                  every claim is hedged ("reportedly", "allegedly").
+``same_controller``              all origins, and every outlet whose controller is known,
+                                 answer to one controller (one state or government).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from sourcetrace.config import Settings
+from sourcetrace.outputs.store import AnalysisStore
+from sourcetrace.provenance.actors import Actors
+from sourcetrace.registry import corpus_steps
+
+UNCOUNTED_KINDS = {"anonymous", "vague"}
+
+
+@dataclass
+class Origin:
+    id: str
+    name: str
+    kind: str
+    entity: str | None
+    controllers: list[str]
+    root: str | None
+    claims: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    via: list[str] = field(default_factory=list)  # outlets that relayed it
+    copied_from: str | None = None
+    group: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "name": self.name, "kind": self.kind, "entity": self.entity,
+            "controllers": self.controllers, "root": self.root, "group": self.group,
+            "claims": sorted(set(self.claims)), "documents": sorted(set(self.documents)),
+            "via": sorted(set(self.via)), "copied_from": self.copied_from,
+        }
+
+
+@dataclass
+class Corpus:
+    """What provenance needs from the store, read once."""
+
+    docs: dict[str, dict[str, Any]]
+    attributions: dict[str, dict[str, Any]]
+    claims: dict[str, dict[str, Any]]
+    copies: dict[str, list[tuple[int, int, str]]]  # doc -> [(start, end, earlier doc)]
+    actors: Actors
+
+    @classmethod
+    def load(cls, store: AnalysisStore) -> Corpus:
+        docs = {d["id"]: d for d in store.read("documents", "WHERE duplicate_of IS NULL")}
+        copies: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        for r in store.read("reuse"):
+            earlier = r["earlier"]
+            if earlier == r["a"]:
+                copies[r["b"]].append((r["b_start"], r["b_end"], r["a"]))
+            elif earlier == r["b"]:
+                copies[r["a"]].append((r["a_start"], r["a_end"], r["b"]))
+        return cls(
+            docs=docs,
+            attributions={a["id"]: a for a in store.read("attributions")},
+            claims={c["id"]: c for c in store.read("claims")},
+            copies=copies,
+            actors=Actors.from_store(store),
+        )
+
+    def outlet(self, doc: str) -> str:
+        d = self.docs.get(doc) or {}
+        return d.get("outlet") or doc
+
+    def outlet_entity(self, doc: str) -> str | None:
+        return self.actors.lookup((self.docs.get(doc) or {}).get("outlet"))
+
+    def chain(self, attribution: str | None) -> list[dict[str, Any]]:
+        """The attribution and its parents, outer first."""
+        chain: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        current = attribution
+        while current and current in self.attributions and current not in seen:
+            seen.add(current)
+            chain.append(self.attributions[current])
+            current = self.attributions[current]["parent"]
+        return list(reversed(chain))
+
+    def copied_from(self, claim: dict[str, Any]) -> str | None:
+        """The earlier document a claim's text was copied from, if any (most overlap)."""
+        best, best_overlap = None, 0
+        for start, end, earlier in self.copies.get(claim["doc"], []):
+            overlap = min(end, claim["end"]) - max(start, claim["start"])
+            if overlap > best_overlap and overlap >= 0.5 * (claim["end"] - claim["start"]):
+                best, best_overlap = earlier, overlap
+        return best
+
+
+def source_key(att: dict[str, Any], actors: Actors) -> tuple[str, str, str | None]:
+    """(origin id, readable name, entity id) of an attribution's source."""
+    entity = att.get("source_entity") or actors.lookup(att.get("source_resolved"))
+    name = actors.name(entity) or att.get("source_resolved") or att.get("source_text") or "?"
+    kind = att.get("source_kind") or "organisation"
+    if kind in UNCOUNTED_KINDS and not entity:
+        # each anonymous source is its own: "sources" in two articles are not known to be one
+        return f"{kind}:{att['doc']}:{att['source_start']}", name, None
+    return (entity or f"name:{name.lower()}"), name, entity
+
+
+def claim_origin(corpus: Corpus, claim: dict[str, Any], depth: int = 0) -> Origin:
+    """Where one claim comes from (following copies to the earliest article)."""
+    actors = corpus.actors
+    earlier = corpus.copied_from(claim) if depth < 5 else None
+    if earlier is not None and claim.get("attribution") is None:
+        # an unattributed claim copied from an earlier article is that article's assertion
+        twin = _twin_claim(corpus, claim, earlier)
+        if twin is not None:
+            origin = claim_origin(corpus, twin, depth + 1)
+        else:
+            entity = corpus.outlet_entity(earlier)
+            origin = Origin(
+                id=entity or f"outlet:{corpus.outlet(earlier)}", name=corpus.outlet(earlier),
+                kind="outlet", entity=entity, controllers=actors.controllers(entity),
+                root=actors.root(entity),
+            )
+        origin.copied_from = earlier
+        return origin
+    chain = corpus.chain(claim.get("attribution"))
+    if chain:
+        inner = chain[-1]
+        oid, name, entity = source_key(inner, actors)
+        origin = Origin(
+            id=oid, name=name, kind=inner.get("source_kind") or "organisation", entity=entity,
+            controllers=actors.controllers(entity), root=actors.root(entity),
+        )
+    else:
+        entity = corpus.outlet_entity(claim["doc"])
+        origin = Origin(
+            id=entity or f"outlet:{corpus.outlet(claim['doc'])}", name=corpus.outlet(claim["doc"]),
+            kind="outlet", entity=entity, controllers=actors.controllers(entity),
+            root=actors.root(entity),
+        )
+    origin.copied_from = earlier
+    return origin
+
+
+def _twin_claim(corpus: Corpus, claim: dict[str, Any], earlier: str) -> dict[str, Any] | None:
+    """The claim of the earlier article in the same cluster, if it has one."""
+    for other in corpus.claims.values():
+        if other["doc"] == earlier and other["cluster"] == claim["cluster"]:
+            return other
+    return None
+
+
+def _group(origins: list[Origin], copy_links: list[tuple[str, str]]) -> int:
+    """Assign independence groups; return how many groups hold countable origins."""
+    graph = nx.Graph()
+    countable = [o for o in origins if o.kind not in UNCOUNTED_KINDS]
+    for o in countable:
+        graph.add_node(o.id)
+        for other in countable:
+            if other.id == o.id:
+                continue
+            related = (
+                (o.entity and o.entity in other.controllers)
+                or (other.entity and other.entity in o.controllers)
+                or (o.root and o.root == other.root)
+            )
+            if related:
+                graph.add_edge(o.id, other.id)
+    for a, b in copy_links:
+        if a in graph and b in graph:
+            graph.add_edge(a, b)
+    groups = {n: i for i, comp in enumerate(nx.connected_components(graph)) for n in comp}
+    for o in origins:
+        o.group = groups.get(o.id)
+    return len(set(groups.values()))
+
+
+def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
+    claims = [corpus.claims[c] for c in cluster["claims"] if c in corpus.claims]
+    origins: dict[str, Origin] = {}
+    copy_links: list[tuple[str, str]] = []
+    citations = nx.DiGraph()  # outlet -> the outlet or source it relays or copied
+    for claim in claims:
+        origin = claim_origin(corpus, claim)
+        kept = origins.setdefault(origin.id, origin)
+        kept.claims.append(claim["id"])
+        kept.documents.append(claim["doc"])
+        kept.via.append(corpus.outlet(claim["doc"]))
+        if origin.copied_from and not kept.copied_from:
+            kept.copied_from = origin.copied_from
+        outlet = corpus.outlet(claim["doc"])
+        if origin.copied_from:
+            citations.add_edge(outlet, corpus.outlet(origin.copied_from))
+            source = _twin_origin_id(corpus, origin.copied_from, claim["cluster"])
+            if source and source != origin.id:
+                copy_links.append((origin.id, source))
+        for att in corpus.chain(claim.get("attribution")):
+            name = corpus.actors.name(att.get("source_entity")) or att.get("source_resolved")
+            if name and name != outlet:
+                citations.add_edge(outlet, name)
+    origin_list = sorted(origins.values(), key=lambda o: (o.kind in UNCOUNTED_KINDS, o.id))
+    independent = _group(origin_list, copy_links)
+    outlets = sorted({corpus.outlet(c["doc"]) for c in claims})
+    flags = _flags(corpus, claims, origin_list, outlets, independent, citations)
+    return {
+        "origins": json.dumps([o.to_dict() for o in origin_list], ensure_ascii=False),
+        "independent_origins": independent,
+        "amplification": round(len(outlets) / max(independent, 1), 3),
+        "flags": flags,
+    }
+
+
+def _twin_origin_id(corpus: Corpus, earlier: str, cluster: str | None) -> str | None:
+    for other in corpus.claims.values():
+        if other["doc"] == earlier and other["cluster"] == cluster:
+            return claim_origin(corpus, other, depth=5).id
+    return None
+
+
+def _flags(
+    corpus: Corpus,
+    claims: list[dict[str, Any]],
+    origins: list[Origin],
+    outlets: list[str],
+    independent: int,
+    citations: nx.DiGraph,
+) -> list[str]:
+    flags: list[str] = []
+    if len(outlets) >= 3 and independent <= 1:
+        flags.append("single_source_amplification")
+    if citations.number_of_edges() and not nx.is_directed_acyclic_graph(citations):
+        flags.append("circular_reporting")
+    if claims and all(c.get("unattributed") for c in claims):
+        flags.append("unattributed")
+    named = [o for o in origins if o.kind != "outlet"]
+    if named and all(o.kind in UNCOUNTED_KINDS for o in named) and not any(
+        o.kind == "outlet" for o in origins
+    ):
+        flags.append("anonymous_only")
+    if claims and all(c.get("hedged") for c in claims):
+        flags.append("hedged_only")
+    if _one_controller(corpus, claims, origins):
+        flags.append("same_controller")
+    return flags
+
+
+def _one_controller(
+    corpus: Corpus, claims: list[dict[str, Any]], origins: list[Origin]
+) -> bool:
+    """All countable origins answer to one controller R, no outlet is known to answer to
+    another, and at least two distinct actors answer to R (one voice alone is not flagged)."""
+    roots = {o.root for o in origins if o.kind not in UNCOUNTED_KINDS}
+    if len(roots) != 1 or None in roots:
+        return False
+    root = next(iter(roots))
+    outlet_entities = {corpus.outlet_entity(c["doc"]) for c in claims} - {None}
+    if any(corpus.actors.root(e) != root for e in outlet_entities):
+        return False
+    actors = {o.entity for o in origins if o.entity} | outlet_entities
+    return len(actors) >= 2
+
+
+@corpus_steps.register("provenance", order=50)
+def provenance_step(store: AnalysisStore, settings: Settings) -> None:
+    corpus = Corpus.load(store)
+    rows = []
+    for cluster in store.read("claim_clusters"):
+        row = dict(cluster)
+        row.update(analyse_cluster(corpus, cluster))
+        rows.append(row)
+    store.replace("claim_clusters", rows)
