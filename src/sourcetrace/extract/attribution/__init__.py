@@ -1,0 +1,92 @@
+"""Attribution extraction: who says what, with cue, content, hedging and nesting.
+
+The ``sourcetrace_attribution`` spaCy component sets ``doc._.attributions`` (a list of
+:class:`Attribution`, cues in text order) and ``doc._.hedges`` (hedging words as spans); the
+``attribution`` row exporter turns them into rows of the ``attributions`` table.
+
+Row conventions (see :class:`Attribution`): an implicit source (agentless passive "X has been
+accused of ...", "it is claimed that ...", "reportedly") has ``source_text == ""`` and an
+empty span at the cue, with kind ``vague``. A content split around its cue has
+``content_start``/``content_end`` covering all fragments and ``content_text`` the fragments
+joined with a space (the cue between them left out).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from sourcetrace.extract.attribution.model import KINDS, Attribution
+from sourcetrace.extract.attribution.rules import extract
+from sourcetrace.model import Document
+from sourcetrace.registry import row_exporters
+
+__all__ = ["KINDS", "Attribution", "AttributionComponent", "attribution_rows", "extract"]
+
+for _name in ("attributions", "hedges"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+if not Doc.has_extension("st_document"):
+    Doc.set_extension("st_document", default=None)
+
+
+class AttributionComponent:
+    """Runs the attribution rules on each parsed doc."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        document = doc._.st_document
+        outlet = getattr(document, "outlet", None) if document is not None else None
+        doc._.attributions, doc._.hedges = extract(doc, outlet)
+        return doc
+
+
+@Language.factory("sourcetrace_attribution")
+def make_attribution(nlp: Language, name: str) -> AttributionComponent:
+    return AttributionComponent(nlp, name)
+
+
+def _doc_id(doc: Doc, document: Document | None) -> str:
+    if document is not None:
+        return document.id
+    st = doc._.st_document
+    return st.id if st is not None else "doc"
+
+
+@row_exporters.register("attribution", order=10)
+def attribution_rows(doc: Doc, document: Document | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Rows of the ``attributions`` table for one analysed doc."""
+    doc_id = _doc_id(doc, document)
+    atts: list[Attribution] | None = doc._.attributions
+    if atts is None:  # the component did not run (e.g. a pipeline built without it)
+        atts, doc._.hedges = extract(doc, getattr(document, "outlet", None))
+        doc._.attributions = atts
+    ids = [f"{doc_id}:a{n}" for n in range(1, len(atts) + 1)]
+    rows = []
+    for att, att_id in zip(atts, ids, strict=True):
+        rows.append(
+            {
+                "id": att_id,
+                "doc": doc_id,
+                "source_text": att.source_text,
+                "source_start": att.source_start,
+                "source_end": att.source_end,
+                "source_kind": att.source_kind,
+                "source_resolved": att.source_resolved,
+                "source_entity": None,
+                "cue_text": att.cue_text,
+                "cue_start": att.cue_start,
+                "cue_end": att.cue_end,
+                "content_text": att.content_text,
+                "content_start": att.content_start,
+                "content_end": att.content_end,
+                "hedged": att.hedged,
+                "parent": ids[att.parent] if att.parent is not None else None,
+                "sentence": att.sentence,
+            }
+        )
+    return {"attributions": rows}

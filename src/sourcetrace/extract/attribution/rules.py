@@ -1,0 +1,468 @@
+"""Attribution rules over the dependency parse.
+
+Each cue (a speech verb from :mod:`.lexicon`, "according to", "citing", a hedging adverb)
+yields an attribution when its source and content can be found:
+
+* source: the subject of the cue verb, inherited through ``xcomp``/``advcl``/``conj``
+  ("He went on to accuse ...", "X issued a statement, alleging ..."), the agent of a passive,
+  the object of "according to"/"citing", or implicit (empty) for agentless passives;
+* content: a quotation next to the cue (before, after, or both when split around it), else
+  the clausal complement, else the direct object for cues such as "denied" or "announced".
+
+Sources are then classified and anaphoric ones resolved in :mod:`.sources`, and nested
+attributions get their ``parent``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from spacy.tokens import Doc, Span, Token
+
+from sourcetrace.extract.attribution import lexicon as lx
+from sourcetrace.extract.attribution.model import Attribution
+from sourcetrace.extract.attribution.quotes import QUOTE_CHARS, find_quotes
+from sourcetrace.extract.attribution.sources import resolve_sources
+
+_EDGE_PUNCT = set(",;:.-—–()[] \n\t")
+_GAP_BEFORE = re.compile(r"^[\s,—–-]*$")
+_GAP_AFTER = re.compile(r"^[^.!?“”\"\n]{0,90}$|^[^.!?“”\"]{0,90}:\s*$")
+_ADVERB_CUES = {"reportedly", "allegedly", "purportedly", "supposedly"}
+
+
+class _Quotes:
+    """Quotation spans with fast lookup by character position."""
+
+    def __init__(self, text: str) -> None:
+        self.spans = find_quotes(text)
+        self.starts = [s for s, _ in self.spans]
+
+    def containing(self, pos: int) -> tuple[int, int] | None:
+        i = bisect.bisect_right(self.starts, pos) - 1
+        if i >= 0 and self.spans[i][0] <= pos < self.spans[i][1]:
+            return self.spans[i]
+        return None
+
+    def ending_before(self, pos: int) -> tuple[int, int] | None:
+        best = None
+        for span in self.spans:
+            if span[1] <= pos:
+                best = span
+            else:
+                break
+        return best
+
+    def starting_after(self, pos: int) -> tuple[int, int] | None:
+        i = bisect.bisect_left(self.starts, pos)
+        return self.spans[i] if i < len(self.spans) else None
+
+    def overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
+        return [s for s in self.spans if s[0] < end and start < s[1]]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Strip spaces and clause punctuation from both ends, but keep quotation marks and the
+    punctuation a closing quotation mark encloses (news style puts the comma inside)."""
+    while start < end and text[start] in _EDGE_PUNCT:
+        start += 1
+    while end > start and text[end - 1] in _EDGE_PUNCT:
+        end -= 1
+    return start, end
+
+
+def _span_chars(tokens: list[Token]) -> tuple[int, int]:
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+
+
+def _subtree_chars(tok: Token, exclude: set[int] | None = None) -> list[tuple[int, int]]:
+    """Character fragments of a token's subtree, leaving out ``exclude`` token indices."""
+    exclude = exclude or set()
+    toks = [t for t in tok.subtree if t.i not in exclude]
+    frags: list[list[Token]] = []
+    for t in toks:
+        if frags and t.i == frags[-1][-1].i + 1:
+            frags[-1].append(t)
+        else:
+            frags.append([t])
+    return [_span_chars(f) for f in frags]
+
+
+def _cue_tokens(verb: Token) -> list[Token]:
+    """The verb with its auxiliaries and negation ("has said", "did not deny")."""
+    toks = [verb]
+    for child in verb.lefts:
+        if child.dep_ in ("aux", "auxpass", "neg") and verb.i - child.i <= 3:
+            toks.append(child)
+    toks.sort(key=lambda t: t.i)
+    return [t for t in verb.doc[toks[0].i : verb.i + 1] if t.dep_ != "punct"]
+
+
+def _subject(verb: Token, depth: int = 0) -> tuple[Token | None, bool]:
+    """(subject token, passive) of a verb; subjects are inherited from governing verbs."""
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "csubj"):
+            if child.lower_ in lx.RELATIVE_PRONOUNS and verb.dep_ == "relcl":
+                return verb.head, False
+            return child, False
+        if child.dep_ in ("nsubjpass", "csubjpass"):
+            return child, True
+        if child.dep_ == "expl":
+            return child, any(c.dep_ == "auxpass" for c in verb.children)
+    if verb.dep_ == "relcl" and verb.head.pos_ in ("NOUN", "PROPN"):
+        return verb.head, False
+    if depth < 3 and verb.dep_ in ("xcomp", "advcl", "conj", "pcomp") and verb.head is not verb:
+        head = verb.head
+        if verb.dep_ == "pcomp":  # "... after saying that"
+            head = head.head
+        if head.pos_ in ("VERB", "AUX"):
+            return _subject(head, depth + 1)
+    return None, False
+
+
+def _agent(verb: Token) -> Token | None:
+    for child in verb.children:
+        if child.dep_ == "agent":
+            for grand in child.children:
+                if grand.dep_ == "pobj":
+                    return grand
+    return None
+
+
+class _Finder:
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.quotes = _Quotes(doc.text)
+        self.found: list[Attribution] = []
+        self.by_cue: dict[int, int] = {}  # cue head token index -> attribution index
+        self.cite_links: list[tuple[int, int]] = []  # (inner cue token, outer cue token)
+
+    # -- helpers -------------------------------------------------------------------------
+    def in_quote(self, tok: Token) -> bool:
+        return self.quotes.containing(tok.idx) is not None
+
+    def add(
+        self,
+        cue: list[Token],
+        source: tuple[int, int] | None,
+        content: list[tuple[int, int]],
+        rule: str,
+        head: Token,
+    ) -> int | None:
+        content = [_trim(self.text, a, b) for a, b in content]
+        content = [(a, b) for a, b in sorted(content) if b > a]
+        if not content:
+            return None
+        cue_start, cue_end = _span_chars(cue)
+        if source is not None:
+            source = _trim(self.text, *source)
+            if source[1] <= source[0]:
+                return None
+        src_start, src_end = source if source else (cue_start, cue_start)
+        att = Attribution(
+            source_start=src_start,
+            source_end=src_end,
+            source_text=self.text[src_start:src_end],
+            cue_start=cue_start,
+            cue_end=cue_end,
+            cue_text=self.text[cue_start:cue_end],
+            content=content,
+            content_texts=[self.text[a:b] for a, b in content],
+            rule=rule,
+        )
+        if head.i in self.by_cue:
+            return self.by_cue[head.i]
+        self.found.append(att)
+        self.by_cue[head.i] = len(self.found) - 1
+        return len(self.found) - 1
+
+    def source_span(self, tok: Token) -> tuple[int, int]:
+        """The subject's subtree, without a trailing relative clause's comma."""
+        toks = list(tok.subtree)
+        return toks[0].idx, toks[-1].idx + len(toks[-1])
+
+    # -- content -------------------------------------------------------------------------
+    def quote_before(self, clause_start: int) -> tuple[int, int] | None:
+        q = self.quotes.ending_before(clause_start + 1)
+        if q is None:
+            return None
+        gap = self.text[q[1] : clause_start]
+        if not _GAP_BEFORE.match(gap):
+            return None
+        inner_last = self.text[q[1] - 2] if q[1] - q[0] >= 2 else ""
+        # "“X,” he said" / "“X?” she asked" / "“X” — he said"; a quote closed by a full stop
+        # belongs to the sentence before ("“X.” He said: ...").
+        if inner_last in ",?!—–-" or "," in gap or "—" in gap or "–" in gap:
+            return q
+        return None
+
+    def quote_after(self, after: int) -> tuple[int, int] | None:
+        q = self.quotes.starting_after(after)
+        if q is None:
+            return None
+        gap = self.text[after : q[0]]
+        if not _GAP_AFTER.match(gap):
+            return None
+        stripped = gap.rstrip()
+        # "He said: “X”" / "she said, “X”" / "he told reporters on Monday: “X”"
+        if stripped.endswith((":", ",")) or not stripped.strip(" ,"):
+            return q
+        return None
+
+    def clause_content(self, verb: Token, exclude: set[int]) -> list[tuple[int, int]]:
+        for child in verb.children:
+            if child.dep_ in ("ccomp", "csubj") and child.i not in exclude:
+                frags = _subtree_chars(child, exclude)
+                start, end = frags[0][0], frags[-1][1]
+                # A clause that touches a quotation takes the whole quotation.
+                for q in self.quotes.overlapping(start, end):
+                    if q[0] < start or q[1] > end:
+                        start, end = min(start, q[0]), max(end, q[1])
+                if any(a <= verb.idx < b for a, b in [(start, end)]):
+                    return frags
+                return [(start, end)]
+        return []
+
+    def object_content(self, verb: Token) -> list[tuple[int, int]]:
+        objs = [c for c in verb.children if c.dep_ in ("dobj", "attr")]
+        if not objs:
+            return []
+        obj = objs[0]
+        start, end = _subtree_chars(obj)[0][0], _subtree_chars(obj)[-1][1]
+        # "accused X of Y", "warned X against Y": the prepositional phrase is the claim
+        for child in verb.rights:
+            if child.dep_ == "prep" and child.i > obj.i and child.lower_ in ("of", "against"):
+                end = max(end, _subtree_chars(child)[-1][1])
+        return [(start, end)]
+
+    # -- cues ----------------------------------------------------------------------------
+    def verb_cue(self, verb: Token) -> None:
+        lemma = verb.lemma_.lower()
+        subj, passive = _subject(verb)
+        agent = _agent(verb)
+        cue = _cue_tokens(verb)
+        exclude = {t.i for t in cue}
+        clause_start = min([verb.idx] + ([subj.left_edge.idx] if subj is not None else []))
+        if subj is not None and subj.i > verb.i:  # "“X,” said the minister"
+            clause_start = verb.idx
+            for t in cue:
+                clause_start = min(clause_start, t.idx)
+        qb = self.quote_before(min(clause_start, cue[0].idx))
+        after_tok = verb
+        if subj is not None and subj.i > verb.i:
+            after_tok = subj.right_edge
+        for child in verb.rights:  # "told reporters on Monday:"
+            if child.dep_ in ("dobj", "dative", "prep", "npadvmod") and self.quotes.containing(
+                child.idx
+            ) is None:
+                after_tok = max(after_tok, child.right_edge, key=lambda t: t.i)
+        qa = self.quote_after(after_tok.idx + len(after_tok))
+        if qa is not None and self.quotes.containing(verb.idx) is not None:
+            qa = None
+        clause = self.clause_content(verb, exclude)
+        content: list[tuple[int, int]] = []
+        rule = ""
+        if qb and qa and (not clause or clause[0][0] >= qa[0] or clause[-1][1] <= qb[1]):
+            content, rule = [qb, qa], "quote-split"
+        elif qb and (not clause or (clause[0][0] >= qb[0] and clause[-1][1] <= qb[1])):
+            content, rule = [qb], "quote-before"
+        elif clause:
+            content, rule = clause, "clause"
+            if qa and qa[0] < clause[0][0]:
+                content, rule = [qa], "quote-after"
+        elif qa:
+            content, rule = [qa], "quote-after"
+        elif qb:
+            content, rule = [qb], "quote-before"
+        elif lemma in lx.OBJECT_CONTENT:
+            content, rule = self.object_content(verb), "object"
+        if not content and passive and lemma in lx.PASSIVE_CUES:
+            content = self.passive_content(verb, subj)
+            rule = "passive"
+        if not content:
+            return
+        source: tuple[int, int] | None
+        if passive and agent is not None:
+            source = self.source_span(agent)
+        elif passive or (subj is not None and subj.dep_ == "expl"):
+            if lemma not in lx.PASSIVE_CUES:
+                return
+            source = None
+            if rule != "passive" and subj is not None and subj.dep_ != "expl":
+                # "X is said to be ..." : X and the xcomp are the content
+                pass
+        elif subj is not None:
+            source = self.source_span(subj)
+            if any(a <= source[0] < b for a, b in content):
+                return  # the subject is inside the content: a parse mix-up
+        else:
+            return
+        idx = self.add(cue, source, content, rule, verb)
+        if idx is not None and source is None:
+            self.found[idx].hedged = True
+
+    def passive_content(self, verb: Token, subj: Token | None) -> list[tuple[int, int]]:
+        """"X has long been accused of Y" -> "X ... of Y"; "X is said to Y" -> "X ... to Y"."""
+        if subj is None or subj.dep_ == "expl":
+            return []
+        subj_frags = _subtree_chars(subj)
+        for child in verb.rights:
+            if child.dep_ in ("prep", "xcomp", "oprd"):
+                rest = _subtree_chars(child)
+                return [(subj_frags[0][0], subj_frags[-1][1]), (rest[0][0], rest[-1][1])]
+        return []
+
+    def according_to(self, tok: Token) -> None:
+        to = tok.nbor(1)
+        pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+        if pobj is None:
+            pobj = next((c for c in tok.children if c.dep_ == "pobj"), None)
+        if pobj is None:
+            return
+        phrase = {t.i for t in tok.subtree} | {t.i for t in to.subtree}
+        head = tok.head
+        while head.dep_ not in ("ROOT", "ccomp", "conj", "advcl", "relcl", "xcomp") and (
+            head.head is not head
+        ):
+            head = head.head
+        if head is tok:
+            return
+        sent = tok.sent
+        q = self.quotes.containing(tok.idx)
+        if head.dep_ == "ROOT":
+            toks = [t for t in sent if t.i not in phrase]
+        else:
+            toks = [t for t in head.subtree if t.i not in phrase]
+        if q is not None:  # inside a quotation the content stays inside it
+            toks = [t for t in toks if q[0] < t.idx < q[1] - 1]
+        toks = [t for t in toks if t.text not in QUOTE_CHARS or q is None]
+        if not toks:
+            return
+        frags: list[list[Token]] = []
+        for t in toks:
+            if frags and t.i == frags[-1][-1].i + 1:
+                frags[-1].append(t)
+            else:
+                frags.append([t])
+        content = [_span_chars(f) for f in frags if any(not t.is_punct for t in f)]
+        pobj_toks = [t for t in to.subtree if t is not to]
+        source = _span_chars(pobj_toks)
+        self.add([tok, to], source, content, "according-to", tok)
+
+    def citing(self, verb: Token) -> None:
+        obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
+        if obj is None:
+            return
+        outer = verb.head
+        source = self.source_span(obj)
+        if outer.i in self.by_cue:
+            att = self.found[self.by_cue[outer.i]]
+            idx = self.add([verb], source, list(att.content), "citing", verb)
+            if idx is not None:
+                self.cite_links.append((verb.i, outer.i))
+            return
+        exclude = {t.i for t in verb.subtree}
+        toks = [t for t in (outer.subtree if outer.dep_ != "ROOT" else outer.sent)
+                if t.i not in exclude and not (t.dep_ == "nsubj" and t.head is outer)]
+        subj, _ = _subject(outer)
+        if subj is not None:
+            exclude |= {t.i for t in subj.subtree}
+            toks = [t for t in toks if t.i not in exclude]
+        if not toks:
+            return
+        self.add([verb], source, [_span_chars(toks)], "citing", verb)
+
+    def adverb(self, tok: Token) -> None:
+        """"The militants are reportedly ...": an unnamed source, and a hedge."""
+        head = tok.head
+        if head.pos_ not in ("VERB", "AUX") or self.in_quote(tok):
+            return
+        frags = _subtree_chars(head, {tok.i})
+        idx = self.add([tok], None, frags[:1] if len(frags) == 1 else [
+            (frags[0][0], frags[-1][1])], "adverb", tok)
+        if idx is not None:
+            self.found[idx].hedged = True
+
+    def run(self) -> list[Attribution]:
+        doc = self.doc
+        cites: list[Token] = []
+        for tok in doc:
+            low = tok.lower_
+            if low == "according" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "to":
+                self.according_to(tok)
+            elif tok.lemma_.lower() == "cite" and tok.pos_ == "VERB" and tok.dep_ == "advcl":
+                cites.append(tok)
+            elif (
+                tok.pos_ in ("VERB", "AUX")
+                and tok.lemma_.lower() in lx.SPEECH_VERBS
+                and tok.dep_ not in ("amod", "aux", "auxpass")
+                and not self.in_quote(tok)
+            ):
+                self.verb_cue(tok)
+            elif low in _ADVERB_CUES:
+                self.adverb(tok)
+        for tok in cites:
+            self.citing(tok)
+        return self.found
+
+
+def hedge_tokens(doc: Doc) -> list[Span]:
+    """Hedging words (reportedly, allegedly, may, might ...) as one-token spans."""
+    out = []
+    for tok in doc:
+        if tok.lower_ in lx.HEDGE_WORDS and (tok.pos_ in ("ADV", "ADJ") or tok.tag_ == "MD"):
+            out.append(doc[tok.i : tok.i + 1])
+    return out
+
+
+def _hedged(doc: Doc, att: Attribution, hedges: list[Span]) -> bool:
+    if att.hedged:
+        return True
+    cue_head = doc.char_span(att.cue_start, att.cue_end, alignment_mode="expand")
+    if cue_head is not None and cue_head.root.lemma_.lower() in lx.HEDGING_CUES:
+        return True
+    for h in hedges:
+        if any(a <= h.start_char < b for a, b in att.content):
+            return True
+        if att.cue_start - 20 <= h.start_char < att.cue_end:  # "reportedly said"
+            return True
+    return False
+
+
+def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], list[Span]]:
+    """All attributions of a parsed doc, in text order of their cues, and the hedge spans."""
+    finder = _Finder(doc)
+    found = finder.run()
+    order = sorted(range(len(found)), key=lambda i: (found[i].cue_start, found[i].cue_end))
+    remap = {old: new for new, old in enumerate(order)}
+    atts = [found[i] for i in order]
+    cue_index = {remap[v]: k for k, v in finder.by_cue.items()}
+    token_to_att = {k: remap[v] for k, v in finder.by_cue.items()}
+    del cue_index
+    sent_of = {}
+    for i, sent in enumerate(doc.sents):
+        sent_of[sent.start_char] = i
+    sent_starts = sorted(sent_of)
+    for att in atts:
+        j = bisect.bisect_right(sent_starts, att.cue_start) - 1
+        att.sentence = sent_of[sent_starts[max(j, 0)]]
+    # Nesting: an attribution whose cue lies inside another's content belongs to it.
+    for i, att in enumerate(atts):
+        best: tuple[int, int] | None = None
+        for j, other in enumerate(atts):
+            if i == j:
+                continue
+            for a, b in other.content:
+                if a <= att.cue_start < b and not (a <= other.cue_start < b):
+                    if best is None or b - a < best[1]:
+                        best = (j, b - a)
+        if best is not None:
+            att.parent = best[0]
+    for inner, outer in finder.cite_links:
+        atts[token_to_att[inner]].parent = token_to_att[outer]
+    hedges = hedge_tokens(doc)
+    for att in atts:
+        att.hedged = _hedged(doc, att, hedges)
+    resolve_sources(doc, atts, outlet)
+    return atts, hedges

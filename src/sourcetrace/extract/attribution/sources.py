@@ -1,0 +1,151 @@
+"""Classify attribution sources and resolve anaphoric ones to an earlier source.
+
+``source_kind`` is one of person, organisation, anonymous, vague, outlet. A source that
+points back ("he", "it", "the statement", "the agency", "the sources", "the Russian envoy")
+takes the kind and the resolved text of the most recent compatible earlier source:
+
+* he/she → the last person;
+* it, "the statement", "the report" → the last source that issued a statement (its sentence
+  mentions one: "In a statement, X ...", "X issued a statement ..."), else the last
+  organisation;
+* "the agency", "the ministry" → the last organisation; "the sources" → the last anonymous
+  source; "the spokesman", "the Russian envoy" → the last person; they → the last source
+  that is not a single person.
+
+"The SVR statement" names its issuer: it resolves to the earlier source that mentions "SVR",
+or to "SVR" itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from sourcetrace.extract.attribution import lexicon as lx
+from sourcetrace.extract.attribution.model import Attribution
+
+_DEFINITE = {"the", "this", "that", "these", "those"}
+_NAME_ENTS = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"}
+
+
+@dataclass
+class _Seen:
+    resolved: str
+    kind: str
+    statement: bool  # the source issued a statement ("In a statement, X said")
+
+
+def _proper(span: Span) -> list:
+    return [t for t in span if t.pos_ == "PROPN" or (t.ent_type_ in _NAME_ENTS and t.is_alpha)]
+
+
+def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
+    """(kind, anaphor type or None, name text used for resolution) of a source span."""
+    text = span.text
+    if outlet and outlet.lower() in text.lower():
+        return "outlet", None, text
+    root = span.root
+    # The head noun of an apposition-free NP ("Russia's ambassador to the UN, X": root is
+    # "ambassador" and the name hangs off it in appos).
+    low = root.lower_
+    lemma = root.lemma_.lower()
+    dets = {t.lower_ for t in root.children if t.dep_ in ("det", "predet")}
+    has_poss = any(t.dep_ == "poss" for t in root.children)
+    names = _proper(span)
+    persons = [e for e in span.ents if e.label_ == "PERSON"]
+    if root.pos_ == "PRON" and len(span) <= 2:
+        if low in lx.PERSON_PRONOUNS:
+            return "person", "person", text
+        if low in lx.PLURAL_PRONOUNS:
+            return "vague", "plural", text
+        return "organisation", "statement", text
+    if lemma in lx.STATEMENT_NOUNS or low in lx.STATEMENT_NOUNS:
+        issuer = [t for t in names if t.i < root.i]
+        if issuer:
+            return "organisation", "named-statement", " ".join(t.text for t in issuer)
+        if dets & _DEFINITE or has_poss:
+            return "organisation", "statement", text
+        return "vague", None, text
+    if persons:
+        return "person", None, text
+    if low in lx.ANONYMOUS_NOUNS or lemma in lx.ANONYMOUS_NOUNS:
+        if dets & {"many", "some", "several", "most"} and lemma == "person":
+            return "vague", None, text
+        if lemma == "person" and not any(c.dep_ in ("amod", "acl", "prep") for c in root.children):
+            return "vague", None, text
+        # "the sources further added": a definite bare noun points back.
+        mods = [c for c in root.children if c.dep_ not in ("det", "punct")]
+        if dets & _DEFINITE and not mods:
+            return "anonymous", "anonymous", text
+        return "anonymous", None, text
+    if dets & lx.VAGUE_DETERMINERS or low in lx.VAGUE_NOUNS or lemma in lx.VAGUE_NOUNS:
+        return "vague", None, text
+    if lemma in lx.PERSON_NOUNS or low in lx.PERSON_NOUNS:
+        if names and any(t.ent_type_ == "PERSON" or t.dep_ in ("appos", "compound") for t in names):
+            return "person", None, text
+        if dets & _DEFINITE and not has_poss and not names:
+            return "anonymous", "person", text
+        if names or has_poss:
+            return "person", None, text
+        return "anonymous", None, text
+    if lemma in lx.ORG_NOUNS or low in lx.ORG_NOUNS:
+        if dets & _DEFINITE and not names and not has_poss:
+            return "organisation", "organisation", text
+        return "organisation", None, text
+    if root.pos_ == "PROPN" or names:
+        if root.ent_type_ == "PERSON":
+            return "person", None, text
+        if root.ent_type_ in ("ORG", "GPE", "NORP", "FAC", "LOC"):
+            return "organisation", None, text
+        # An unlabelled name: acronyms are organisations, Title Case names people.
+        if root.text.isupper() and len(root.text) > 1:
+            return "organisation", None, text
+        return "person", None, text
+    return "vague", None, text
+
+
+def _find(seen: list[_Seen], want: str, name: str = "") -> _Seen | None:
+    for item in reversed(seen):
+        if want == "person" and item.kind == "person":
+            return item
+        if want == "organisation" and item.kind in ("organisation", "outlet"):
+            return item
+        if want == "anonymous" and item.kind == "anonymous":
+            return item
+        if want == "statement" and item.statement:
+            return item
+        if want == "plural" and item.kind != "person":
+            return item
+        if want == "named-statement" and name and name.lower() in item.resolved.lower():
+            return item
+    if want == "statement":
+        return _find(seen, "organisation")
+    return None
+
+
+def resolve_sources(doc: Doc, atts: list[Attribution], outlet: str | None = None) -> None:
+    """Fill source_kind and source_resolved, in text order of the sources."""
+    seen: list[_Seen] = []
+    order = sorted(atts, key=lambda a: (min(a.source_start, a.cue_start), a.cue_start))
+    for att in order:
+        if att.implicit_source:
+            att.source_kind, att.source_resolved = "vague", ""
+            continue
+        span = doc.char_span(att.source_start, att.source_end, alignment_mode="expand")
+        if span is None or len(span) == 0:
+            att.source_kind, att.source_resolved = "vague", att.source_text
+            continue
+        kind, anaphor, name = classify(span, outlet)
+        resolved = att.source_text
+        if anaphor is not None:
+            found = _find(seen, anaphor, name)
+            if found is not None:
+                kind, resolved = found.kind, found.resolved
+            elif anaphor == "named-statement":
+                resolved = name
+        sent = doc[span.start].sent
+        statement = any(t.lemma_.lower() in ("statement", "communique", "release") for t in sent)
+        att.source_kind, att.source_resolved = kind, resolved
+        seen.append(_Seen(resolved, kind, statement or anaphor in ("statement",
+                                                                   "named-statement")))
