@@ -1,0 +1,561 @@
+"""Claim units, and claims matched across documents into claim clusters.
+
+Claim units
+-----------
+*Attributed claims.* The content of every attribution is a claim of its source
+(``claims.attribution`` is the attribution id, ``hedged`` comes from the attribution). When
+attributions are nested ("officials said the agency reported that X"), only the innermost
+content is a claim: an attribution that is another one's ``parent`` gives no claim of its own,
+so X is counted once, not twice. Attributions with the same content span give one claim.
+Quoted questions are not claims.
+
+*Unattributed claims.* Every other sentence of an article (``sentences`` table, split further
+at line breaks because headlines and captions often share a spaCy sentence with the next
+line) that asserts something as fact without a source is a claim of the outlet
+(``unattributed = True``, ``attribution = NULL``). A sentence is *not* a claim when:
+
+1. it overlaps an attribution (source, cue or content) for at least a third of its length,
+   or is that attribution's sentence: it is already covered by the attributed claim;
+2. it is the document's title (or nearly identical to it);
+3. it has fewer than 4 words, or is boilerplate ("Read more", "Leave a reply", "Click to see
+   full-size image", "Sign up for...", "All rights reserved", photo credits...);
+4. it is a question (ends with "?", ignoring closing quotes/brackets) or a teaser
+   ("Here's what we know", "What you need to know", "Watch:", "You won't believe...");
+5. it is an imperative (the root is a bare verb without a subject: "Share this article");
+6. it has no finite verb (headline-style fragments such as "Protests in the capital");
+7. it is opinion rather than an event:
+   - a first-person subject ("I", "we") with an opinion verb (think, believe, feel, hope...)
+     or with neither a number nor a named entity in the sentence;
+   - a prescriptive modal on the main verb ("should", "must", "ought to", "need to");
+   - a copula whose predicate is an evaluative adjective ("This is outrageous", "The plan is
+     a disgrace") with no number in the sentence, or whose subject is a bare
+     "this"/"that"/"it" with an adjective and no named entity or number.
+
+Everything else with a finite verb — an event, a number, an accusation stated as fact — is a
+claim. An unattributed claim is ``hedged`` when it contains a hedge word (reportedly,
+allegedly, may, might, could, apparently, unconfirmed, believed to...).
+
+Claim ids are ``{doc}:c{n}``, numbered in text order within each document.
+
+Claim clusters
+--------------
+Claims of different documents are scored pairwise with :mod:`sourcetrace.link.matching`
+(MiniLM cosine, content-word overlap, agreement of linked entities, places, numbers and
+dates) and linked when the score reaches ``matching.MATCH_THRESHOLD``. Two claims at
+corresponding places of an aligned passage pair of the ``reuse`` table are linked outright.
+Only cross-document pairs are linked, so claims of one document join a cluster only through
+another document. Each connected component is split by average-linkage clustering at
+``matching.CLUSTER_THRESHOLD`` (all pairs of the component scored, same-document pairs too),
+which stops chaining; a resulting group whose claims all come from one document falls apart
+into singletons.
+
+*Every claim gets a cluster* (``cl:<n>``), singletons included, so the provenance step can
+count the sources behind any claim. Multi-document clusters come first, ranked by number of
+documents, then number of claims, then earliest appearance (``cl:1`` is the most repeated
+claim); singletons follow in document order. The label is the cluster's most central claim
+(highest mean score to the others) shortened to ``LABEL_CHARS``. ``origins``,
+``independent_origins``, ``amplification`` and ``flags`` are left empty for the provenance
+step.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import spacy
+from rapidfuzz import fuzz
+from spacy.language import Language
+from spacy.tokens import Span
+
+from sourcetrace.config import DEFAULT_MODEL, Settings
+from sourcetrace.link import matching
+from sourcetrace.link.matching import ClaimInfo, ClaimSet
+from sourcetrace.outputs.store import AnalysisStore
+from sourcetrace.registry import corpus_steps
+
+log = logging.getLogger(__name__)
+
+MIN_WORDS = 4
+LABEL_CHARS = 120
+# Components larger than this are not re-clustered by average linkage (that needs all
+# pairwise scores); they keep their connected components and a warning is logged.
+MAX_LINKAGE_COMPONENT = 4000
+# A sentence overlapping an attribution for this share of its characters is covered by it.
+COVERED_SHARE = 1 / 3
+# How far (in characters) a claim may sit from the position that a reuse alignment predicts
+# for it in the other document and still be taken as the same passage.
+REUSE_SLACK = 60
+
+BOILERPLATE = re.compile(
+    r"^\W*(read (more|the full|also|next)|leave a (reply|comment)|click (here|to)|"
+    r"sign up|subscribe|follow us|share (this|on)|advertisement|related( articles?| stories)?:|"
+    r"see also|all rights reserved|copyright|©|\(?photo|image:|picture:|video:|watch:|"
+    r"listen:|getty images|reuters/|ap photo|this (article|story) (was|has been|is) "
+    r"(updated|corrected)|we use cookies|comments? (are|is) closed|posted (on|by|in)\b|"
+    r"filed under|tags?:|you may also like|more from|trending:|editor'?s note)",
+    re.I,
+)
+TEASER = re.compile(
+    r"(here'?s (what|why|how|everything)|what (you|we) (need to )?know|what we know|"
+    r"you won'?t believe|find out (what|why|how)|^\W*(watch|listen|explainer|analysis|"
+    r"live updates?|breaking)\s*[:\-–—])",
+    re.I,
+)
+HEDGE = re.compile(
+    r"\b(reportedly|allegedly|alleged|apparently|purportedly|supposedly|possibly|perhaps|"
+    r"probably|likely|unconfirmed|unverified|rumou?red|may|might|could|seems?|seemed|"
+    r"appears? to|appeared to|believed to|thought to|said to be|suspected|claims?)\b",
+    re.I,
+)
+OPINION_VERBS = {
+    "think", "believe", "feel", "hope", "wish", "guess", "suppose", "love", "hate", "like",
+    "want", "agree", "disagree", "doubt", "fear", "expect",
+}
+PRESCRIPTIVE_MODALS = {"should", "must", "ought"}
+EVALUATIVE = {
+    "good", "bad", "great", "terrible", "awful", "horrible", "outrageous", "shameful",
+    "disgraceful", "ridiculous", "absurd", "wonderful", "amazing", "important", "obvious",
+    "clear", "sad", "unacceptable", "disgusting", "wrong", "right", "stupid", "brilliant",
+    "crazy", "insane", "pathetic", "fantastic", "incredible", "interesting", "shocking",
+    "appalling", "scandalous", "tragic", "unfair", "fair", "true", "false", "best", "worst",
+    "disgrace", "shame", "joke", "travesty", "scandal", "nonsense", "mistake", "failure",
+    "necessary", "essential", "vital", "crucial", "irresponsible", "dangerous", "hypocritical",
+}
+FIRST_PERSON = {"i", "we"}
+CLOSERS = "\"'”’»)]} \t"
+
+
+@dataclass
+class Claim:
+    doc: str
+    text: str
+    start: int
+    end: int
+    sentence: int | None
+    attribution: str | None = None
+    hedged: bool = False
+    unattributed: bool = False
+    id: str = ""
+    cluster: str | None = None
+    info: ClaimInfo | None = None  # matching features, filled from the other tables
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "doc": self.doc, "text": self.text, "start": self.start,
+            "end": self.end, "attribution": self.attribution, "hedged": self.hedged,
+            "unattributed": self.unattributed, "cluster": self.cluster, "sentence": self.sentence,
+        }
+
+
+# --- claim units ------------------------------------------------------------------------------
+@lru_cache(maxsize=2)
+def _parser(model: str = DEFAULT_MODEL) -> Language:
+    """The statistical pipeline without NER: the rules need POS, morphology and the parse."""
+    return spacy.load(model, exclude=["ner"])
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def is_question(text: str) -> bool:
+    return text.rstrip(CLOSERS).endswith("?")
+
+
+def is_hedged(text: str) -> bool:
+    return HEDGE.search(text) is not None
+
+
+def text_rejection(text: str, title: str | None = None) -> str | None:
+    """Why a sentence is not a claim on its text alone (rules 2-4), or None."""
+    if title and (_norm(text) == _norm(title) or fuzz.ratio(_norm(text), _norm(title)) >= 90):
+        return "title"
+    if len(re.findall(r"\w+", text)) < MIN_WORDS:
+        return "short"
+    if BOILERPLATE.search(text):
+        return "boilerplate"
+    if is_question(text):
+        return "question"
+    if TEASER.search(text):
+        return "teaser"
+    return None
+
+
+def _has_finite_verb(sent: Span) -> bool:
+    return any(
+        t.tag_ in {"VBD", "VBZ", "VBP", "MD"} or "Fin" in t.morph.get("VerbForm") for t in sent
+    )
+
+
+def parse_rejection(sent: Span) -> str | None:
+    """Why a parsed sentence is not a claim (rules 5-7), or None."""
+    root = sent.root
+    subjects = [t for t in root.children if t.dep_ in {"nsubj", "nsubjpass", "expl", "csubj"}]
+    # Checked before the finite-verb rule: a bare imperative has no finite verb either, and
+    # naming it an imperative says more.
+    if root.tag_ == "VB" and not subjects and not any(c.dep_ == "aux" for c in root.children):
+        return "imperative"
+    if not _has_finite_verb(sent):
+        return "no finite verb"
+    has_number = any(t.like_num or t.pos_ == "NUM" for t in sent)
+    has_name = any(t.pos_ == "PROPN" for t in sent)
+    if any(s.lower_ in FIRST_PERSON for s in subjects) and (
+        root.lemma_.lower() in OPINION_VERBS or not (has_number or has_name)
+    ):
+        return "opinion: first person"
+    aux = [c for c in root.children if c.dep_ == "aux"]
+    if any(a.lower_ in PRESCRIPTIVE_MODALS for a in aux) or (
+        root.lemma_ == "need" and any(c.dep_ == "xcomp" for c in root.children)
+        and any(s.lower_ in FIRST_PERSON | {"you"} for s in subjects)
+    ):
+        return "opinion: prescriptive"
+    if root.lemma_ == "be" or root.pos_ == "ADJ":
+        predicates = [c for c in root.children if c.dep_ in {"acomp", "attr"}]
+        if root.pos_ == "ADJ":
+            predicates.append(root)
+        if not has_number and any(p.lemma_.lower() in EVALUATIVE for p in predicates):
+            return "opinion: evaluative"
+        if (
+            not (has_number or has_name)
+            and any(s.lower_ in {"this", "that", "it"} for s in subjects)
+            and any(p.pos_ == "ADJ" for p in predicates)
+        ):
+            return "opinion: evaluative"
+    return None
+
+
+def _pieces(sentence: dict[str, Any]) -> Iterable[tuple[int, int, str]]:
+    """A sentence row cut at line breaks, each piece stripped, with document offsets."""
+    text = sentence["text"] or ""
+    for m in re.finditer(r"[^\n]+", text):
+        piece = m.group(0)
+        lead = len(piece) - len(piece.lstrip())
+        stripped = piece.strip()
+        if stripped:
+            start = sentence["start"] + m.start() + lead
+            yield start, start + len(stripped), stripped
+
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def _extent(att: dict[str, Any]) -> tuple[int, int] | None:
+    starts = [att[k] for k in ("source_start", "cue_start", "content_start") if att[k] is not None]
+    ends = [att[k] for k in ("source_end", "cue_end", "content_end") if att[k] is not None]
+    return (min(starts), max(ends)) if starts and ends else None
+
+
+def _covered(
+    start: int, end: int, idx: int, extents: list[tuple[int | None, tuple[int, int] | None]]
+) -> bool:
+    """Whether an attribution already covers this piece of sentence ``idx`` (rule 1)."""
+    for sentence, ext in extents:
+        if ext is None:
+            if sentence == idx:  # no offsets: the attribution's sentence is all we know
+                return True
+            continue
+        shared = _overlap(start, end, *ext)
+        if shared >= COVERED_SHARE * (end - start) or (sentence == idx and shared > 0):
+            return True
+    return False
+
+
+def _sentence_of(sentences: list[dict[str, Any]], start: int) -> int | None:
+    for s in sentences:
+        if s["start"] <= start < s["end"]:
+            return s["idx"]
+    return None
+
+
+def claim_units(
+    documents: list[dict[str, Any]],
+    sentences: list[dict[str, Any]],
+    attributions: list[dict[str, Any]],
+    model: str = DEFAULT_MODEL,
+) -> list[Claim]:
+    """Claims of each document (ids assigned), from table rows; see the module docstring."""
+    sents_by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in sentences:
+        sents_by_doc[s["doc"]].append(s)
+    atts_by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for a in attributions:
+        atts_by_doc[a["doc"]].append(a)
+    parents = {a["parent"] for a in attributions if a.get("parent")}
+
+    claims: list[Claim] = []
+    candidates: list[tuple[Claim, str]] = []  # unattributed pieces still to be parsed
+    for document in documents:
+        doc_id = document["id"]
+        sents = sorted(sents_by_doc.get(doc_id, []), key=lambda s: s["idx"])
+        atts = atts_by_doc.get(doc_id, [])
+        seen_spans: set[tuple[int, int]] = set()
+        for a in atts:
+            if a["id"] in parents:  # nested: the innermost content is the claim
+                continue
+            content = (a.get("content_text") or "").strip()
+            if not content or a.get("content_start") is None or is_question(content):
+                continue
+            span = (a["content_start"], a["content_end"])
+            if span in seen_spans:
+                continue
+            seen_spans.add(span)
+            sentence = a.get("sentence")
+            hedged = a.get("hedged")
+            claims.append(
+                Claim(
+                    doc=doc_id, text=content, start=span[0], end=span[1],
+                    sentence=sentence if sentence is not None else _sentence_of(sents, span[0]),
+                    attribution=a["id"],
+                    hedged=bool(hedged) if hedged is not None else is_hedged(content),
+                )
+            )
+        extents = [(a.get("sentence"), _extent(a)) for a in atts]
+        for s in sents:
+            for start, end, text in _pieces(s):
+                covered = _covered(start, end, s["idx"], extents)
+                if covered or text_rejection(text, document.get("title")):
+                    continue
+                claim = Claim(
+                    doc=doc_id, text=text, start=start, end=end, sentence=s["idx"],
+                    hedged=is_hedged(text), unattributed=True,
+                )
+                candidates.append((claim, text))
+
+    if candidates:
+        nlp = _parser(model)
+        for (claim, _), parsed in zip(
+            candidates, nlp.pipe(t for _, t in candidates), strict=True
+        ):
+            # A piece may still hold several sentences for the parser; judge the main one
+            # (the longest), because a trailing fragment should not veto a factual sentence.
+            main = max(parsed.sents, key=len)
+            if parse_rejection(main) is None:
+                claims.append(claim)
+
+    by_doc: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by_doc[c.doc].append(c)
+    ordered: list[Claim] = []
+    for doc_id in sorted(by_doc):
+        for n, c in enumerate(sorted(by_doc[doc_id], key=lambda c: (c.start, c.end)), 1):
+            c.id = f"{doc_id}:c{n}"
+            ordered.append(c)
+    return ordered
+
+
+# --- matching context from the other tables ---------------------------------------------------
+def _attach_context(store: AnalysisStore, claims: list[Claim]) -> None:
+    """Fill each claim's ClaimInfo with the entities, places, numbers and dates in its span."""
+    by_doc: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        c.info = ClaimInfo(text=c.text, doc=c.doc)
+        by_doc[c.doc].append(c)
+
+    def spread(table: str, columns: str, add: Any) -> None:
+        rows = store.con.execute(f'SELECT doc, start, "end", {columns} FROM "{table}"').fetchall()
+        for doc, start, end, *values in rows:
+            for c in by_doc.get(doc, []):
+                if start is not None and c.start <= start and end <= c.end:
+                    add(c.info, *values)
+
+    def entity(info: ClaimInfo, entity_id: str | None, text: str) -> None:
+        # Unlinked mentions still agree on their normalised surface form.
+        info.entities.add(entity_id or f"text:{_norm(text)}")
+
+    def place(info: ClaimInfo, place_id: str | None, text: str) -> None:
+        info.places.add(place_id or f"text:{_norm(text)}")
+
+    def number(info: ClaimInfo, value: float | None) -> None:
+        if value is not None:
+            info.numbers.add(matching.norm_number(value))
+
+    def date(info: ClaimInfo, value: str | None) -> None:
+        if value:
+            info.dates.add(value)
+
+    spread("mentions", "entity, text", entity)
+    spread("place_mentions", "place, text", place)
+    spread("quantities", "value", number)
+    spread("dates", "value", date)
+
+
+def _reuse_pairs(store: AnalysisStore, claims: list[Claim]) -> set[tuple[int, int]]:
+    """Claim index pairs at corresponding places of an aligned reuse passage pair."""
+    by_doc: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(claims):
+        by_doc[c.doc].append(i)
+    pairs: set[tuple[int, int]] = set()
+    rows = store.con.execute(
+        'SELECT a, b, a_start, a_end, b_start, b_end FROM "reuse"'
+    ).fetchall()
+    for a, b, a0, a1, b0, b1 in rows:
+        if None in (a0, a1, b0, b1) or a == b or a1 <= a0:
+            continue
+        ratio = (b1 - b0) / (a1 - a0)
+        for i in by_doc.get(a, []):
+            ci = claims[i]
+            if not (a0 <= ci.start and ci.end <= a1):
+                continue
+            expected = b0 + (ci.start - a0) * ratio  # where the passage puts this claim in b
+            slack = max(REUSE_SLACK, (ci.end - ci.start) // 2)
+            for j in by_doc.get(b, []):
+                cj = claims[j]
+                if b0 <= cj.start and cj.end <= b1 and abs(cj.start - expected) <= slack:
+                    pairs.add((min(i, j), max(i, j)))
+    return pairs
+
+
+# --- clustering -------------------------------------------------------------------------------
+def cluster_groups(
+    claimset: ClaimSet, forced: set[tuple[int, int]] | None = None
+) -> tuple[list[list[int]], np.ndarray]:
+    """Groups of claim indices that state the same claim (each spans several documents), and
+    every claim's centrality (mean score to its group, 0 for singletons)."""
+    forced = forced or set()
+    docs = [c.doc for c in claimset.claims]
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(claimset)))
+    candidates = sorted(claimset.candidates() - forced)
+    if candidates:
+        rows = np.array([i for i, _ in candidates])
+        cols = np.array([j for _, j in candidates])
+        # Score candidates block-wise along rows: one scores() call per distinct row claim.
+        for i in np.unique(rows):
+            js = cols[rows == i]
+            s = claimset.scores([i], js)[0]
+            for j, v in zip(js, s, strict=True):
+                if v >= matching.MATCH_THRESHOLD:
+                    graph.add_edge(int(i), int(j))
+    graph.add_edges_from((i, j) for i, j in forced if docs[i] != docs[j])
+
+    centrality = np.zeros(len(claimset))
+    groups: list[list[int]] = []
+    for component in nx.connected_components(graph):
+        members = sorted(component)
+        if len(members) < 2:
+            continue
+        if len(members) > MAX_LINKAGE_COMPONENT:
+            log.warning("claim component of %d claims kept without linkage", len(members))
+            parts = [members]
+            scores = None
+        else:
+            scores = claimset.scores(members, members)
+            index = {m: k for k, m in enumerate(members)}
+            for i, j in forced:
+                if i in index and j in index:
+                    scores[index[i], index[j]] = scores[index[j], index[i]] = 1.0
+            parts = _average_linkage(members, scores)
+        for part in parts:
+            if len({docs[m] for m in part}) < 2:
+                continue  # one document alone: same-document claims never form a cluster
+            groups.append(part)
+            if scores is not None and len(part) > 1:
+                idx = [members.index(m) for m in part]
+                sub = scores[np.ix_(idx, idx)]
+                centrality[part] = (sub.sum(axis=1) - np.diag(sub)) / (len(part) - 1)
+    return groups, centrality
+
+
+def _average_linkage(members: list[int], scores: np.ndarray) -> list[list[int]]:
+    from sklearn.cluster import AgglomerativeClustering
+
+    if len(members) == 2:
+        return [members] if scores[0, 1] >= matching.CLUSTER_THRESHOLD else [[m] for m in members]
+    distance = np.clip(1.0 - (scores + scores.T) / 2, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average",
+        distance_threshold=1.0 - matching.CLUSTER_THRESHOLD,
+    ).fit_predict(distance)
+    parts: dict[int, list[int]] = defaultdict(list)
+    for m, label in zip(members, labels, strict=True):
+        parts[int(label)].append(m)
+    return list(parts.values())
+
+
+def _date_key(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=None)
+
+
+def first_appearance(published: Iterable[str | None]) -> str | None:
+    """The earliest of ISO dates/datetimes (returned as written), ignoring unparsable ones."""
+    dated = [(k, p) for p in published if p and (k := _date_key(p)) is not None]
+    return min(dated)[1] if dated else None
+
+
+def shorten(text: str, limit: int = LABEL_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def build_clusters(
+    claims: list[Claim], documents: list[dict[str, Any]], forced: set[tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """Cluster claims (sets ``claim.cluster``) and return the ``claim_clusters`` rows."""
+    if not claims:
+        return []
+    claimset = ClaimSet([c.info or ClaimInfo(text=c.text, doc=c.doc) for c in claims])
+    groups, centrality = cluster_groups(claimset, forced)
+    meta = {d["id"]: d for d in documents}
+
+    def published(docs: Iterable[str]) -> str | None:
+        return first_appearance(meta.get(d, {}).get("published") for d in docs)
+
+    def rank(group: list[int]) -> tuple[Any, ...]:
+        docs = {claims[i].doc for i in group}
+        first = _date_key(published(docs) or "") or datetime.max
+        return (-len(docs), -len(group), first, min(claims[i].id for i in group))
+
+    grouped = {i for g in groups for i in g}
+    ordered = sorted(groups, key=rank) + [[i] for i in range(len(claims)) if i not in grouped]
+    rows = []
+    for n, group in enumerate(ordered, 1):
+        cluster_id = f"cl:{n}"
+        group = sorted(group, key=lambda i: claims[i].id)
+        for i in group:
+            claims[i].cluster = cluster_id
+        central = max(group, key=lambda i: (centrality[i], -len(claims[i].text)))
+        docs = sorted({claims[i].doc for i in group})
+        outlets = sorted({o for d in docs if (o := meta.get(d, {}).get("outlet"))})
+        rows.append(
+            {
+                "id": cluster_id, "label": shorten(claims[central].text),
+                "claims": [claims[i].id for i in group], "documents": docs, "outlets": outlets,
+                "origins": "[]", "independent_origins": 0, "amplification": None,
+                "first_appearance": published(docs), "flags": [],
+            }
+        )
+    return rows
+
+
+@corpus_steps.register("claims", order=40)
+def claims_step(store: AnalysisStore, settings: Settings) -> None:
+    """Fill ``claims`` and ``claim_clusters`` from the per-document tables."""
+    documents = store.read("documents", "WHERE duplicate_of IS NULL")
+    keep = {d["id"] for d in documents}
+    sentences = [s for s in store.read("sentences") if s["doc"] in keep]
+    attributions = [a for a in store.read("attributions") if a["doc"] in keep]
+    claims = claim_units(documents, sentences, attributions, settings.model)
+    _attach_context(store, claims)
+    clusters = build_clusters(claims, documents, _reuse_pairs(store, claims))
+    store.replace("claims", [c.row() for c in claims])
+    store.replace("claim_clusters", clusters)
+    if not settings.quiet:
+        multi = sum(1 for r in clusters if len(r["documents"]) > 1)
+        log.info("%d claims, %d claim clusters across documents", len(claims), multi)

@@ -1,0 +1,211 @@
+"""Claim matching: one scorer for "do these two sentences state the same claim?".
+
+The score of a pair of claims (roughly 0..1) is
+
+    W_COSINE * MiniLM cosine + W_LEXICAL * content-token overlap (Ochiai: |A∩B|/sqrt(|A||B|))
+    + agreement terms for entities, places, numbers and dates mentioned in each claim:
+      both mention some and share one -> bonus; both mention some and share none -> penalty.
+
+Numbers carry the largest penalty: "12 people were killed" and "50 people were killed" are
+worded alike but are not the same claim, and a fact-checker wants them apart. Entities get a
+small penalty only, because paraphrases often name the same actor differently ("the
+Pentagon" / "US forces"). Two claims that sit at corresponding places of an aligned text-reuse
+passage pair match outright (score 1.0; see ``sourcetrace.link.claims``).
+
+Claims are connected when the score is at least ``MATCH_THRESHOLD`` (the one threshold);
+``sourcetrace.link.claims`` clusters the graph with average linkage inside each connected
+component (at ``CLUSTER_THRESHOLD``) so that a chain A~B~C with A and C unrelated is split.
+
+Everything is vectorised over a :class:`ClaimSet` (embeddings plus sparse indicator matrices
+of tokens, entities, places, numbers, dates), so that scoring a block of candidate pairs or
+one pair uses the same code. The benchmark (``benchmarks/claims.py``) uses the same
+tokeniser, lexical overlap and embeddings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from sourcetrace.link.embeddings import embed
+
+# --- weights and thresholds, in one place ---------------------------------------------------
+W_COSINE = 0.85
+W_LEXICAL = 0.15
+# (bonus when both claims mention some and share one, penalty when both mention some and
+# share none)
+ENTITY_TERMS = (0.05, 0.03)
+PLACE_TERMS = (0.05, 0.05)
+NUMBER_TERMS = (0.05, 0.35)
+DATE_TERMS = (0.03, 0.05)
+# Two claims from different documents are linked when their score reaches this. Paraphrases
+# that share little wording ("the US military is actively recruiting militants" / "US forces
+# are training jihadists") reach ~0.55-0.6; unrelated news sentences stay below ~0.2 and
+# same-topic but different statements around 0.3-0.45.
+MATCH_THRESHOLD = 0.55
+# Average linkage inside a connected component: a claim joins a group only when its mean
+# score to the group's members reaches this (guard against chaining).
+CLUSTER_THRESHOLD = 0.45
+# Candidate pairs are the nearest neighbours by cosine above this floor (cheap pre-filter:
+# with W_COSINE = 0.85 a pair below it needs near-total lexical overlap to reach the threshold,
+# and such pairs are almost always above the floor anyway).
+CANDIDATE_COSINE = 0.3
+CANDIDATE_K = 50
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s*(%|per\s?cent))?")
+_SCALE = re.compile(r"\s*(thousand|million|billion|trillion|bn|m)\b", re.I)
+_SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+_NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+     "ninety": 90, "hundred": 100, "dozen": 12, "dozens": 12}
+# "one" is far more often a pronoun ("one of the...") than a count.
+_NUMBER_WORDS.pop("one")
+
+
+def stem(token: str) -> str:
+    """A deliberately crude suffix stripper: enough to match recruit/recruiting/recruited
+    and militant/militants without a lemmatiser pass over every claim."""
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    for suffix, keep in (("ing", 4), ("ed", 4), ("es", 4), ("s", 3)):
+        if token.endswith(suffix) and len(token) - len(suffix) >= keep and not token.endswith(
+            "ss"
+        ):
+            return token[: -len(suffix)]
+    return token
+
+
+def content_tokens(text: str) -> list[str]:
+    """Lower-cased, stemmed word tokens without stop words (the lexical side of the scorer)."""
+    return [stem(t) for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS and len(t) > 1]
+
+
+def norm_number(value: float) -> str:
+    """One spelling per number: 1,000 / 1000 / 1000.0 -> "1000"."""
+    return f"{value:.6g}" if value != int(value) else str(int(value))
+
+
+def numbers_in(text: str) -> set[str]:
+    """Counts and amounts written in the text, normalised ("5 million" -> "5000000")."""
+    found: set[str] = set()
+    for m in _NUMBER.finditer(text):
+        value = float(m.group(1).replace(",", "") + ("." + m.group(2) if m.group(2) else ""))
+        scale = _SCALE.match(text, m.end())
+        if scale and not m.group(3):
+            value *= _SCALES[scale.group(1).lower()]
+        found.add(norm_number(value))
+    for word in _TOKEN.findall(text.lower()):
+        if word in _NUMBER_WORDS:
+            found.add(norm_number(_NUMBER_WORDS[word]))
+    return found
+
+
+@dataclass
+class ClaimInfo:
+    """What the scorer needs of one claim; the sets come from the per-document tables."""
+
+    text: str
+    doc: str = ""
+    entities: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)
+    numbers: set[str] = field(default_factory=set)
+    dates: set[str] = field(default_factory=set)
+
+
+def _indicator(sets: Sequence[Iterable[str]]) -> sparse.csr_matrix:
+    """Binary rows x vocabulary matrix: row i marks the members of sets[i]."""
+    vocab: dict[str, int] = {}
+    indptr, indices = [0], []
+    for items in sets:
+        cols = {vocab.setdefault(x, len(vocab)) for x in items}
+        indices.extend(sorted(cols))
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(sets), max(len(vocab), 1)))
+
+
+class ClaimSet:
+    """Features of a list of claims, ready for block scoring."""
+
+    def __init__(self, claims: Sequence[ClaimInfo], vectors: np.ndarray | None = None) -> None:
+        self.claims = list(claims)
+        self.vectors = embed([c.text for c in claims]) if vectors is None else vectors
+        numbers = [c.numbers | numbers_in(c.text) for c in claims]
+        self._sets = {
+            "tokens": _indicator([set(content_tokens(c.text)) for c in claims]),
+            "entities": _indicator([c.entities for c in claims]),
+            "places": _indicator([c.places for c in claims]),
+            "numbers": _indicator(numbers),
+            "dates": _indicator([c.dates for c in claims]),
+        }
+        self._sizes = {k: np.asarray(m.sum(axis=1)).ravel() for k, m in self._sets.items()}
+
+    def __len__(self) -> int:
+        return len(self.claims)
+
+    def cosine(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return self.vectors[rows] @ self.vectors[cols].T
+
+    def _overlap(self, kind: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        m = self._sets[kind]
+        return (m[rows] @ m[cols].T).toarray()
+
+    def _agreement(
+        self, kind: str, rows: np.ndarray, cols: np.ndarray, terms: tuple[float, float]
+    ) -> np.ndarray:
+        bonus, penalty = terms
+        shared = self._overlap(kind, rows, cols) > 0
+        both = np.outer(self._sizes[kind][rows] > 0, self._sizes[kind][cols] > 0)
+        return np.where(shared, bonus, np.where(both, -penalty, 0.0))
+
+    def lexical(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        inter = self._overlap("tokens", rows, cols)
+        size = self._sizes["tokens"]
+        denom = np.sqrt(np.outer(size[rows], size[cols]))
+        return np.divide(inter, denom, out=np.zeros_like(inter), where=denom > 0)
+
+    def scores(self, rows: Sequence[int] | np.ndarray, cols: Sequence[int] | np.ndarray
+               ) -> np.ndarray:
+        """Pair scores for every (row, col) claim pair (a len(rows) x len(cols) matrix)."""
+        r, c = np.asarray(rows, dtype=int), np.asarray(cols, dtype=int)
+        score = W_COSINE * self.cosine(r, c) + W_LEXICAL * self.lexical(r, c)
+        score = score + self._agreement("entities", r, c, ENTITY_TERMS)
+        score = score + self._agreement("places", r, c, PLACE_TERMS)
+        score = score + self._agreement("numbers", r, c, NUMBER_TERMS)
+        score = score + self._agreement("dates", r, c, DATE_TERMS)
+        return score
+
+    def candidates(self, block: int = 1024) -> set[tuple[int, int]]:
+        """Pairs (i < j) from different documents worth scoring: each claim's CANDIDATE_K
+        nearest claims of other documents by cosine, above CANDIDATE_COSINE."""
+        docs = np.array([c.doc for c in self.claims])
+        n = len(self.claims)
+        pairs: set[tuple[int, int]] = set()
+        everything = np.arange(n)
+        for lo in range(0, n, block):
+            rows = everything[lo : lo + block]
+            sims = self.cosine(rows, everything)
+            sims[docs[rows][:, None] == docs[None, :]] = -1.0  # cross-document pairs only
+            k = min(CANDIDATE_K, n)
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            for i, row in enumerate(rows):
+                for j in top[i]:
+                    if sims[i, j] >= CANDIDATE_COSINE:
+                        pairs.add((min(row, int(j)), max(row, int(j))))
+        return pairs
+
+
+def score_pair(a: ClaimInfo, b: ClaimInfo) -> float:
+    """The matching score of two claims (convenience for one pair)."""
+    return float(ClaimSet([a, b]).scores([0], [1])[0, 0])

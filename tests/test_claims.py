@@ -1,0 +1,276 @@
+"""Claim units, claim matching and claim clusters (our own sentences throughout)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sourcetrace.config import Settings
+from sourcetrace.link import matching
+from sourcetrace.link.claims import (
+    _average_linkage,
+    claim_units,
+    claims_step,
+    first_appearance,
+    parse_rejection,
+    text_rejection,
+)
+from sourcetrace.link.embeddings import embed
+from sourcetrace.link.matching import ClaimInfo, numbers_in, score_pair
+from sourcetrace.model import Document
+from sourcetrace.outputs.store import AnalysisStore
+
+PARAPHRASE = (
+    "The US military is actively recruiting militants in the region.",
+    "US forces are training jihadists.",
+)
+UNRELATED = "The city council approved a new budget for road repairs on Tuesday."
+
+
+def make_doc(
+    doc_id: str, lines: list[str], title: str | None = None, **meta: Any
+) -> tuple[Document, dict[str, list[dict[str, Any]]], dict[str, int]]:
+    """A document whose sentences are ``lines`` joined by spaces, its ``sentences`` rows and
+    each line's start offset (for hand-made attribution rows)."""
+    text, rows, starts = "", [], {}
+    for i, line in enumerate(lines):
+        if text:
+            text += " "
+        starts[line] = len(text)
+        rows.append({"doc": doc_id, "idx": i, "start": len(text), "end": len(text) + len(line),
+                     "text": line})
+        text += line
+    return Document(id=doc_id, text=text, title=title, **meta), {"sentences": rows}, starts
+
+
+def attribution(
+    doc: Document, att_id: str, sentence_start: int, source: str, cue: str, content: str,
+    sentence: int, parent: str | None = None, hedged: bool = False,
+) -> dict[str, Any]:
+    """An ``attributions`` row with offsets found in the document's text."""
+    def at(part: str) -> int:
+        pos = doc.text.find(part, sentence_start)
+        assert pos >= 0, part
+        return pos
+
+    return {
+        "id": att_id, "doc": doc.id, "source_text": source, "source_start": at(source),
+        "source_end": at(source) + len(source), "source_kind": "organisation",
+        "source_resolved": source, "source_entity": None, "cue_text": cue, "cue_start": at(cue),
+        "cue_end": at(cue) + len(cue), "content_text": content, "content_start": at(content),
+        "content_end": at(content) + len(content), "hedged": hedged, "parent": parent,
+        "sentence": sentence,
+    }
+
+
+def units(doc: Document, rows: dict[str, list[dict[str, Any]]]) -> list:
+    return claim_units(
+        [{"id": doc.id, "title": doc.title}], rows["sentences"], rows.get("attributions", [])
+    )
+
+
+# --- claim units -------------------------------------------------------------------------------
+def test_claim_units_keep_facts_and_attributed_content_only() -> None:
+    lines = [
+        "Ceasefire talks collapse",
+        "Will the ceasefire hold?",
+        "Read More",
+        "Troops shelled the village on Monday, killing four civilians.",
+        "The ministry said the strike destroyed an ammunition depot.",
+        "I think this is a disaster for everyone.",
+        "The government should resign immediately.",
+        "This is outrageous and unacceptable.",
+        "Here is what we know about the attack.",
+        "Click to see full-size image",
+        "Prices of bread may rise further next month.",
+    ]
+    doc, rows, starts = make_doc("d1", lines, title="Ceasefire talks collapse")
+    line = lines[4]
+    rows["attributions"] = [
+        attribution(doc, "d1:a1", starts[line], "The ministry", "said",
+                    "the strike destroyed an ammunition depot", sentence=4)
+    ]
+    claims = units(doc, rows)
+    assert [c.text for c in claims] == [
+        "Troops shelled the village on Monday, killing four civilians.",
+        "the strike destroyed an ammunition depot",
+        "Prices of bread may rise further next month.",
+    ]
+    assert [c.id for c in claims] == ["d1:c1", "d1:c2", "d1:c3"]
+    shelling, depot, prices = claims
+    assert shelling.unattributed and shelling.attribution is None and not shelling.hedged
+    assert shelling.sentence == 3
+    assert doc.text[shelling.start : shelling.end] == shelling.text
+    # The attributed sentence gives its content once, not an extra unattributed claim.
+    assert not depot.unattributed and depot.attribution == "d1:a1" and depot.sentence == 4
+    assert doc.text[depot.start : depot.end] == depot.text
+    assert prices.unattributed and prices.hedged
+
+
+def test_nested_attribution_gives_the_innermost_content_once() -> None:
+    line = "Officials said the agency reported that the dam had been sabotaged."
+    doc, rows, starts = make_doc("d2", [line])
+    rows["attributions"] = [
+        attribution(doc, "d2:a1", 0, "Officials", "said",
+                    "the agency reported that the dam had been sabotaged", sentence=0),
+        attribution(doc, "d2:a2", 0, "the agency", "reported", "the dam had been sabotaged",
+                    sentence=0, parent="d2:a1", hedged=True),
+    ]
+    claims = units(doc, rows)
+    assert [(c.text, c.attribution, c.hedged) for c in claims] == [
+        ("the dam had been sabotaged", "d2:a2", True)
+    ]
+
+
+def test_rules_name_their_reason(nlp_light: Any) -> None:
+    assert text_rejection("Will the ceasefire hold?") == "question"
+    assert text_rejection("Leave a Reply to this post") == "boilerplate"
+    assert text_rejection("Floods hit the north", title="Floods hit the north!") == "title"
+
+    def why(text: str) -> str | None:
+        return parse_rejection(next(nlp_light(text).sents))
+
+    assert why("Protests in the capital after the disputed vote") == "no finite verb"
+    assert why("Share the petition with your neighbours today.") == "imperative"
+    assert why("The mayor must resign.") == "opinion: prescriptive"
+    assert why("The new stadium is a disgrace.") == "opinion: evaluative"
+    assert why("We believe the plan will fail.") == "opinion: first person"
+    assert why("The mayor accepted bribes from two construction firms.") is None
+    assert why("Unemployment rose to 7.5 percent in March.") is None
+
+
+@pytest.fixture(scope="module")
+def nlp_light() -> Any:
+    from sourcetrace.link.claims import _parser
+
+    return _parser()
+
+
+# --- embeddings and scorer ---------------------------------------------------------------------
+def test_embed_is_normalised_deduplicated_and_skips_short_texts() -> None:
+    vectors = embed([PARAPHRASE[0], "ok", PARAPHRASE[0], UNRELATED])
+    assert vectors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors[[0, 2, 3]], axis=1), 1.0, atol=1e-4)
+    assert not vectors[1].any()  # too short: zero vector, the model never saw it
+    assert np.array_equal(vectors[0], vectors[2])
+
+
+def test_paraphrase_matches_and_unrelated_does_not() -> None:
+    para = score_pair(ClaimInfo(PARAPHRASE[0]), ClaimInfo(PARAPHRASE[1]))
+    unrelated = score_pair(ClaimInfo(PARAPHRASE[0]), ClaimInfo(UNRELATED))
+    assert para >= matching.MATCH_THRESHOLD > unrelated
+    # A shared linked entity raises the score, a disjoint one lowers it.
+    shared = score_pair(ClaimInfo(PARAPHRASE[0], entities={"Q30"}),
+                        ClaimInfo(PARAPHRASE[1], entities={"Q30"}))
+    clash = score_pair(ClaimInfo(PARAPHRASE[0], entities={"Q30"}),
+                       ClaimInfo(PARAPHRASE[1], entities={"Q159"}))
+    assert clash < para < shared
+
+
+def test_conflicting_numbers_lower_the_score() -> None:
+    base = "people were killed when the market in the old town was shelled."
+    agree = score_pair(ClaimInfo("Twelve " + base), ClaimInfo("12 " + base))
+    conflict = score_pair(ClaimInfo("Twelve " + base), ClaimInfo("Fifty " + base))
+    assert conflict < matching.MATCH_THRESHOLD < agree
+    # Numbers from the quantities table count as well as those written in the text.
+    tabled = score_pair(ClaimInfo("The strike killed many people.", numbers={"12"}),
+                        ClaimInfo("The strike killed many people.", numbers={"50"}))
+    assert tabled < score_pair(ClaimInfo("The strike killed many people."),
+                               ClaimInfo("The strike killed many people."))
+
+
+def test_numbers_are_normalised() -> None:
+    assert numbers_in("1,200 troops and 5 million dollars, twelve tanks, 3.5%") == {
+        "1200", "5000000", "12", "3.5"
+    }
+
+
+def test_average_linkage_breaks_chains() -> None:
+    scores = np.array([[1.0, 0.6, 0.1], [0.6, 1.0, 0.6], [0.1, 0.6, 1.0]])
+    parts = sorted(sorted(p) for p in _average_linkage([0, 1, 2], scores))
+    assert parts == [[0, 1], [2]] or parts == [[0], [1, 2]]
+
+
+def test_first_appearance_mixes_dates_and_datetimes() -> None:
+    assert first_appearance(["2024-03-02", "2024-03-01T18:00:00", None, "soon"]) == (
+        "2024-03-01T18:00:00"
+    )
+    assert first_appearance([None]) is None
+
+
+# --- the corpus step on a store ----------------------------------------------------------------
+def test_claims_step_clusters_across_documents(tmp_path: Path) -> None:
+    a_lines = [
+        "Russian intelligence said the US military is actively recruiting militants in the "
+        "region.",
+        "Floods destroyed hundreds of homes in the northern province last week.",
+        "Hundreds of homes in the northern province were destroyed by floods last week.",
+    ]
+    a, a_rows, a_starts = make_doc("a", a_lines, outlet="Outlet A", published="2024-03-02")
+    a_rows["attributions"] = [
+        attribution(a, "a:a1", a_starts[a_lines[0]], "Russian intelligence", "said",
+                    "the US military is actively recruiting militants in the region", sentence=0)
+    ]
+    b, b_rows, _ = make_doc(
+        "b", ["US forces are training jihadists in the region, the agency reported today.",
+              "The central bank kept its interest rate unchanged at four percent."],
+        outlet="Outlet B", published="2024-03-01T09:30:00",
+    )
+    b_rows["attributions"] = []
+    c, c_rows, _ = make_doc("c", [UNRELATED, "A storm knocked out power to the harbour."],
+                            outlet="Outlet C", published="2024-03-05")
+    # The claim in b is unattributed here on purpose: clusters mix attributed and
+    # unattributed claims of different outlets.
+    store = AnalysisStore(tmp_path)
+    store.save_documents([(a, a_rows), (b, b_rows), (c, c_rows)], pipeline_version="t")
+    claims_step(store, Settings(out=tmp_path, quiet=True))
+
+    claims = {r["id"]: r for r in store.read("claims")}
+    clusters = {r["id"]: r for r in store.read("claim_clusters")}
+    assert all(r["cluster"] in clusters for r in claims.values())  # every claim has one
+    by_text = {r["text"]: r for r in claims.values()}
+    recruit = by_text["the US military is actively recruiting militants in the region"]
+    training = by_text[b_rows["sentences"][0]["text"]]
+    assert recruit["attribution"] == "a:a1" and training["unattributed"]
+    assert recruit["cluster"] == training["cluster"] == "cl:1"  # ranked first: 2 documents
+
+    top = clusters["cl:1"]
+    assert sorted(top["claims"]) == sorted([recruit["id"], training["id"]])
+    assert top["documents"] == ["a", "b"] and top["outlets"] == ["Outlet A", "Outlet B"]
+    assert top["first_appearance"] == "2024-03-01T09:30:00"
+    assert top["label"] in {recruit["text"], training["text"]}
+    assert json.loads(top["origins"]) == [] and top["independent_origins"] == 0
+    assert top["amplification"] is None and list(top["flags"]) == []
+
+    # The two flood sentences say the same thing but only within document a: no cluster.
+    floods = [r for r in claims.values() if "floods" in r["text"].lower()]
+    assert len(floods) == 2 and floods[0]["cluster"] != floods[1]["cluster"]
+    assert all(clusters[r["cluster"]]["documents"] == ["a"] for r in floods)
+    # Only one multi-document cluster in this corpus; the rest are singletons.
+    assert sum(1 for r in clusters.values() if len(r["documents"]) > 1) == 1
+    assert len(clusters) == len(claims) - 1
+    store.close()
+
+
+def test_reuse_alignment_links_claims_outright(tmp_path: Path) -> None:
+    # Two short claims too different for the scorer, but a reuse alignment says b copied a.
+    a, a_rows, _ = make_doc("a", ["The council voted to close the old library on Friday."],
+                            published="2024-01-01")
+    b, b_rows, _ = make_doc("b", ["A storm knocked out power to the harbour overnight."],
+                            published="2024-01-02")
+    store = AnalysisStore(tmp_path)
+    store.save_documents([(a, a_rows), (b, b_rows)], pipeline_version="t")
+    settings = Settings(out=tmp_path, quiet=True)
+    claims_step(store, settings)
+    assert len({r["cluster"] for r in store.read("claims")}) == 2
+
+    store.replace("reuse", [{"a": "a", "b": "b", "a_start": 0, "a_end": len(a.text),
+                             "b_start": 0, "b_end": len(b.text), "words": 9}])
+    claims_step(store, settings)
+    assert {r["cluster"] for r in store.read("claims")} == {"cl:1"}
+    assert store.read("claim_clusters")[0]["first_appearance"] == "2024-01-01"
+    store.close()
