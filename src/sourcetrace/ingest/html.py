@@ -48,17 +48,22 @@ def extract_page(html: str | bytes, url: str | None = None) -> Page | None:
     )
 
 
-def decode_html(data: bytes) -> str | bytes:
-    """UTF-8 text, or the raw bytes when the page declares another charset (trafilatura then
-    decodes them); undeclared invalid UTF-8 is an error with its byte offset."""
+def decode_html(data: bytes) -> str:
+    """UTF-8 text, or text in the charset the page declares; undeclared invalid UTF-8 is an
+    error with its byte offset."""
     try:
         return decode_utf8(data)
     except ReadProblem as problem:
         declared = _CHARSET.search(data[:4096])
-        if declared and declared.group(1).lower().replace("_", "-") not in {"utf-8", "utf8"}:
-            if b"\x00" not in data:
-                return data
-        raise problem from None
+        charset = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+        if b"\x00" in data or charset.replace("_", "-") in ("utf-8", "utf8"):
+            raise problem from None
+        try:
+            return data.decode(charset)
+        except LookupError:
+            raise ReadProblem(f"unknown charset {charset!r} declared in the page") from None
+        except UnicodeDecodeError as exc:
+            raise ReadProblem(f"invalid {charset} at byte offset {exc.start}") from None
 
 
 @register(".html", ".htm", ".xhtml", name="HTML")

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sourcetrace.ingest.dates import to_iso
+from sourcetrace.ingest.gz import iter_gunzip, iter_lines
 from sourcetrace.ingest.ids import url_id
 from sourcetrace.ingest.options import IngestOptions
-from sourcetrace.ingest.readers import ReadProblem, doc_stem, register
+from sourcetrace.ingest.readers import doc_stem, register
 from sourcetrace.model import Document, IngestError
 
 FIELDS = ("id", "text", "title", "outlet", "url", "published")
 
 
-def _open(path: Path) -> IO[bytes]:
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")
-    return path.open("rb")
-
-
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """Numbered raw lines; damage to a gzip stream is raised after the lines before it."""
-    with _open(path) as stream:
-        try:
+    with path.open("rb") as stream:
+        if path.name.lower().endswith(".gz"):
+            yield from enumerate(iter_lines(iter_gunzip(stream)), start=1)
+        else:
             yield from enumerate(stream, start=1)
-        except EOFError as exc:
-            raise ReadProblem(f"truncated gzip: {exc}") from None
-        except (gzip.BadGzipFile, zlib.error) as exc:
-            raise ReadProblem(f"corrupt gzip: {exc}") from None
 
 
 def _str(value: Any) -> str | None:

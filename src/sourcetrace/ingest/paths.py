@@ -52,14 +52,14 @@ def expand(inputs: Sequence[str | Path]) -> Iterator[Candidate | Missing]:
         elif path.is_file():
             yield Candidate(path, explicit=True, root=path.parent)
         elif _GLOB_CHARS & set(str(item)):
-            matches = sorted(glob.glob(str(item), recursive=True))
+            matches = [Path(m) for m in sorted(glob.glob(str(item), recursive=True))]
             if not matches:
                 yield Missing(str(item), "glob matched no files")
-            elif not any(m.is_dir() or readers_for(Path(m)) for m in matches):
+            elif not any(m.is_dir() or readers_for(m) for m in matches):
                 yield Missing(
                     str(item), f"glob matched {len(matches)} files, none in a format we read"
                 )
-            for match in map(Path, matches):
+            for match in matches:
                 if match.is_dir():
                     yield from _folder(match)
                 elif match.is_file() and match.name not in FOLDER_METADATA:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
+from configparser import ConfigParser
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sourcetrace.ingest.checks import read_text
 from sourcetrace.ingest.html import extract_page
@@ -29,10 +33,36 @@ def looks_like_url_list(head: bytes) -> bool:
     return _all_urls(text)
 
 
+def _names_local_host(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def _local_config() -> ConfigParser:
+    from trafilatura.settings import DEFAULT_CONFIG
+
+    config = ConfigParser()
+    config.read_dict(DEFAULT_CONFIG)
+    config["DEFAULT"]["SSRF_PROTECTION"] = "off"
+    return config
+
+
 def _fetch(url: str) -> str | None:
     import trafilatura
+    from trafilatura.settings import DEFAULT_CONFIG
 
-    return trafilatura.fetch_url(url)
+    # trafilatura refuses non-public addresses, which guards against a public page redirecting
+    # to an internal one. A URL the user listed with a local or private address (an intranet
+    # archive, a test server) is asked for explicitly, so it is fetched; redirects from public
+    # URLs stay guarded.
+    config = _local_config() if _names_local_host(url) else DEFAULT_CONFIG
+    return trafilatura.fetch_url(url, config=config)
 
 
 def _read_urls(path: Path, text: str, options: IngestOptions) -> Iterator[Document | IngestError]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from sourcetrace.ingest.dates import to_iso
+from sourcetrace.ingest.gz import iter_gunzip
 from sourcetrace.ingest.html import extract_page
 from sourcetrace.ingest.ids import url_id
 from sourcetrace.ingest.options import IngestOptions
@@ -29,14 +30,12 @@ def _raw_bytes(path: Path) -> tuple[bytes, str | None]:
     if not path.name.lower().endswith(".gz"):
         return path.read_bytes(), None
     out = io.BytesIO()
-    with gzip.open(path, "rb") as stream:
+    with path.open("rb") as stream:
         try:
-            while chunk := stream.read(1 << 20):
+            for chunk in iter_gunzip(stream):
                 out.write(chunk)
-        except EOFError as exc:
-            return out.getvalue(), f"truncated gzip: {exc}"
-        except (gzip.BadGzipFile, zlib.error) as exc:
-            return out.getvalue(), f"corrupt gzip: {exc}"
+        except ReadProblem as damage:
+            return out.getvalue(), str(damage)
     return out.getvalue(), None
 
 
