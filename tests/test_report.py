@@ -1,0 +1,179 @@
+"""The offline HTML report: rendered from the fixture analysis (made-up articles, one hostile)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sourcetrace.outputs.export import build_analysis, load_schema
+from sourcetrace.outputs.report import (
+    VENDOR_SCRIPTS,
+    render_report,
+    script_json,
+    summarize,
+    write_report,
+)
+from sourcetrace.outputs.store import AnalysisStore
+
+FIXTURES = Path(__file__).parent / "fixtures" / "report"
+VENDOR = Path(__file__).parents[1] / "src" / "sourcetrace" / "outputs" / "report" / "vendor"
+PAYLOADS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)"]
+
+
+def _fixture_module() -> Any:
+    spec = importlib.util.spec_from_file_location("fixture_store", FIXTURES / "fixture_store.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fixture_store = _fixture_module()
+
+
+@pytest.fixture(scope="module")
+def analysis() -> dict[str, Any]:
+    return fixture_store.load_analysis()
+
+
+@pytest.fixture(scope="module")
+def page(analysis: dict[str, Any]) -> str:
+    return render_report(analysis)
+
+
+def _embedded(page: str, element_id: str) -> Any:
+    match = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', page,
+                      re.S)
+    assert match, element_id
+    return json.loads(match.group(1))
+
+
+def _outside_data(page: str) -> str:
+    """The page without its JSON data blocks and inlined scripts: the markup proper."""
+    return re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S)
+
+
+def test_fixture_is_a_valid_analysis(analysis: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(analysis, load_schema())
+    # Offsets in the fixture really point at the text they claim to.
+    docs = {d["id"]: d["text"] for d in analysis["documents"]}
+    for c in analysis["claims"]:
+        assert docs[c["doc"]][c["start"]:c["end"]] == c["text"]
+
+
+def test_self_contained(page: str) -> None:
+    assert 'src="http' not in page and "src='http" not in page
+    assert 'href="http' not in page
+    assert "<link" not in page  # styles are inlined too
+    assert not re.search(r"<script[^>]+src=", page)
+    for name in VENDOR_SCRIPTS:
+        code = (VENDOR / name).read_text(encoding="utf-8")
+        # Each vendored library is inlined whole (only "</" is rewritten to "<\/").
+        assert code.replace("</", "<\\/") in page, name
+    atlas = _embedded(page, "atlas")
+    assert atlas["type"] == "Topology" and "countries" in atlas["objects"]
+    assert "(function ()" in page  # the app itself
+
+
+def test_embedded_data_round_trips(page: str, analysis: dict[str, Any]) -> None:
+    assert _embedded(page, "data") == analysis
+
+
+def test_hostile_payloads_are_text_not_markup(page: str) -> None:
+    markup = _outside_data(page)
+    for payload in PAYLOADS[:2]:
+        # Neither in the markup nor inside a JSON block can a payload appear raw.
+        assert payload not in page
+    assert "<img" not in markup
+    assert not re.search(r'href="\s*javascript:', page, re.I)
+    # Script elements are only ours: data blocks, vendored libraries and the app.
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert len(scripts) == 2 + len(VENDOR_SCRIPTS) + 1
+
+
+def test_hostile_text_in_the_headline_is_escaped() -> None:
+    hostile = fixture_store.load_analysis()
+    cluster = hostile["claim_clusters"][0]
+    cluster["label"] = PAYLOADS[0] + PAYLOADS[1]
+    cluster["origins"][0]["name"] = PAYLOADS[1]
+    page = render_report(hostile)
+    headline = re.search(r'<p id="headline">(.*?)</p>', page, re.S).group(1)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in headline
+    assert "&lt;img src=x onerror=alert(1)&gt;" in headline
+    assert "<script" not in headline and "<img" not in headline
+
+
+def test_script_json_cannot_close_the_element() -> None:
+    text = script_json({"a": "</script><!-- \u2028\u2029 & >"})
+    assert "</" not in text and "<!--" not in text and "&" not in text and ">" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+    assert json.loads(str(text)) == {"a": "</script><!-- \u2028\u2029 & >"}
+
+
+def test_headline_counts_single_origin_claims(analysis: dict[str, Any], page: str) -> None:
+    summary = summarize(analysis)
+    assert summary["documents"] == 6 and summary["outlets"] == 6 and summary["clusters"] == 5
+    # k1 (4 outlets, 1 origin) and k2 (3 outlets, 0 origins); k3 has 2 independent origins.
+    assert summary["single_origin"] == 2
+    assert [w["id"] for w in summary["worst"]] == ["k1", "k2"]
+    headline = re.sub(r"\s+", " ", re.search(r'<p id="headline">(.*?)</p>', page, re.S).group(1))
+    assert "6 articles from 6 outlets" in headline
+    assert "5 claim clusters" in headline
+    assert "2 claims relayed by several outlets rest on one independent origin" in headline
+    assert "40 drones were shot down over Port Ellis" in headline
+    assert 'href="#claim/k1"' in headline
+
+
+def test_empty_analysis_renders() -> None:
+    empty = {
+        "schema": "sourcetrace/analysis/1", "generated": "x", "pipeline": {}, "documents": [],
+        "entities": [], "attributions": [], "places": [], "dates": [], "quantities": [],
+        "reuse": [], "claims": [], "claim_clusters": [], "language": [], "errors": [],
+    }
+    page = render_report(empty)
+    headline = re.sub(r"\s+", " ", re.search(r'<p id="headline">(.*?)</p>', page, re.S).group(1))
+    assert "0 articles from 0 outlets" in headline
+    assert "No claim relayed by several outlets rests on a single independent origin" in headline
+    # Missing optional keys do not break the summary either.
+    assert summarize({})["clusters"] == 0
+
+
+def test_write_report_from_store(tmp_path: Path, analysis: dict[str, Any]) -> None:
+    fixture_store.build_store(tmp_path)
+    with AnalysisStore(tmp_path) as store:
+        path = write_report(store, tmp_path)
+        expected = build_analysis(store)
+    assert path == tmp_path / "report.html"
+    page = path.read_text(encoding="utf-8")
+    data = _embedded(page, "data")
+    assert [d["id"] for d in data["documents"]] == [d["id"] for d in expected["documents"]]
+    assert {k["id"] for k in data["claim_clusters"]} == {"k1", "k2", "k3", "k4", "k5"}
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_write_report_on_an_empty_store(tmp_path: Path) -> None:
+    with AnalysisStore(tmp_path) as store:
+        page = write_report(store, tmp_path).read_text(encoding="utf-8")
+    assert "0 articles from 0 outlets" in re.sub(r"\s+", " ", page)
+
+
+def test_summary_does_not_mutate(analysis: dict[str, Any]) -> None:
+    before = copy.deepcopy(analysis)
+    summarize(analysis)
+    render_report(analysis)
+    assert analysis == before
+
+
+def test_vendor_files_are_small_and_documented() -> None:
+    readme = (VENDOR / "README.md").read_text(encoding="utf-8")
+    for path in VENDOR.glob("*.js*"):
+        assert path.stat().st_size < 1_000_000, path.name
+        assert path.name in readme
+    for lib in ("cytoscape", "d3-geo", "d3-array", "topojson-client", "world-atlas"):
+        assert (VENDOR / "licenses" / f"{lib}.LICENSE").is_file()
