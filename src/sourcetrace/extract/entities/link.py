@@ -1,0 +1,521 @@
+"""Corpus step ``entities``: link NER mentions and attribution sources to actors.
+
+Each mention goes, in this order, to: a knowledge-base entry (normalised alias, with the
+possessive or demonym just left of the mention when NER cut it off: "Russia's | Foreign
+Intelligence Service"); the long form an acronym stands for in the same document ("Foreign
+Intelligence Service (SVR)"); the full name a lone surname repeats ("Nebenzya" after
+"Vassily Nebenzya"), first in the document, then in the knowledge base, then in the corpus;
+otherwise a corpus cluster (``ent:<slug>``) that merges transliteration variants.
+
+Attribution sources are linked through the mentions inside their span and through any
+knowledge-base alias found inside the span text ("an SVR statement", "Syria's official news
+agency, SANA"); people win over organisations, organisations over governments, governments
+over states, then the longest match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sourcetrace.config import Settings
+from sourcetrace.extract.entities.kb import Entry, KnowledgeBase
+from sourcetrace.extract.entities.normalize import (
+    acronym_letters,
+    fold,
+    initials,
+    is_acronym,
+    is_country,
+    keys_match,
+    normalize_name,
+    skeleton,
+    strip_titles,
+)
+from sourcetrace.registry import corpus_steps
+
+LABEL_TYPES = {
+    "PERSON": "person", "ORG": "organisation", "NORP": "group", "GPE": "place",
+    "LOC": "place", "FAC": "facility",
+}
+# Lower rank wins when several actors are named in one source span.
+_RANK = {"person": 0, "government": 2, "state": 3, "place": 4, "facility": 4, "group": 4}
+_ORG_RANK = 1
+
+# A word after the mention that makes it a place, not the actor of the same name:
+# "the Al-Jazeera fields", "Damascus countryside".
+_PLACE_HEADS = frozenset("""field fields crossing camp base province governorate region city
+countryside district airport border river desert valley oilfield oilfields square street
+""".split())
+# A preposition before a capital's name makes it a place, not the government ("in Moscow").
+_PLACE_PREPS = frozenset("in near at outside around into across inside within".split())
+
+_WORD = re.compile(r"[\w][\w'’\-.]*")
+_ACRONYM_DEF = re.compile(
+    r"(?P<long>[A-Z][\w'’\-]*(?:\s+(?:[A-Z][\w'’\-]*|of|the|and|for|al|el|de|in|on|al-\w+))*)"
+    r"\s*\((?P<acr>[A-Z][A-Za-z.\-]{1,9})\)"
+)
+_MAX_NGRAM = 9
+
+
+@dataclass
+class Cluster:
+    """Mentions the knowledge base does not know, grouped under one normalised key."""
+
+    key: str
+    surfaces: Counter[str] = field(default_factory=Counter)
+    labels: Counter[str] = field(default_factory=Counter)
+    id: str = ""
+
+    @property
+    def name(self) -> str:
+        # the most frequent surface; ties go to the longest (more informative) one
+        return max(self.surfaces.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
+
+    @property
+    def type(self) -> str:
+        label = self.labels.most_common(1)[0][0] if self.labels else ""
+        return LABEL_TYPES.get(label, "organisation")
+
+
+@dataclass
+class LinkResult:
+    entities: list[dict[str, Any]]
+    mention_entities: list[str | None]
+    source_entities: list[str | None]
+
+
+class EntityLinker:
+    """Links one corpus. Reusable afterwards through :meth:`link_text` for other surfaces."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.clusters: dict[str, Cluster] = {}
+        self._alias_of: dict[str, str] = {}  # cluster key merged -> surviving cluster key
+        self.surface_index: dict[str, str] = {}  # normalised surface -> entity id (corpus)
+        self._kb_surfaces: dict[str, Counter[str]] = defaultdict(Counter)
+        self._kb_initials = _initials_index(kb)
+
+    # -- mentions --------------------------------------------------------------------------
+    def link_corpus(
+        self,
+        texts: Mapping[str, str],
+        mentions: list[dict[str, Any]],
+        attributions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    ) -> LinkResult:
+        acronyms = {doc: find_acronyms(text, self.kb) for doc, text in texts.items()}
+        # target per mention: ("kb", id) | ("key", cluster key)
+        targets: list[tuple[str, str] | None] = [None] * len(mentions)
+        pending_single: list[int] = []
+        for i, m in enumerate(mentions):
+            text = texts.get(m["doc"], "")
+            surface = _clean(m["text"], m.get("label"))
+            if not surface:
+                continue
+            entry = self._kb_for_mention(surface, m, text, acronyms.get(m["doc"], {}))
+            if entry is not None:
+                targets[i] = ("kb", entry.id)
+                continue
+            defs = acronyms.get(m["doc"], {})
+            if is_acronym(surface) and acronym_letters(surface) in defs:
+                targets[i] = ("key", normalize_name(defs[acronym_letters(surface)]))
+            elif _single_name(surface) and m.get("label") in ("PERSON", "ORG", "GPE", "NORP"):
+                pending_single.append(i)
+            else:
+                targets[i] = ("key", normalize_name(surface))
+
+        # Lone surnames: the full name in the same document, then the KB, then the corpus.
+        full_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        corpus_full: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for i, m in enumerate(mentions):
+            t = targets[i]
+            if t is None or m.get("label") != "PERSON":
+                continue
+            words = normalize_name(_clean(m["text"], "PERSON")).split()
+            if len(words) >= 2:
+                full_names[m["doc"]][words[-1]].add(t)
+                corpus_full[words[-1]].add(t)
+        for i in pending_single:
+            m = mentions[i]
+            surname = normalize_name(_clean(m["text"], m.get("label")))
+            local = full_names[m["doc"]].get(surname, set())
+            if len(local) == 1:
+                targets[i] = next(iter(local))
+                continue
+            if m.get("label") == "PERSON":
+                people = self.kb.by_surname(surname)
+                if len(people) == 1 and not local:
+                    targets[i] = ("kb", people[0].id)
+                    continue
+                if not local and len(corpus_full.get(surname, ())) == 1:
+                    targets[i] = next(iter(corpus_full[surname]))
+                    continue
+            targets[i] = ("key", surname)
+
+        for i, m in enumerate(mentions):
+            t = targets[i]
+            if t is None:
+                continue
+            if t[0] == "kb":
+                self._kb_surfaces[t[1]][m["text"]] += 1
+            else:
+                cluster = self.clusters.setdefault(t[1], Cluster(t[1]))
+                cluster.surfaces[m["text"]] += 1
+                cluster.labels[m.get("label") or ""] += 1
+
+        self._merge_clusters()
+        self._assign_ids()
+        mention_ids = [self._resolve(t) for t in targets]
+        for m, eid in zip(mentions, mention_ids, strict=True):
+            if eid is not None:
+                key = normalize_name(_clean(m["text"], m.get("label")))
+                self.surface_index.setdefault(key, eid)
+
+        doc_context: dict[str, dict[str, str]] = defaultdict(dict)
+        doc_spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        for m, eid in zip(mentions, mention_ids, strict=True):
+            if eid is None:
+                continue
+            doc_context[m["doc"]][normalize_name(_clean(m["text"], m.get("label")))] = eid
+            doc_spans[m["doc"]].append((m["start"], m["end"], eid))
+
+        source_ids: list[str | None] = []
+        for a in attributions:
+            eid = self.link_source(a, doc_context.get(a["doc"], {}), doc_spans.get(a["doc"], []))
+            source_ids.append(eid)
+            if eid is not None and eid in self.kb.entries:
+                surface = a.get("source_resolved") or a.get("source_text")
+                if surface and eid not in self._kb_surfaces:
+                    self._kb_surfaces[eid][surface] += 1
+        return LinkResult(self.entity_rows(), mention_ids, source_ids)
+
+    def _kb_for_mention(
+        self, surface: str, m: dict[str, Any], text: str, defs: dict[str, str]
+    ) -> Entry | None:
+        start, end = m.get("start"), m.get("end")
+        before = text[max(0, start - 40) : start] if text and start is not None else ""
+        after = text[end : end + 30] if text and end is not None else ""
+        next_word = (re.match(r"\s*([A-Za-z]+)", after) or [None, ""])[1].lower()
+        prev_word = (re.search(r"([A-Za-z]+)\s*$", before) or [None, ""])[1].lower()
+
+        # NER often cuts "Russia's" or "Russian" off the organisation it qualifies.
+        left = re.search(r"([A-Z][\w\-]*(?:['’]s)?)\s+$", before)
+        if left and (left.group(1)[-2:] in ("'s", "’s") or is_country(left.group(1))):
+            entry = self.kb.lookup(f"{left.group(1)} {surface}")
+            if entry is not None and entry.type not in ("state", "government"):
+                return entry
+        entry = self.kb.lookup(surface)
+        if entry is None and defs:
+            # "Foreign Intelligence Service (SVR)": the long form takes the acronym's entry
+            key = normalize_name(surface)
+            for acr, long in defs.items():
+                if normalize_name(long) == key:
+                    entry = self.kb.lookup(acr)
+                    break
+            if entry is None and is_acronym(surface) and acronym_letters(surface) in defs:
+                entry = self.kb.lookup(defs[acronym_letters(surface)])
+        if entry is None:
+            return None
+        if next_word in _PLACE_HEADS and entry.type not in ("state",):
+            return None
+        if prev_word in _PLACE_PREPS and self.kb.is_metonym(surface):
+            return None
+        return entry
+
+    def _merge_clusters(self) -> None:
+        """Merge clusters whose keys are transliteration variants, or whose key is an
+        acronym of another cluster's name; fold clusters the KB knows fuzzily into it."""
+        by_skeleton: dict[str, list[str]] = defaultdict(list)
+        for key in self.clusters:
+            by_skeleton[skeleton(key)].append(key)
+        for keys in by_skeleton.values():
+            keys.sort(key=lambda k: -sum(self.clusters[k].surfaces.values()))
+            for i, k in enumerate(keys):
+                if k in self._alias_of:
+                    continue
+                for other in keys[i + 1 :]:
+                    if other not in self._alias_of and keys_match(k, other):
+                        self._absorb(k, other)
+        # acronyms without a definition: initials of a unique corpus or KB name
+        names_by_initials: dict[str, set[str]] = defaultdict(set)
+        for key, cl in self.clusters.items():
+            if key in self._alias_of:
+                continue
+            for s in cl.surfaces:
+                if len(s.split()) >= 2:
+                    names_by_initials[initials(s)].add(key)
+        for key, cl in list(self.clusters.items()):
+            if key in self._alias_of or not all(is_acronym(s) for s in cl.surfaces):
+                continue
+            letters = acronym_letters(next(iter(cl.surfaces))).upper()
+            if len(letters) < 3:
+                continue
+            kb_hits = self._kb_initials.get(letters, set())
+            corpus_hits = names_by_initials.get(letters, set()) - {key}
+            if len(kb_hits) == 1 and not corpus_hits:
+                self._alias_of[key] = "kb:" + next(iter(kb_hits))
+            elif len(corpus_hits) == 1 and not kb_hits:
+                self._absorb(next(iter(corpus_hits)), key)
+
+    def _absorb(self, keep: str, gone: str) -> None:
+        self._alias_of[gone] = keep
+        self.clusters[keep].surfaces.update(self.clusters[gone].surfaces)
+        self.clusters[keep].labels.update(self.clusters[gone].labels)
+
+    def _final_key(self, key: str) -> str:
+        while key in self._alias_of:
+            key = self._alias_of[key]
+        return key
+
+    def _assign_ids(self) -> None:
+        used: set[str] = set(self.kb.entries)
+        for key in sorted(self.clusters):
+            if key in self._alias_of:
+                continue
+            cl = self.clusters[key]
+            base = "ent:" + (re.sub(r"[^a-z0-9]+", "-", fold(cl.name).lower()).strip("-") or "x")
+            eid, n = base, 2
+            while eid in used:
+                eid, n = f"{base}-{n}", n + 1
+            used.add(eid)
+            cl.id = eid
+        for key in self.clusters:
+            final = self._final_key(key)
+            if final.startswith("kb:"):
+                self._kb_surfaces[final[3:]].update(self.clusters[key].surfaces)
+
+    def _resolve(self, target: tuple[str, str] | None) -> str | None:
+        if target is None:
+            return None
+        if target[0] == "kb":
+            return target[1]
+        final = self._final_key(target[1])
+        if final.startswith("kb:"):
+            return final[3:]
+        return self.clusters[final].id
+
+    # -- attribution sources and free text -------------------------------------------------
+    def link_source(
+        self,
+        attribution: Mapping[str, Any],
+        context: Mapping[str, str],
+        spans: list[tuple[int, int, str]],
+    ) -> str | None:
+        resolved = attribution.get("source_resolved")
+        text = attribution.get("source_text")
+        cands: list[tuple[int, int, int, str]] = []
+        if not resolved or resolved == text:
+            s0, s1 = attribution.get("source_start"), attribution.get("source_end")
+            if s0 is not None and s1 is not None:
+                for a, b, eid in spans:
+                    if s0 <= a and b <= s1:
+                        cands.append((self._rank(eid), -(b - a), a - s0, eid))
+        surface = resolved or text
+        if not surface:
+            return None
+        direct = self._link_whole(surface, context)
+        if direct is not None:
+            return direct
+        cands.extend(self._ngram_candidates(surface, context))
+        if not cands:
+            return None
+        return min(cands)[3]
+
+    def link_text(self, text: str, context: Mapping[str, str] | None = None) -> str | None:
+        """Entity id for a free surface: the whole of it, else the best actor inside it."""
+        context = context or {}
+        direct = self._link_whole(text, context)
+        if direct is not None:
+            return direct
+        cands = self._ngram_candidates(text, context)
+        return min(cands)[3] if cands else None
+
+    def _link_whole(self, text: str, context: Mapping[str, str]) -> str | None:
+        surface = _clean(text, None)
+        if not surface:
+            return None
+        for variant in dict.fromkeys((surface, strip_titles(surface))):
+            key = normalize_name(variant)
+            if key in context:
+                return context[key]
+            entry = self.kb.lookup(variant)
+            if entry is not None:
+                return entry.id
+            if key in self.surface_index:
+                return self.surface_index[key]
+        if _single_name(surface):
+            key = normalize_name(surface)
+            local = {eid for k, eid in context.items() if len(k.split()) >= 2
+                     and k.split()[-1] == key
+                     and self._type(eid) in ("person", "organisation")}
+            if len(local) == 1:
+                return local.pop()
+            people = self.kb.by_surname(surface)
+            if len(people) == 1:
+                return people[0].id
+        return None
+
+    def _ngram_candidates(
+        self, text: str, context: Mapping[str, str]
+    ) -> list[tuple[int, int, int, str]]:
+        words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        out: list[tuple[int, int, int, str]] = []
+        for i, (a, _) in enumerate(words):
+            first = text[a : words[i][1]]
+            if not (any(c.isupper() for c in first) or re.match(r"(?i)(al|el)-", first)):
+                continue
+            for j in range(i, min(len(words), i + _MAX_NGRAM)):
+                b = words[j][1]
+                span = text[a:b].rstrip(".,;:")
+                key = normalize_name(span)
+                if not key:
+                    continue
+                eid = context.get(key)
+                if eid is None:
+                    entry = self.kb.lookup(span, fuzzy=False)
+                    eid = entry.id if entry is not None else self.surface_index.get(key)
+                if eid is not None:
+                    out.append((self._rank(eid), -(b - a), a, eid))
+        return out
+
+    def _type(self, eid: str) -> str:
+        entry = self.kb.get(eid)
+        if entry is not None:
+            return entry.type
+        for cl in self.clusters.values():
+            if cl.id == eid:
+                return cl.type
+        return "organisation"
+
+    def _rank(self, eid: str) -> int:
+        return _RANK.get(self._type(eid), _ORG_RANK)
+
+    # -- output ------------------------------------------------------------------------------
+    def entity_rows(self) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for eid in list(self._kb_surfaces):
+            for cid in [eid, *self.kb.controllers(eid)]:
+                if cid in rows:
+                    continue
+                entry = self.kb.entries[cid]
+                seen = self._kb_surfaces.get(cid, Counter())
+                rows[cid] = {
+                    "id": cid, "name": entry.name, "type": entry.type, "country": entry.country,
+                    "controlled_by": entry.controlled_by,
+                    "aliases": sorted(seen) if seen else [entry.name], "in_kb": True,
+                }
+        for key, cl in self.clusters.items():
+            if key in self._alias_of:
+                continue
+            rows[cl.id] = {
+                "id": cl.id, "name": cl.name, "type": cl.type, "country": None,
+                "controlled_by": None, "aliases": sorted(cl.surfaces), "in_kb": False,
+            }
+        return sorted(rows.values(), key=lambda r: r["id"])
+
+
+def _clean(text: str | None, label: str | None) -> str:
+    """Surface without a leading "the", a trailing possessive, quotes or titles (people)."""
+    if not text:
+        return ""
+    s = text.strip().strip("\"“”‘’'").strip()
+    s = re.sub(r"^(?:the|The|THE)\s+", "", s)
+    s = re.sub(r"['’]s?$", "", s).strip(" ,.;:")
+    if label == "PERSON":
+        s = strip_titles(s)
+    return s
+
+
+def _single_name(surface: str) -> bool:
+    return len(surface.split()) == 1 and surface[:1].isupper() and not is_acronym(surface)
+
+
+def _initials_index(kb: KnowledgeBase) -> dict[str, set[str]]:
+    """Initials of multi-word KB names and aliases -> entry ids, for undefined acronyms."""
+    index: dict[str, set[str]] = defaultdict(set)
+    for entry in kb.entries.values():
+        if entry.is_person:
+            continue
+        for s in (entry.name, *entry.aliases):
+            if len(s.split()) >= 2 and not is_acronym(s):
+                index[initials(s)].add(entry.id)
+    return index
+
+
+def find_acronyms(text: str, kb: KnowledgeBase | None = None) -> dict[str, str]:
+    """Acronyms defined in a text as "Long Name (ACR)" -> the long name.
+
+    The long name is cut to the words whose initials spell the acronym when some suffix
+    does ("the Commonwealth of Independent States (CIS)"); acronyms that are spelled in
+    another language ("Foreign Intelligence Service (SVR)") keep the whole capitalised run.
+    Outlet credits ("Damascus (AFP)") are not definitions.
+    """
+    found: dict[str, str] = {}
+    for m in _ACRONYM_DEF.finditer(text):
+        acr = acronym_letters(m.group("acr"))
+        if not is_acronym(m.group("acr")) or acr in found:
+            continue
+        if kb is not None:
+            known = kb.lookup(acr)
+            if known is not None and known.type in ("media", "state_media"):
+                continue
+        words = m.group("long").split()
+        while words and words[0][:1].islower():
+            words.pop(0)
+        best = None
+        for k in range(len(words)):
+            suffix = " ".join(words[k:])
+            if not suffix[:1].isupper():
+                continue
+            if initials(suffix) == acr.upper():
+                best = suffix
+                break
+        if best is None:
+            run = " ".join(words[-6:])
+            if len(run.split()) < 2:
+                continue
+            best = re.sub(r"^[A-Z][\w\-]*['’]s\s+", "", run)  # "Russia's X" -> "X"
+        found[acr] = best
+    return found
+
+
+def link_surface(
+    text: str,
+    context_doc_entities: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    kb: KnowledgeBase | None = None,
+) -> str | None:
+    """Entity id for a surface such as an attribution source, or None.
+
+    ``context_doc_entities`` maps surfaces of the same document (e.g. its mentions) to the
+    entity ids already linked, so "Nebenzya" finds "Vassily Nebenzya" of that document.
+    Knowledge-base ids come back as they are; corpus clusters only through the context.
+    """
+    linker = EntityLinker(kb or KnowledgeBase.load())
+    pairs = context_doc_entities.items() if isinstance(context_doc_entities, Mapping) else (
+        context_doc_entities or ()
+    )
+    context = {normalize_name(_clean(s, None)): eid for s, eid in pairs if s and eid}
+    return linker.link_text(text, context)
+
+
+@corpus_steps.register("entities", order=10)
+def entities_step(store: Any, settings: Settings) -> None:
+    """Fill ``entities``, ``mentions.entity`` and ``attributions.source_entity``."""
+    kb = KnowledgeBase.load(settings.kb_files)
+    texts = dict(store.con.execute("SELECT id, text FROM documents").fetchall())
+    mentions = store.read("mentions", 'ORDER BY doc, start, "end"')
+    attributions = store.read("attributions", "ORDER BY doc, source_start")
+    result = EntityLinker(kb).link_corpus(texts, mentions, attributions)
+    for m, eid in zip(mentions, result.mention_entities, strict=True):
+        m["entity"] = eid
+    for a, eid in zip(attributions, result.source_entities, strict=True):
+        a["source_entity"] = eid
+    # Rewritten whole: the per-document pass is over, and one transaction keeps each
+    # table consistent if the step is interrupted.
+    store.replace("mentions", mentions)
+    store.replace("attributions", attributions)
+    store.replace("entities", result.entities)
