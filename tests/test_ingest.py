@@ -194,18 +194,24 @@ ARTICLE_HTML = """<html><head><title>{title}</title>{meta}</head><body><article>
 
 
 def warc_record(url: str, html: str, date: str = "2024-07-01T06:00:00Z",
-                content_type: str = "text/html; charset=utf-8") -> bytes:
+                content_type: str = "text/html; charset=utf-8", status: str = "200 OK",
+                kind: str = "response") -> bytes:
+    """One WARC record, written by hand as the WARC 1.0 spec lays it out."""
     body = html.encode()
-    http = (
-        f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+    if kind == "response":
+        block = (
+            f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        block_type = "application/http; msgtype=response"
+    else:  # a resource record holds the page itself, without HTTP headers
+        block, block_type = body, content_type
     head = (
-        f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Date: {date}\r\n"
-        f"WARC-Record-ID: <urn:uuid:{sha16(url)}>\r\n"
-        f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(http)}\r\n\r\n"
+        f"WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: {url}\r\nWARC-Date: {date}\r\n"
+        f"WARC-Record-ID: <urn:uuid:{sha16(url + kind)}>\r\n"
+        f"Content-Type: {block_type}\r\nContent-Length: {len(block)}\r\n\r\n"
     ).encode()
-    return head + http + b"\r\n\r\n"
+    return head + block + b"\r\n\r\n"
 
 
 def warc_records() -> list[bytes]:
@@ -228,15 +234,22 @@ def warc_records() -> list[bytes]:
 
 
 def test_warc_reader(tmp_path: Path) -> None:
-    (tmp_path / "crawl.warc").write_bytes(b"".join(warc_records()))
+    not_found = warc_record("https://news.example/gone", ARTICLE_HTML.format(
+        title="Page not found", meta="", body="The page you asked for is not here any more, "
+        "please use the search box or go back to the front page."), status="404 Not Found")
+    resource = warc_record("https://news.example/archive/tram", ARTICLE_HTML.format(
+        title="Tram line extended", meta="", body="The tram line will run to the new hospital "
+        "from next year, the transport authority said."), kind="resource",
+        content_type="text/html")
+    (tmp_path / "crawl.warc").write_bytes(b"".join([*warc_records(), not_found, resource]))
     docs, errors = run([tmp_path / "crawl.warc"])
     assert errors == []
     assert [d.url for d in docs] == [
         "https://news.example/pool", "https://www.other.example/park",
-        "https://news.example/school",
+        "https://news.example/school", "https://news.example/archive/tram",
     ]
     assert [d.id for d in docs] == [sha16(d.url or "") for d in docs]
-    pool, park, _ = docs
+    pool, park, _, _ = docs
     assert pool.published == "2024-06-20"  # from the page
     assert park.published is not None and park.published.startswith("2024-07-01")  # WARC-Date
     assert "oak trees" in park.text and park.title == "Park gets new trees"

@@ -15,7 +15,13 @@ from sourcetrace.ingest.checks import check_size
 from sourcetrace.ingest.enrich import MetadataSources, finish
 from sourcetrace.ingest.options import IngestOptions
 from sourcetrace.ingest.paths import Candidate, Missing, expand
-from sourcetrace.ingest.readers import SNIFF_BYTES, ReadProblem, choose_reader, readers_for
+from sourcetrace.ingest.readers import (
+    READERS,
+    SNIFF_BYTES,
+    ReadProblem,
+    choose_reader,
+    readers_for,
+)
 from sourcetrace.model import Document, IngestError
 
 __all__ = ["IngestOptions", "iter_inputs", "read_file"]
@@ -40,7 +46,9 @@ def read_file(
     where = str(path)
     if not readers_for(path):
         if explicit:
-            yield IngestError(where, f"unknown file type {''.join(path.suffixes) or '(none)'!r}")
+            kinds = ", ".join(sorted(READERS))
+            suffix = "".join(path.suffixes) or "(none)"
+            yield IngestError(where, f"unknown file type {suffix!r} (sourcetrace reads {kinds})")
         return
     produced = 0
     try:

@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+ENGLISH = ["en"]
+# Month names of the languages metadata sheets most often come in besides English.
+OTHER_LANGUAGES = ["de", "fr", "es", "it", "nl", "pt"]
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -54,12 +57,22 @@ def to_iso(value: Any) -> str | None:
         return _format(datetime.fromisoformat(text))
     except ValueError:
         pass
-    parsed = _dateparser().parse(
-        text, settings={
+    parsed = _parse_words(text, ENGLISH)
+    if parsed is None and any(c.isdigit() for c in text):
+        parsed = _parse_words(text, OTHER_LANGUAGES)
+    return _format(parsed) if parsed else None
+
+
+def _parse_words(text: str, languages: list[str]) -> datetime | None:
+    # Naming the languages matters: left to guess among all of them, dateparser spends
+    # seconds on a string that is no date at all.
+    return _dateparser().parse(
+        text,
+        languages=languages,
+        settings={
             "PREFER_DAY_OF_MONTH": "first",
             "RETURN_AS_TIMEZONE_AWARE": False,
             # "yesterday" would depend on when we run: only absolute dates are reproducible.
             "PARSERS": ["timestamp", "custom-formats", "absolute-time"],
         },
     )
-    return _format(parsed) if parsed else None

@@ -36,7 +36,7 @@ def detect_language(text: str) -> str:
     sample = text[:SAMPLE_CHARS]
     words = [w.lower() for w in _WORD.findall(sample)]
     share = english_share(words)
-    if len(words) >= SHORT_WORDS and share >= 0.2:
+    if share >= 0.2 and sum(w in _ENGLISH for w in words) >= 3:
         return "en"
     try:
         guesses = _detector()(sample)

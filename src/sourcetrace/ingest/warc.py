@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from fastwarc.warc import ArchiveIterator, WarcRecordType
+from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
 from sourcetrace.ingest.dates import to_iso
 from sourcetrace.ingest.gz import iter_gunzip
@@ -59,6 +59,19 @@ def _decode_body(body: bytes, content_encoding: str | None) -> bytes:
     return body
 
 
+def _is_html_page(record: WarcRecord) -> bool:
+    """A successful HTTP response with HTML, or an archived HTML resource (no HTTP headers)."""
+    if record.record_type == WarcRecordType.response and record.http_headers is not None:
+        if not 200 <= (record.http_headers.status_code or 0) < 300:
+            return False  # redirects and error pages are not the article
+        content_type = record.http_headers.get("Content-Type") or ""
+    elif record.record_type == WarcRecordType.resource:
+        content_type = record.headers.get("Content-Type") or ""
+    else:
+        return False
+    return content_type.lower().startswith(_HTML_TYPES)
+
+
 @register(".warc", ".warc.gz", name="WARC", binary=True)
 def read_warc(path: Path, options: IngestOptions) -> Iterator[Document | IngestError]:
     raw, damage = _raw_bytes(path)
@@ -68,18 +81,18 @@ def read_warc(path: Path, options: IngestOptions) -> Iterator[Document | IngestE
     for record in ArchiveIterator(
         io.BytesIO(raw), record_types=WarcRecordType.any_type, parse_http=True
     ):
+        # Every record type is walked (not only responses) so that ``last_start`` is the last
+        # record in the file, whose end tells whether the archive is whole.
         last_start = record.stream_pos
-        if record.record_type != WarcRecordType.response or record.http_headers is None:
+        if not _is_html_page(record):
             continue
         url = record.headers.get("WARC-Target-URI") or ""
-        content_type = (record.http_headers.get("Content-Type") or "").lower()
-        if not content_type.startswith(_HTML_TYPES):
-            continue
         body = record.reader.read()
         if len(body) < record.content_length:
             break  # cut off inside this record: reported below
         try:
-            body = _decode_body(body, record.http_headers.get("Content-Encoding"))
+            if record.http_headers is not None:
+                body = _decode_body(body, record.http_headers.get("Content-Encoding"))
         except (OSError, EOFError, zlib.error) as exc:
             yield IngestError(str(path), f"record {url}: cannot decode body: {exc}")
             continue
