@@ -329,7 +329,7 @@ def test_linker_on_hand_made_rows(kb: KnowledgeBase) -> None:
     assert set(rows["svr"]["aliases"]) >= {"SVR", "Foreign Intelligence Service"}
     crossing = rows[by_text[("d1", "al-Waleed")]]
     assert set(crossing["aliases"]) == {"al-Waleed", "Al-Walid"} and not crossing["in_kb"]
-    assert rows[vrb]["type"] == "person" and rows[vrb]["name"] == "Vrbenko"
+    assert rows[vrb]["type"] == "person" and rows[vrb]["name"] == "Tomas Vrbenko"
     for row in rows.values():
         assert row["controlled_by"] is None or row["controlled_by"] in rows
 
@@ -383,3 +383,21 @@ def test_corpus_step_reads_user_kb(tmp_path: Path) -> None:
         linked = {m["text"]: m["entity"] for m in store.read("mentions")}
     assert linked["NSV"] == "nsv"
     assert linked["Foreign Espionage Bureau"] == "nsv"
+
+
+def test_qualifiers_generic_nouns_and_place_heads(kb: KnowledgeBase) -> None:
+    text = ("The Kurdish Syrian Democratic Forces and Hezbollah Fighters met near the "
+            "Zarqat base. Zarqat later fell. Sheikh Omar Zaydan Halabi spoke; Zaydan left.")
+    spans = [("Kurdish Syrian Democratic Forces", "ORG"), ("Hezbollah Fighters", "ORG"),
+             ("Zarqat base", "FAC"), ("Zarqat", "GPE"), ("Omar Zaydan Halabi", "PERSON"),
+             ("Zaydan", "PERSON")]
+    mentions, pos = [], 0
+    for surface, label in spans:
+        start = text.index(surface, pos)
+        pos = start + len(surface)
+        mentions.append({"doc": "q", "start": start, "end": pos, "text": surface,
+                         "label": label})
+    ids = EntityLinker(kb).link_corpus({"q": text}, mentions).mention_entities
+    assert ids[0] == "sdf" and ids[1] == "hezbollah"
+    assert ids[2] == ids[3] and ids[2].startswith("ent:")
+    assert ids[4] == ids[5] == "ent:omar-zaydan-halabi"

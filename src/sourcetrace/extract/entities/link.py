@@ -19,6 +19,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sourcetrace.config import Settings
@@ -52,6 +53,17 @@ countryside district airport border river desert valley oilfield oilfields squar
 # A preposition before a capital's name makes it a place, not the government ("in Moscow").
 _PLACE_PREPS = frozenset("in near at outside around into across inside within".split())
 
+# Generic nouns after an actor's name: "Al-Qaeda fighters", "the SVR statement".
+_TRAILING_NOUNS = frozenset("""fighters militants members terrorists statement statements
+spokesman spokeswoman spokesperson officials official sources source report reports
+""".split())
+# Qualifiers before an actor's name: "the Kurdish Syrian Democratic Forces".
+_LEADING_QUALIFIERS = frozenset("""kurdish kurdish-led turkish-backed us-backed iran-backed
+russian-backed so-called pro-government pro-iranian pro-turkish""".split())
+# Generic heads of place names, dropped from cluster keys: "Hasakah province" = "Hasakah".
+_PLACE_SUFFIXES = frozenset("""province governorate district region city camp base garrison
+crossing""".split())
+
 _WORD = re.compile(r"[\w][\w'’\-.]*")
 _ACRONYM_DEF = re.compile(
     r"(?P<long>[A-Z][\w'’\-]*(?:\s+(?:[A-Z][\w'’\-]*|of|the|and|for|al|el|de|in|on|al-\w+))*)"
@@ -72,7 +84,11 @@ class Cluster:
     @property
     def name(self) -> str:
         # the most frequent surface; ties go to the longest (more informative) one
-        return max(self.surfaces.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
+        if self.type == "person":  # a person is named by the fullest form seen
+            best = max(self.surfaces, key=lambda x: (len(x.split()), self.surfaces[x], x))
+        else:
+            best = max(self.surfaces.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
+        return _clean(best, None) or best
 
     @property
     def type(self) -> str:
@@ -124,7 +140,7 @@ class EntityLinker:
             elif _single_name(surface) and m.get("label") in ("PERSON", "ORG", "GPE", "NORP"):
                 pending_single.append(i)
             else:
-                targets[i] = ("key", normalize_name(surface))
+                targets[i] = ("key", cluster_key(surface))
 
         # Lone surnames: the full name in the same document, then the KB, then the corpus.
         full_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(
@@ -137,8 +153,11 @@ class EntityLinker:
                 continue
             words = normalize_name(_clean(m["text"], "PERSON")).split()
             if len(words) >= 2:
-                full_names[m["doc"]][words[-1]].add(t)
                 corpus_full[words[-1]].add(t)
+                # in one document any later part of a full name may recur alone
+                # ("Bakri" after "Omar Bakri Muhammad")
+                for w in words[1:]:
+                    full_names[m["doc"]][w].add(t)
         for i in pending_single:
             m = mentions[i]
             surname = normalize_name(_clean(m["text"], m.get("label")))
@@ -208,7 +227,7 @@ class EntityLinker:
             entry = self.kb.lookup(f"{left.group(1)} {surface}")
             if entry is not None and entry.type not in ("state", "government"):
                 return entry
-        entry = self.kb.lookup(surface)
+        entry = self.kb.lookup(surface) or self._kb_trimmed(surface)
         if entry is None and defs:
             # "Foreign Intelligence Service (SVR)": the long form takes the acronym's entry
             key = normalize_name(surface)
@@ -225,6 +244,25 @@ class EntityLinker:
         if prev_word in _PLACE_PREPS and self.kb.is_metonym(surface):
             return None
         return entry
+
+    def _kb_trimmed(self, surface: str) -> Entry | None:
+        """KB entry of the surface without qualifiers before or generic nouns after it."""
+        words = surface.split()
+        trail = len(words)
+        if trail > 1 and words[-1].lower() in _TRAILING_NOUNS:
+            trail -= 1
+        lead_max = 0
+        while lead_max < trail - 1 and (
+            words[lead_max].lower() in _LEADING_QUALIFIERS or is_country(words[lead_max])
+        ):
+            lead_max += 1
+        for lead in range(0, lead_max + 1):
+            if (lead, trail) == (0, len(words)):
+                continue
+            entry = self.kb.lookup(" ".join(words[lead:trail]))
+            if entry is not None and entry.type not in ("state", "government"):
+                return entry
+        return None
 
     def _merge_clusters(self) -> None:
         """Merge clusters whose keys are transliteration variants, or whose key is an
@@ -428,6 +466,20 @@ def _clean(text: str | None, label: str | None) -> str:
     if label == "PERSON":
         s = strip_titles(s)
     return s
+
+
+@lru_cache(maxsize=1)
+def _place_suffix_keys() -> frozenset[str]:
+    return frozenset(normalize_name(w) for w in _PLACE_SUFFIXES)
+
+
+def cluster_key(surface: str) -> str:
+    """Key of a corpus cluster: the normalised name without a generic place head."""
+    key = normalize_name(surface)
+    words = key.split()
+    if len(words) > 1 and words[-1] in _place_suffix_keys():
+        return " ".join(words[:-1])
+    return key
 
 
 def _single_name(surface: str) -> bool:
