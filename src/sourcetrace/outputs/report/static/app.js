@@ -154,6 +154,9 @@
           return { id: d, title: doc.title, outlet: doc.outlet, published: doc.published };
         }),
       }));
+      // Most shared words first, as the API orders them.
+      const words = (r) => r.passages.reduce((n, p) => n + (p.words || 0), 0);
+      items.sort((x, y) => words(y) - words(x) || cmp(x.docs[0], y.docs[0]) || cmp(x.docs[1], y.docs[1]));
       return { total: items.length, items };
     }
     async places() {
@@ -536,6 +539,7 @@
     const located = res.items.filter((p) => typeof p.lat === "number" && typeof p.lon === "number");
     const max = Math.max(1, ...located.map((p) => p.count));
     const pts = svg("g", { class: "places" });
+    const labels = svg("g", { class: "place-labels" }); // above every point, never catching clicks
     located.sort((a, b) => b.count - a.count);
     for (const p of located) {
       const xy = projection ? projection([p.lon, p.lat]) : [((p.lon + 180) / 360) * W, ((90 - p.lat) / 180) * H];
@@ -545,9 +549,10 @@
       c.appendChild(svg("title", {}, `${p.name}: ${p.count} mention(s)`));
       c.addEventListener("click", () => showPlace(p, c));
       pts.appendChild(c);
-      pts.appendChild(svg("text", { class: "place-label", x: (xy[0] + r + 2).toFixed(1), y: (xy[1] + 4).toFixed(1) }, `${p.name} (${p.count})`));
+      labels.appendChild(svg("text", { class: "place-label", x: (xy[0] + r + 2).toFixed(1), y: (xy[1] + 4).toFixed(1) }, `${p.name} (${p.count})`));
     }
     map.appendChild(pts);
+    map.appendChild(labels);
     if (!located.length) $("#place-info").textContent = "No located places.";
     drawTimeline(await source.timeline());
   }
