@@ -401,3 +401,42 @@ def test_qualifiers_generic_nouns_and_place_heads(kb: KnowledgeBase) -> None:
     assert ids[0] == "sdf" and ids[1] == "hezbollah"
     assert ids[2] == ids[3] and ids[2].startswith("ent:")
     assert ids[4] == ids[5] == "ent:omar-zaydan-halabi"
+
+
+def test_source_span_prefers_rank_then_first_then_longest() -> None:
+    # two states: the first named is the source, not the longer name
+    assert link_surface("officials from the UK and Iran") == "uk"
+    # same start: the longest alias wins ("US military" over "US")
+    assert link_surface("The US military") == "us-armed-forces"
+    # an organisation outranks a state named earlier
+    assert link_surface("Iran's state broadcaster IRIB") == "irib"
+
+
+@pytest.mark.shared
+def test_seed_corpus_links_the_key_actors(shared_dir: Path, kb: KnowledgeBase) -> None:
+    """Real articles: the intelligence service, the state agency, IS and the capitals."""
+    import spacy
+
+    from sourcetrace.config import DEFAULT_MODEL
+    from sourcetrace.nlp.basic import MENTION_LABELS
+
+    nlp = spacy.load(DEFAULT_MODEL)
+    texts = {p.stem: p.read_text(encoding="utf-8")
+             for p in sorted((shared_dir / "corpora" / "seeds").glob("*.txt"))}
+    mentions = [
+        {"doc": d, "start": e.start_char, "end": e.end_char, "text": e.text, "label": e.label_}
+        for d, doc in zip(texts, nlp.pipe(texts.values()), strict=True)
+        for e in doc.ents if e.label_ in MENTION_LABELS
+    ]
+    ids = EntityLinker(kb).link_corpus(texts, mentions).mention_entities
+    linked: dict[str, set[str | None]] = {}
+    for m, eid in zip(mentions, ids, strict=True):
+        linked.setdefault(normalize_name(m["text"]), set()).add(eid)
+    assert linked[normalize_name("SVR")] == {"svr"}
+    assert linked[normalize_name("SANA")] == {"sana"}
+    assert linked[normalize_name("Daesh")] == {"isis"} == linked[normalize_name("ISIS")]
+    for capital, gov in [("Washington", "gov-us"), ("Damascus", "gov-syria"),
+                         ("Moscow", "gov-russia")]:
+        assert linked[normalize_name(capital)] == {gov}
+    assert linked[normalize_name("al-Waleed")] == linked[normalize_name("Al-Walid")]
+    assert len(linked[normalize_name("al-Waleed")]) == 1

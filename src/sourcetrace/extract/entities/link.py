@@ -10,7 +10,7 @@ otherwise a corpus cluster (``ent:<slug>``) that merges transliteration variants
 Attribution sources are linked through the mentions inside their span and through any
 knowledge-base alias found inside the span text ("an SVR statement", "Syria's official news
 agency, SANA"); people win over organisations, organisations over governments, governments
-over states, then the longest match.
+over states; then the earliest match, and the longest of those starting there.
 """
 
 from __future__ import annotations
@@ -351,7 +351,7 @@ class EntityLinker:
             if s0 is not None and s1 is not None:
                 for a, b, eid in spans:
                     if s0 <= a and b <= s1:
-                        cands.append((self._rank(eid), -(b - a), a - s0, eid))
+                        cands.append((self._rank(eid), a - s0, -(b - a), eid))
         surface = resolved or text
         if not surface:
             return None
@@ -417,7 +417,7 @@ class EntityLinker:
                     entry = self.kb.lookup(span, fuzzy=False)
                     eid = entry.id if entry is not None else self.surface_index.get(key)
                 if eid is not None:
-                    out.append((self._rank(eid), -(b - a), a, eid))
+                    out.append((self._rank(eid), a, -(b - a), eid))
         return out
 
     def _type(self, eid: str) -> str:
