@@ -46,6 +46,7 @@
     return a < b ? -1 : 1;
   }
   function short(text, n) { text = text || ""; return text.length > n ? text.slice(0, n - 1) + "\u2026" : text; }
+  function plural(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; }
   function flagBadges(flags) {
     if (!flags || !flags.length) return [el("span", { class: "flag none" }, "none")];
     return flags.map((f) => el("span", { class: "flag" }, f.replace(/_/g, " ")));
@@ -349,7 +350,7 @@
 
     card.appendChild(el("h2", { id: "card-title" }, k.label || k.id));
     card.appendChild(el("p", { class: "meta" },
-      `${(k.outlets || []).length} outlets, ${(k.documents || []).length} articles, ${k.independent_origins || 0} independent origin(s)`,
+      `${plural((k.outlets || []).length, "outlet")}, ${plural((k.documents || []).length, "article")}, ${plural(k.independent_origins || 0, "independent origin")}`,
       k.amplification === null || k.amplification === undefined ? "" : `, amplification ${Number(k.amplification).toFixed(1)}`,
       k.first_appearance ? `, first seen ${k.first_appearance}` : "", " ", flagBadges(k.flags)));
 
@@ -384,7 +385,9 @@
     card.appendChild(el("h3", {}, "Wording in each article"));
     card.appendChild(el("div", { class: "legend" }, el("span", { class: "claim" }, "claim"), el("span", { class: "source" }, "source"),
       el("span", { class: "cue" }, "cue"), el("span", { class: "content" }, "reported content"), el("span", { class: "lang" }, "persuasion technique")));
-    for (const c of detail.claims) {
+    // Earliest article first, so the card reads in the order the claim spread.
+    const claims = [...detail.claims].sort((a, b) => cmp((docs.get(a.doc) || {}).published, (docs.get(b.doc) || {}).published) || cmp(a.doc, b.doc) || cmp(a.start, b.start));
+    for (const c of claims) {
       const d = docs.get(c.doc) || { id: c.doc, text: "" };
       const chain = c.attribution ? attributionChain(c.attribution, attrs) : [];
       const spans = [{ start: c.start, end: c.end, cls: "claim" }];
@@ -449,6 +452,7 @@
         { selector: "node[type='controller']", style: { "background-color": "#6a4c93", shape: "hexagon", width: 24, height: 24 } },
         { selector: "node:selected", style: { "border-width": 3, "border-color": "#ffb347" } },
         { selector: "edge", style: { width: 1.5, "line-color": "#aab2c0", "target-arrow-color": "#aab2c0", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#5d6678" } },
+        { selector: "edge[label='published']", style: { label: "" } }, // obvious; less clutter
       ],
       layout: { name: "breadthfirst", directed: true, spacingFactor: 1.1, padding: 20 },
     });
@@ -569,7 +573,7 @@
     const box = clear($("#timeline"));
     const items = res.items.filter((k) => k.first_appearance).sort((a, b) => b.n_outlets - a.n_outlets || cmp(a.first_appearance, b.first_appearance)).slice(0, 30);
     items.sort((a, b) => cmp(a.first_appearance, b.first_appearance));
-    const W = 960, left = 330, right = 20, row = 22, top = 30;
+    const W = 960, left = 330, right = 50, row = 22, top = 30;
     const H = top + row * Math.max(1, items.length) + 10;
     box.setAttribute("viewBox", `0 0 ${W} ${H}`);
     if (!items.length) { box.appendChild(svg("text", { x: 10, y: 20 }, "No dated claims.")); return; }
@@ -585,7 +589,7 @@
     for (let d = 0; d <= days; d += step) {
       const iso = new Date(lo + d * 86400000).toISOString().slice(0, 10);
       axis.appendChild(svg("line", { x1: x(iso), x2: x(iso), y1: top - 12, y2: top - 4 }));
-      axis.appendChild(svg("text", { x: x(iso) - 30, y: top - 15 }, iso));
+      axis.appendChild(svg("text", { x: x(iso), y: top - 15, "text-anchor": "middle" }, iso));
     }
     box.appendChild(axis);
     items.forEach((k, i) => {
