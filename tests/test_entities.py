@@ -180,11 +180,12 @@ def test_malformed_entries_are_reported(tmp_path: Path) -> None:
         ("- {id: x2, type: media}", "missing or empty 'name'"),
         ("- {id: x3, name: X Three, type: media, colour: red}", "unknown fields"),
         ("- {id: x4, name: X Four, type: media, country: Zedland}", "ISO 3166"),
-        ("- {id: svr, name: Another SVR, type: media}", "already defined"),
+        ("- {id: base-svc, name: Another Service, type: media}", "already defined"),
     ]:
+        base = _write(tmp_path, "base.yaml", "- {id: base-svc, name: Base Service, type: media}")
         path = _write(tmp_path, "m.yaml", body)
         with pytest.raises(KnowledgeBaseError, match=pattern):
-            KnowledgeBase.from_files([KnowledgeBase.load().entries["svr"].source, path])
+            KnowledgeBase.from_files([base, path])
 
 
 def test_control_cycle_is_an_error(tmp_path: Path) -> None:
