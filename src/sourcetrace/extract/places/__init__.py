@@ -106,13 +106,26 @@ class Resolver:
     ) -> list[int | None]:
         """``mentions``: (surface key, candidates) per toponym; ``cues``: the words around each
         (lower-case, for "state"); ``extra_countries``: countries implied by demonyms."""
-        gz = self.gz
         cues = cues or [""] * len(mentions)
-        first = [self.best_by_prior(c) for _, c in mentions]
+        picks = [self.best_by_prior(c) for _, c in mentions]
+        # Two rounds: a name resolved in the first ("Georgia" the state, thanks to an American
+        # town nearby) lends its own context to the others in the second.
+        for _ in range(2):
+            picks = self._round(mentions, cues, picks, Counter(extra_countries or []))
+        return picks
+
+    def _round(
+        self,
+        mentions: list[tuple[str, list[int]]],
+        cues: list[str],
+        picks: list[int | None],
+        extra: Counter[str],
+    ) -> list[int | None]:
+        gz = self.gz
         # Votes per surface key, so that a mention's own key can be left out.
         country_votes: dict[str, Counter[str]] = {}
         admin_votes: dict[str, Counter[str]] = {}
-        for (key, cands), pick in zip(mentions, first, strict=True):
+        for (key, cands), pick in zip(mentions, picks, strict=True):
             if pick is None:
                 continue
             cv = country_votes.setdefault(key, Counter())
@@ -125,14 +138,10 @@ class Resolver:
                 admin_votes.setdefault(key, Counter())[gz.admin1[pick]] += 1
             elif gz.admin1[pick] and len(cands) == 1:
                 admin_votes.setdefault(key, Counter())[gz.admin1[pick]] += 0.5
-        extra = Counter(extra_countries or [])
         out: list[int | None] = []
         for (key, cands), cue in zip(mentions, cues, strict=True):
-            if not cands:
-                out.append(None)
-                continue
-            if len(cands) == 1:
-                out.append(cands[0])
+            if len(cands) <= 1:
+                out.append(cands[0] if cands else None)
                 continue
             cvotes: Counter[str] = Counter(extra)
             for k, v in country_votes.items():
@@ -246,11 +255,20 @@ class PlacesComponent:
         found.sort(key=lambda f: f[0].start)
         return found
 
-    def _strong(self, cands: list[int], person: bool) -> bool:
+    def _strong(self, cands: list[int], person: bool, words: int = 1) -> bool:
+        """Whether a name is known well enough to take tokens NER gave another label. The
+        small model reads transliterated Arabic names ("Dayr al-Zawr") as people, so a
+        several-word name of a province or large city may overrule PERSON; one word may not
+        ("Jordan said")."""
         gz = self.gz
+        if any(gz.ids[j].startswith("kb:") for j in cands):
+            return True
         if person:
-            return any(gz.ids[j].startswith("kb:") for j in cands)
-        return any(gz.ids[j].startswith("kb:") or gz.kinds[j] in (COUNTRY, ADMIN1) for j in cands)
+            return words > 1 and any(
+                gz.kinds[j] in (COUNTRY, ADMIN1)
+                or (gz.kinds[j] == CITY and gz.pops[j] >= SCAN_MIN_CITY_POP) for j in cands
+            )
+        return any(gz.kinds[j] in (COUNTRY, ADMIN1) for j in cands)
 
     def _scan(
         self, doc: Doc, lo: int, hi: int, taken: list[int], label: str, inside: bool
@@ -283,7 +301,8 @@ class PlacesComponent:
                 if not capitalised and not self._strong(cands, person=False):
                     continue  # "Syrian desert", "Al-Walid crossing": curated names only
                 soft = any(t == 1 for t in taken[i : i + n])
-                if soft and not self._strong(cands, person=self._in_person(doc, span)):
+                words = sum(1 for t in span if t.is_alpha)
+                if soft and not self._strong(cands, self._in_person(doc, span), words):
                     continue
                 if n == 1 and not inside and not self._plausible_single(tok, cands):
                     continue

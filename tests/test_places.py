@@ -1,0 +1,134 @@
+"""Places: finding toponyms and geocoding them with the article as context."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sourcetrace.extract.places import Resolver, place_rows, places_step
+from sourcetrace.extract.places.gazetteer import load_gazetteer, normalize, skeleton
+from sourcetrace.model import Document
+from sourcetrace.tables import PER_DOCUMENT
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 6371 * 2 * math.asin(math.sqrt(a))
+
+
+def _places(nlp, text: str) -> list:
+    return nlp(text)._.places
+
+
+def _find(mentions: list, text: str):
+    hits = [m for m in mentions if m.text == text]
+    assert hits, f"{text!r} not found in {[m.text for m in mentions]}"
+    return hits[0]
+
+
+def test_normalize_folds_transliterations() -> None:
+    assert normalize("Deir ez-Zor") == normalize("Deir Ezzor") == normalize("DEIR EZ-ZOR")
+    assert normalize("Al-Hasakah") == normalize("Hasaka") == normalize("al Hasakah")
+    assert normalize("Qamishlī") == "qamishli"
+    assert normalize("U.S.") == "us"
+    assert skeleton(normalize("Dayr al-Zawr")) == skeleton(normalize("Deir ez-Zor"))
+
+
+def test_paris_follows_the_story(nlp) -> None:
+    texas = ("Firefighters in Paris battled a grain elevator blaze on Tuesday, the Lamar County "
+             "sheriff said. Paris is about 100 miles northeast of Dallas, Texas.")
+    france = ("Protesters marched through Paris on Saturday as unions across France called "
+              "more strikes against the pension plan.")
+    tx = _find(_places(nlp, texas), "Paris")
+    fr = _find(_places(nlp, france), "Paris")
+    assert tx.country == "US" and _km(tx.lat, tx.lon, 33.66, -95.56) < 50
+    assert fr.country == "FR" and _km(fr.lat, fr.lon, 48.85, 2.35) < 50
+
+
+def test_tripoli_lebanon_or_libya(nlp) -> None:
+    lebanon = ("Clashes broke out in Tripoli, Lebanon's second city, as the army deployed "
+               "near Beirut and the Syrian border.")
+    libya = ("Militias fought for control of Tripoli airport while the government in Libya "
+             "appealed for a ceasefire with forces in Benghazi.")
+    assert _find(_places(nlp, lebanon), "Tripoli").country == "LB"
+    assert _find(_places(nlp, libya), "Tripoli").country == "LY"
+
+
+def test_supplement_and_transliterations_in_syria(nlp) -> None:
+    text = ("A convoy left the US base at al-Tanf and drove through the Syrian desert toward "
+            "Dayr al-Zawr. Another convoy crossed into Iraq through the Al-Yarubiya crossing "
+            "in Hasakah province, officials in Damascus said.")
+    places = _places(nlp, text)
+    tanf = _find(places, "al-Tanf")
+    assert tanf.place == "kb:place:al-tanf" and tanf.country == "SY"
+    assert _find(places, "Syrian desert").place == "kb:place:syrian-desert"
+    deir = next(m for m in places if "Zawr" in m.text)
+    assert deir.country == "SY" and _km(deir.lat, deir.lon, 35.33, 40.14) < 100
+    hasakah = next(m for m in places if m.text.startswith("Hasakah"))
+    assert hasakah.country == "SY" and hasakah.kind == "admin1"
+    assert any(m.place == "kb:place:al-yarubiyah" for m in places)
+
+
+def test_offsets_and_rows(nlp) -> None:
+    text = "Aid trucks reached Idlib from Turkey on Friday, the UN said in Geneva."
+    doc = nlp(text)
+    for m in doc._.places:
+        assert text[m.start : m.end] == m.text
+    rows = place_rows(doc, Document(id="d1", text=text))["place_mentions"]
+    assert {r["text"] for r in rows} >= {"Idlib", "Turkey", "Geneva"}
+    assert all(set(r) == set(PER_DOCUMENT["place_mentions"]) for r in rows)
+    idlib = next(r for r in rows if r["text"] == "Idlib")
+    assert idlib["country"] == "SY" and idlib["sentence"] == 0 and idlib["doc"] == "d1"
+
+
+def test_washington_capital_unless_the_state_is_meant(nlp) -> None:
+    capital = "Officials in Washington said the US would send more aid to Ukraine."
+    state = "Wildfires spread across Washington state, and Seattle and Spokane issued warnings."
+    dc = _find(_places(nlp, capital), "Washington")
+    assert _km(dc.lat, dc.lon, 38.9, -77.04) < 30
+    wa = _find(_places(nlp, state), "Washington")
+    assert wa.kind == "admin1" and _km(wa.lat, wa.lon, 47.4, -120.5) < 250
+
+
+def test_gazetteer_finds_names_ner_missed(nlp) -> None:
+    # A lower-case generic word after a curated name is part of it; a plain word is not a place.
+    places = _places(nlp, "Fighters moved toward the Euphrates River and the Golan Heights.")
+    ids = {m.place for m in places}
+    assert {"kb:place:euphrates", "kb:place:golan"} <= ids
+    assert not _places(nlp, "The west wing of the museum reopened.")
+
+
+def test_resolver_uses_admin1_context() -> None:
+    gz = load_gazetteer()
+    resolver = Resolver(gz)
+    mentions = [("gainesville", gz.lookup("Gainesville")), ("georgia", gz.lookup("Georgia"))]
+    city, state = resolver.resolve(mentions)
+    assert gz.admin1[city] == "US.GA" and gz.kinds[state] == "admin1"
+    alone = resolver.resolve([("gainesville", gz.lookup("Gainesville"))])[0]
+    assert gz.admin1[alone] == "US.FL"  # the larger Gainesville without context
+
+
+def test_places_corpus_step(tmp_path) -> None:
+    from sourcetrace.config import Settings
+    from sourcetrace.outputs.store import AnalysisStore
+
+    row = {"doc": "a", "start": 0, "end": 5, "text": "Idlib", "place": "169387", "name": "Idlib",
+           "lat": 35.8, "lon": 36.6, "country": "SY", "sentence": 0}
+    with AnalysisStore(tmp_path) as store:
+        store._insert("place_mentions", [row, {**row, "doc": "b"},
+                                         {**row, "place": None, "text": "Nowhere"}],
+                      PER_DOCUMENT["place_mentions"])
+        places_step(store, Settings(out=tmp_path))
+        assert store.read("places") == [
+            {"id": "169387", "name": "Idlib", "lat": 35.8, "lon": 36.6, "country": "SY"}
+        ]
+
+
+@pytest.mark.parametrize("name", ["Golan Heights", "Gaza Strip", "West Bank", "Donbas",
+                                  "Crimea", "Al-Mahmudiya crossing", "Homs province"])
+def test_supplement_entries_resolve(name: str) -> None:
+    gz = load_gazetteer()
+    assert gz.lookup(name), name
