@@ -120,8 +120,11 @@ def _overlap(text: str, a: Frags, b: Frags) -> int:
     return n
 
 
-def score(text: str, gold: set[Frags], pred: set[Frags], counts: Counts) -> list[Frags]:
-    """Add one document's matches for one role; return the unmatched gold spans."""
+def score(
+    text: str, gold: set[Frags], pred: set[Frags], counts: Counts
+) -> tuple[list[Frags], list[Frags]]:
+    """Add one document's matches for one role; return the unmatched gold and predicted
+    spans."""
     counts.pred += len(pred)
     counts.gold += len(gold)
     gold_exact = {_trimmed(text, g) for g in gold}
@@ -140,7 +143,10 @@ def score(text: str, gold: set[Frags], pred: set[Frags], counts: Counts) -> list
         used_p.add(i)
         used_g.add(j)
     counts.overlap += len(used_p)
-    return [g for j, g in enumerate(gold) if j not in used_g]
+    return (
+        [g for j, g in enumerate(gold) if j not in used_g],
+        [p for i, p in enumerate(pred) if i not in used_p],
+    )
 
 
 def ours(doc) -> dict[str, set[Frags]]:  # noqa: ANN001 - a spaCy Doc
@@ -206,11 +212,15 @@ def main(argv: list[str] | None = None) -> int:
         n_gold += 1
         mine, theirs = ours(doc), textacy_spans(doc)
         for role in ROLES:
-            missed = score(doc.text, gold[role], mine[role], us.roles[role])
+            missed, wrong = score(doc.text, gold[role], mine[role], us.roles[role])
             score(doc.text, gold[role], theirs[role], peer.roles[role])
             if args.errors and role == "cue":
                 for g in missed:
                     print(f"MISS {name} {role}: {' ... '.join(doc.text[a:b] for a, b in g)!r}")
+                for p in wrong:
+                    a = p[0][0]
+                    print(f"FALSE {name} {role}: {doc.text[a:p[-1][1]]!r} in "
+                          f"{doc.text[max(0, a - 60):a + 60]!r}")
     elapsed = time.perf_counter() - t0
 
     print(f"PolNeAR {args.split}: {n_gold} documents, {elapsed:.0f} s (parse + both systems)")

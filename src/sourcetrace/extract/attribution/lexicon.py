@@ -15,23 +15,12 @@ SPEECH_VERBS: frozenset[str] = frozenset(
     comment remark reply respond answer retort recall recount describe observe point emphasize
     emphasise underline maintain contend reiterate repeat predict forecast promise pledge vow
     threaten urge demand charge testify concede caution advise ask question wonder believe
-    think hope fear worry feel know learn find show read cite quote quip joke boast brag
+    think hope fear worry feel learn find show read cite quote quip joke boast brag
     lament lambaste slam blast criticize criticise condemn praise hail welcome dismiss reject
     counter rebut dispute contest acknowledge recommend propose suggest signal hint imply
-    speculate guess expect agree disagree order instruct inform notify brief announce publish
+    speculate expect agree disagree order instruct inform notify brief announce publish
     release issue convey relay express reckon figure conclude determine discover establish
     surmise assume stipulate specify clarify elaborate outline highlight
-    """.split()
-)
-
-# Cues that need a clause or quotation as complement to count: "show", "find" and "know" are
-# too often plain verbs ("the video shows a car") to be cues on a bare object.
-CLAUSE_ONLY: frozenset[str] = frozenset(
-    """
-    think believe hope fear worry feel know learn find show read expect guess assume wonder
-    figure determine discover establish continue agree disagree signal indicate hint imply
-    mean determine order instruct ask question read issue release publish convey express
-    relay write post quote add
     """.split()
 )
 
@@ -41,7 +30,8 @@ OBJECT_CONTENT: frozenset[str] = frozenset(
     """
     announce deny confirm reveal disclose propose acknowledge admit reject dismiss criticize
     criticise condemn praise hail welcome predict promise pledge vow demand urge recommend
-    dispute contest concede describe detail outline allege claim warn threaten
+    dispute contest concede describe detail outline allege claim warn threaten accuse blame
+    charge
     """.split()
 )
 
@@ -86,6 +76,7 @@ ORG_NOUNS: frozenset[str] = frozenset(
     broadcaster website site station institute university court board bank union
     coalition alliance team intelligence command headquarters authority authorities
     center centre foundation association parliament congress senate house cabinet
+    corp corporation inc ltd llc co news times post press herald journal tribune
     """.split()
 )
 

@@ -16,7 +16,10 @@ attributions get their ``parent``.
 from __future__ import annotations
 
 import bisect
+import json
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from spacy.tokens import Doc, Span, Token
 
@@ -29,6 +32,27 @@ _EDGE_PUNCT = set(",;:.-—–()[] \n\t")
 _GAP_BEFORE = re.compile(r"^[\s,—–-]*$")
 _GAP_AFTER = re.compile(r"^[^.!?“”\"\n]{0,90}$|^[^.!?“”\"]{0,90}:\s*$")
 _ADVERB_CUES = {"reportedly", "allegedly", "purportedly", "supposedly"}
+
+
+# A word the PolNeAR train split marks as a cue at least this often is a cue candidate
+# (``train.py`` writes the counts); with its object as content above OBJECT_RATIO.
+CUE_RATIO = 0.35
+OBJECT_RATIO = 0.5
+_HEADLINE = re.compile(r"^([^\n:.!?\"“”]{2,60}):[ \t]+(\S[^\n]*)$", re.M)
+
+
+@lru_cache(maxsize=1)
+def cue_stats() -> dict[str, tuple[int, int]]:
+    path = Path(__file__).with_name("cue_stats.json")
+    if not path.exists():
+        return {}
+    return {w: (n, seen) for w, (n, seen) in json.loads(path.read_text("utf-8")).items()}
+
+
+def learned_ratio(tok: Token) -> float:
+    """How often the train split annotates this word form as (part of) a cue."""
+    n, seen = cue_stats().get(tok.lower_, (0, 0))
+    return n / seen if seen else 0.0
 
 
 class _Quotes:
@@ -67,6 +91,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start] in _EDGE_PUNCT:
         start += 1
     while end > start and text[end - 1] in _EDGE_PUNCT:
+        if text[end - 1] == ")" and "(" in text[start:end]:
+            break  # "Foreign Intelligence Service (SVR)"
         end -= 1
     return start, end
 
@@ -100,16 +126,26 @@ def _cue_tokens(verb: Token) -> list[Token]:
 
 def _subject(verb: Token, depth: int = 0) -> tuple[Token | None, bool]:
     """(subject token, passive) of a verb; subjects are inherited from governing verbs."""
+    # A misparse can give a verb two subjects ("“the ships left,” the master said"): the
+    # one nearest the verb is its own.
+    subjects = sorted(
+        (c for c in verb.children if c.dep_ in ("nsubj", "csubj")), key=lambda c: abs(c.i - verb.i)
+    )
+    if subjects:
+        child = subjects[0]
+        if child.lower_ in lx.RELATIVE_PRONOUNS and verb.dep_ == "relcl":
+            return verb.head, False
+        return child, False
     for child in verb.children:
-        if child.dep_ in ("nsubj", "csubj"):
-            if child.lower_ in lx.RELATIVE_PRONOUNS and verb.dep_ == "relcl":
-                return verb.head, False
-            return child, False
         if child.dep_ in ("nsubjpass", "csubjpass"):
             return child, True
         if child.dep_ == "expl":
             return child, any(c.dep_ == "auxpass" for c in verb.children)
     if verb.dep_ == "relcl" and verb.head.pos_ in ("NOUN", "PROPN"):
+        return verb.head, False
+    if verb.dep_ == "acl" and verb.tag_ == "VBD" and verb.head.pos_ in ("NOUN", "PROPN"):
+        # "The agency, citing X, reported that ..." misparsed as a noun phrase with a reduced
+        # relative: a past-tense (not participle) verb is the main verb of its head noun.
         return verb.head, False
     if depth < 3 and verb.dep_ in ("xcomp", "advcl", "conj", "pcomp") and verb.head is not verb:
         head = verb.head
@@ -177,10 +213,21 @@ class _Finder:
         self.by_cue[head.i] = len(self.found) - 1
         return len(self.found) - 1
 
-    def source_span(self, tok: Token) -> tuple[int, int]:
-        """The subject's subtree, without a trailing relative clause's comma."""
-        toks = list(tok.subtree)
-        return toks[0].idx, toks[-1].idx + len(toks[-1])
+    def source_span(self, tok: Token, verb: Token | None = None) -> tuple[int, int]:
+        """The subject's subtree without its clauses ("X, who lost ..., said"; "X, citing Y,
+        reported"): the contiguous run of remaining tokens around the head."""
+        drop: set[int] = set()
+        for child in tok.children:
+            if child.dep_ in ("relcl", "acl", "advcl") or (verb is not None and child is verb):
+                drop |= {t.i for t in child.subtree}
+        keep = {t.i for t in tok.subtree} - drop
+        start = end = tok.i
+        while start - 1 in keep:
+            start -= 1
+        while end + 1 in keep:
+            end += 1
+        doc = tok.doc
+        return doc[start].idx, doc[end].idx + len(doc[end])
 
     # -- content -------------------------------------------------------------------------
     def quote_before(self, clause_start: int) -> tuple[int, int] | None:
@@ -236,6 +283,31 @@ class _Finder:
                 end = max(end, _subtree_chars(child)[-1][1])
         return [(start, end)]
 
+    def complement_content(self, verb: Token) -> list[tuple[int, int]]:
+        """For learned cues ("called for X", "wants to X", "railed against X"): the object,
+        the infinitive or the prepositional phrase that follows."""
+        for child in verb.rights:
+            if child.dep_ in ("xcomp", "dobj", "prep", "attr", "oprd", "acomp"):
+                frags = _subtree_chars(child)
+                return [(frags[0][0], frags[-1][1])]
+        return []
+
+    def headlines(self) -> None:
+        """"Name: claim" lines (headline style): the name is the source, ":" the cue."""
+        for m in _HEADLINE.finditer(self.text):
+            src = self.doc.char_span(m.start(1), m.end(1), alignment_mode="expand")
+            if src is None or len(src) > 6 or not any(t.pos_ == "PROPN" for t in src):
+                continue
+            if any(t.pos_ in ("VERB", "AUX") for t in src):
+                continue
+            if not any(e.label_ == "PERSON" for e in src.ents):
+                continue  # "NY Daily News: ...", "Editor's Note: ..." are titles, not speech
+            colon = self.doc.char_span(m.end(1), m.end(1) + 1, alignment_mode="expand")
+            if colon is None:
+                continue
+            self.add(list(colon), (m.start(1), m.end(1)), [(m.start(2), m.end(2))], "headline",
+                     colon[0])
+
     # -- cues ----------------------------------------------------------------------------
     def verb_cue(self, verb: Token) -> None:
         lemma = verb.lemma_.lower()
@@ -275,8 +347,10 @@ class _Finder:
             content, rule = [qa], "quote-after"
         elif qb:
             content, rule = [qb], "quote-before"
-        elif lemma in lx.OBJECT_CONTENT:
+        elif lemma in lx.OBJECT_CONTENT or learned_ratio(verb) >= OBJECT_RATIO:
             content, rule = self.object_content(verb), "object"
+        if not content and lemma not in lx.SPEECH_VERBS:
+            content, rule = self.complement_content(verb), "complement"
         if not content and passive and lemma in lx.PASSIVE_CUES:
             content = self.passive_content(verb, subj)
             rule = "passive"
@@ -293,7 +367,7 @@ class _Finder:
                 # "X is said to be ..." : X and the xcomp are the content
                 pass
         elif subj is not None:
-            source = self.source_span(subj)
+            source = self.source_span(subj, verb)
             if any(a <= source[0] < b for a, b in content):
                 return  # the subject is inside the content: a parse mix-up
         else:
@@ -355,6 +429,10 @@ class _Finder:
         if obj is None:
             return
         outer = verb.head
+        if outer.i not in self.by_cue:  # "The agency, citing X, reported" parsed as two acl
+            sibling = next((c for c in outer.children if c.i in self.by_cue and c is not verb),
+                           None)
+            outer = sibling if sibling is not None else outer
         source = self.source_span(obj)
         if outer.i in self.by_cue:
             att = self.found[self.by_cue[outer.i]]
@@ -391,11 +469,13 @@ class _Finder:
             low = tok.lower_
             if low == "according" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "to":
                 self.according_to(tok)
-            elif tok.lemma_.lower() == "cite" and tok.pos_ == "VERB" and tok.dep_ == "advcl":
+            elif tok.lemma_.lower() == "cite" and tok.pos_ == "VERB" and tok.dep_ in (
+                "advcl", "acl", "conj", "xcomp"
+            ):
                 cites.append(tok)
             elif (
                 tok.pos_ in ("VERB", "AUX")
-                and tok.lemma_.lower() in lx.SPEECH_VERBS
+                and (tok.lemma_.lower() in lx.SPEECH_VERBS or learned_ratio(tok) >= CUE_RATIO)
                 and tok.dep_ not in ("amod", "aux", "auxpass")
                 and not self.in_quote(tok)
             ):
@@ -404,6 +484,7 @@ class _Finder:
                 self.adverb(tok)
         for tok in cites:
             self.citing(tok)
+        self.headlines()
         return self.found
 
 

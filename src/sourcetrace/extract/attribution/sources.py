@@ -37,7 +37,12 @@ class _Seen:
 
 
 def _proper(span: Span) -> list:
-    return [t for t in span if t.pos_ == "PROPN" or (t.ent_type_ in _NAME_ENTS and t.is_alpha)]
+    """Name tokens; nationality and place adjectives ("the Russian envoy") don't name."""
+    return [
+        t for t in span
+        if (t.pos_ == "PROPN" and t.ent_type_ not in ("NORP", "GPE"))
+        or (t.ent_type_ in ("PERSON", "ORG") and t.is_alpha)
+    ]
 
 
 def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
@@ -67,8 +72,6 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
         if dets & _DEFINITE or has_poss:
             return "organisation", "statement", text
         return "vague", None, text
-    if persons:
-        return "person", None, text
     if low in lx.ANONYMOUS_NOUNS or lemma in lx.ANONYMOUS_NOUNS:
         if dets & {"many", "some", "several", "most"} and lemma == "person":
             return "vague", None, text
@@ -79,6 +82,8 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
         if dets & _DEFINITE and not mods:
             return "anonymous", "anonymous", text
         return "anonymous", None, text
+    if persons:
+        return "person", None, text
     if dets & lx.VAGUE_DETERMINERS or low in lx.VAGUE_NOUNS or lemma in lx.VAGUE_NOUNS:
         return "vague", None, text
     if lemma in lx.PERSON_NOUNS or low in lx.PERSON_NOUNS:
@@ -96,13 +101,29 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
     if root.pos_ == "PROPN" or names:
         if root.ent_type_ == "PERSON":
             return "person", None, text
-        if root.ent_type_ in ("ORG", "GPE", "NORP", "FAC", "LOC"):
+        if root.ent_type_ in ("ORG", "") and _looks_like_person_name(span):
+            return "person", None, text
+        if root.ent_type_ in ("GPE", "NORP", "FAC", "LOC"):
             return "organisation", None, text
         # An unlabelled name: acronyms are organisations, Title Case names people.
         if root.text.isupper() and len(root.text) > 1:
             return "organisation", None, text
+        if root.ent_type_:
+            return "organisation", None, text
         return "person", None, text
     return "vague", None, text
+
+
+def _looks_like_person_name(span: Span) -> bool:
+    """Two or three capitalised name words, none an organisation word or an acronym
+    ("Vassily Nebenzya", which the small NER model sometimes labels ORG)."""
+    words = [t for t in span if not t.is_punct]
+    return (
+        2 <= len(words) <= 3
+        and all(t.pos_ == "PROPN" and t.text[:1].isupper() and not t.text.isupper()
+                for t in words)
+        and not any(t.lower_ in lx.ORG_NOUNS for t in words)
+    )
 
 
 def _find(seen: list[_Seen], want: str, name: str = "") -> _Seen | None:
@@ -119,8 +140,8 @@ def _find(seen: list[_Seen], want: str, name: str = "") -> _Seen | None:
             return item
         if want == "named-statement" and name and name.lower() in item.resolved.lower():
             return item
-    if want == "statement":
-        return _find(seen, "organisation")
+    if want == "statement":  # "according to the statement": the last source that is not a
+        return _find(seen, "organisation") or (seen[-1] if seen else None)  # person pronoun
     return None
 
 

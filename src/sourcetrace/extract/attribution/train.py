@@ -1,0 +1,72 @@
+"""Learn cue-word statistics from the PolNeAR train split: ``cue_stats.json``.
+
+For every word form that is part of a gold cue (function words left out), count how often it
+is a cue and how often it occurs at all in the train texts. The rules then treat a verb as a
+possible cue when it is in the hand lexicon or when the train split says it is a cue often
+enough (see ``rules.learned_cue``). No parse is needed, so the file rebuilds in seconds::
+
+    python -m sourcetrace.extract.attribution.train [--polnear ../shared/datasets/polnear]
+
+Only the train split is read: dev is for scoring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "cue_stats.json"
+DEFAULT = HERE.parents[4] / "shared" / "datasets" / "polnear"
+WORD = re.compile(r"[A-Za-z]+(?:[’'][a-z]+)?")
+FUNCTION = set(
+    """
+    a an the to of in on for with about at by from as that this it its his her their he she
+    they we i you is are was were be been being has have had having do does did will would
+    shall should can could may might must also not no n't just even still then so and or but
+    up out over into very more most all any
+    """.split()
+)
+MIN_COUNT = 3
+
+
+def build(polnear: Path) -> dict[str, list[int]]:
+    base = polnear / "train"
+    cue_counts: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    names = set()
+    for ann in sorted((base / "attributions").glob("*.ann")):
+        name = ann.stem.rsplit("_", 1)[0]
+        if name in names:  # several annotators: count each text once
+            continue
+        names.add(name)
+        for line in ann.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 3 and parts[1].startswith("Cue "):
+                for w in WORD.findall(parts[2].lower()):
+                    if w not in FUNCTION:
+                        cue_counts[w] += 1
+        text = (base / "text" / f"{name}.txt").read_text(encoding="utf-8")
+        seen.update(WORD.findall(text.lower()))
+    return {
+        w: [n, seen[w]]
+        for w, n in sorted(cue_counts.items())
+        if n >= MIN_COUNT and seen[w] >= n
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="rebuild cue_stats.json from PolNeAR train")
+    parser.add_argument("--polnear", type=Path, default=DEFAULT)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    stats = build(args.polnear)
+    args.out.write_text(json.dumps(stats, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"{len(stats)} cue words -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
