@@ -30,7 +30,7 @@ OBJECT_CONTENT: frozenset[str] = frozenset(
     """
     announce deny confirm reveal disclose propose acknowledge admit reject dismiss criticize
     criticise condemn praise hail welcome predict promise pledge vow demand urge recommend
-    dispute contest concede describe detail outline allege claim warn threaten accuse blame
+    dispute contest concede describe detail outline allege claim warn threaten accuse blame estimate
     charge
     """.split()
 )

@@ -143,7 +143,10 @@ def _subject(verb: Token, depth: int = 0) -> tuple[Token | None, bool]:
             return child, any(c.dep_ == "auxpass" for c in verb.children)
     if verb.dep_ == "relcl" and verb.head.pos_ in ("NOUN", "PROPN"):
         return verb.head, False
-    if verb.dep_ == "acl" and verb.tag_ == "VBD" and verb.head.pos_ in ("NOUN", "PROPN"):
+    if verb.dep_ == "acl" and verb.head.pos_ in ("NOUN", "PROPN") and (
+        verb.tag_ == "VBD" or (verb.head.dep_ == "ROOT" and any(
+            c.dep_ == "ccomp" for c in verb.children))
+    ):
         # "The agency, citing X, reported that ..." misparsed as a noun phrase with a reduced
         # relative: a past-tense (not participle) verb is the main verb of its head noun.
         return verb.head, False

@@ -5,9 +5,9 @@ points back ("he", "it", "the statement", "the agency", "the sources", "the Russ
 takes the kind and the resolved text of the most recent compatible earlier source:
 
 * he/she → the last person;
-* it, "the statement", "the report" → the last source that issued a statement (its sentence
+* "the statement", "the report" → the last source that issued a statement (its sentence
   mentions one: "In a statement, X ...", "X issued a statement ..."), else the last
-  organisation;
+  organisation; "it" → the last organisation, else the last statement;
 * "the agency", "the ministry" → the last organisation; "the sources" → the last anonymous
   source; "the spokesman", "the Russian envoy" → the last person; they → the last source
   that is not a single person.
@@ -64,7 +64,7 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
             return "person", "person", text
         if low in lx.PLURAL_PRONOUNS:
             return "vague", "plural", text
-        return "organisation", "statement", text
+        return "organisation", "it", text
     if lemma in lx.STATEMENT_NOUNS or low in lx.STATEMENT_NOUNS:
         issuer = [t for t in names if t.i < root.i]
         if issuer:
@@ -82,7 +82,7 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
         if dets & _DEFINITE and not mods:
             return "anonymous", "anonymous", text
         return "anonymous", None, text
-    if persons:
+    if persons and lemma not in lx.ORG_NOUNS:  # "the news agency, SANA" misread as a name
         return "person", None, text
     if dets & lx.VAGUE_DETERMINERS or low in lx.VAGUE_NOUNS or lemma in lx.VAGUE_NOUNS:
         return "vague", None, text
@@ -95,7 +95,12 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
             return "person", None, text
         return "anonymous", None, text
     if lemma in lx.ORG_NOUNS or low in lx.ORG_NOUNS:
-        if dets & _DEFINITE and not names and not has_poss:
+        # "the agency" points back; "the US military" names its organisation.
+        specific = any(
+            c.dep_ in ("compound", "poss") or c.ent_type_ in ("GPE", "NORP", "ORG")
+            for c in root.children
+        )
+        if dets & _DEFINITE and not names and not has_poss and not specific:
             return "organisation", "organisation", text
         return "organisation", None, text
     if root.pos_ == "PROPN" or names:
@@ -134,12 +139,16 @@ def _find(seen: list[_Seen], want: str, name: str = "") -> _Seen | None:
             return item
         if want == "anonymous" and item.kind == "anonymous":
             return item
+        if want == "it" and item.kind in ("organisation", "outlet"):
+            return item
         if want == "statement" and item.statement:
             return item
         if want == "plural" and item.kind != "person":
             return item
         if want == "named-statement" and name and name.lower() in item.resolved.lower():
             return item
+    if want == "it":
+        return _find(seen, "statement")
     if want == "statement":  # "according to the statement": the last source that is not a
         return _find(seen, "organisation") or (seen[-1] if seen else None)  # person pronoun
     return None
@@ -157,8 +166,15 @@ def resolve_sources(doc: Doc, atts: list[Attribution], outlet: str | None = None
         if span is None or len(span) == 0:
             att.source_kind, att.source_resolved = "vague", att.source_text
             continue
+        # "credible data received by X": X is the source behind the data.
+        for child in span.root.children:
+            agent = next((c for c in child.children if c.dep_ == "agent"), None)
+            if child.dep_ == "acl" and agent is not None and list(agent.children):
+                pobj = list(agent.children)[0]
+                span = doc[pobj.left_edge.i : pobj.right_edge.i + 1]
+                break
         kind, anaphor, name = classify(span, outlet)
-        resolved = att.source_text
+        resolved = span.text if span.start_char > att.source_start else att.source_text
         if anaphor is not None:
             found = _find(seen, anaphor, name)
             if found is not None:
@@ -168,5 +184,7 @@ def resolve_sources(doc: Doc, atts: list[Attribution], outlet: str | None = None
         sent = doc[span.start].sent
         statement = any(t.lemma_.lower() in ("statement", "communique", "release") for t in sent)
         att.source_kind, att.source_resolved = kind, resolved
+        if att.parent is not None:
+            continue  # a source quoted inside another's content is no antecedent outside it
         seen.append(_Seen(resolved, kind, statement or anaphor in ("statement",
                                                                    "named-statement")))
