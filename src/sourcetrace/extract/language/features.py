@@ -1,0 +1,191 @@
+"""Features for the two models: token features for the span tagger (CRF over sentences) and
+span features for the technique classifier. Both only read what the spaCy pipeline already
+computed plus our lexicon, so inference adds no model of its own besides two linear ones."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+from spacy.tokens import Doc, Span
+
+from sourcetrace.extract.language.lexicon import LEXICON, Lexicon
+
+CONTENT_POS = {"NOUN", "PROPN", "ADJ", "VERB", "ADV"}
+_OPEN_QUOTES = {"“", "‘", "«"}
+_CLOSE_QUOTES = {"”", "’", "»"}
+_WORD = re.compile(r"\w+")
+
+
+def _bucket(n: float, edges: tuple[float, ...]) -> int:
+    for i, edge in enumerate(edges):
+        if n <= edge:
+            return i
+    return len(edges)
+
+
+def in_quotes(doc: Doc) -> list[bool]:
+    """Token inside quotation marks (straight quotes toggle; the state resets per paragraph,
+    since unbalanced quotes are common in scraped news)."""
+    flags = [False] * len(doc)
+    inside = False
+    for tok in doc:
+        text = tok.text
+        if tok.is_space and "\n" in text:
+            inside = False
+        elif text == '"' or text == "''" or text == "``":
+            inside = not inside
+        elif text in _OPEN_QUOTES:
+            inside = True
+        elif text in _CLOSE_QUOTES and text != "’":
+            inside = False
+        else:
+            flags[tok.i] = inside
+    return flags
+
+
+class DocContext:
+    """Per-document values shared by the token and span features (computed once per doc)."""
+
+    def __init__(self, doc: Doc, lexicon: Lexicon) -> None:
+        self.doc = doc
+        self.cats = lexicon.token_categories(doc)
+        self.quoted = in_quotes(doc)
+        self.lemma_counts = Counter(
+            t.lemma_.lower() for t in doc if t.pos_ in CONTENT_POS
+        )
+        # Doc.text joins every token on each access: read it once.
+        self.text = doc.text
+        self.lower_text = self.text.lower()
+        self.sents = list(doc.sents)
+        self.sent_of = [0] * len(doc)
+        for k, sent in enumerate(self.sents):
+            for i in range(sent.start, sent.end):
+                self.sent_of[i] = k
+        self.sent_cats: list[set[str]] = []
+        for sent in self.sents:
+            cats: set[str] = set()
+            for i in range(sent.start, sent.end):
+                cats |= self.cats[i]
+            self.sent_cats.append(cats)
+
+
+def _base(tok: Any, ctx: DocContext) -> list[str]:
+    """Features of one token, also used (prefixed) as features of its neighbours."""
+    if tok.is_space:
+        return ["SPACE"]
+    feats = [f"w={tok.lower_}", f"p={tok.pos_}"]
+    feats.extend(f"c={c}" for c in ctx.cats[tok.i])
+    return feats
+
+
+def token_features(ctx: DocContext, sent: Span) -> list[list[str]]:
+    """CRF features of every token of ``sent``: the token, its ±2 window, its syntactic head,
+    lexicon categories of the token, the window and the sentence, and position and quoting."""
+    doc = ctx.doc
+    base = [_base(doc[i], ctx) for i in range(sent.start, sent.end)]
+    n = len(base)
+    k = ctx.sent_of[sent.start]
+    sent_feats = [f"sc={c}" for c in ctx.sent_cats[k]]
+    sent_text = sent.text
+    if "!" in sent_text:
+        sent_feats.append("s!")
+    if "?" in sent_text:
+        sent_feats.append("s?")
+    sent_feats.append(f"slen={_bucket(n, (5, 10, 20, 35, 60))}")
+    sent_feats.append(f"spos={_bucket(k, (0, 1, 3, 8, 20))}")
+    out: list[list[str]] = []
+    for j in range(n):
+        tok = doc[sent.start + j]
+        if tok.is_space:
+            out.append(["SPACE"])
+            continue
+        f = ["bias", f"l={tok.lemma_.lower()}", f"t={tok.tag_}", f"sh={tok.shape_[:4]}",
+             f"dh={tok.dep_}|{tok.head.pos_}", f"ent={tok.ent_type_}"]
+        f.extend(base[j])
+        if tok.is_title and j > 0:
+            f.append("title")
+        if tok.is_upper and len(tok) > 1:
+            f.append("upper")
+        if ctx.quoted[tok.i]:
+            f.append("quoted")
+        if tok.pos_ in CONTENT_POS:
+            f.append(f"rep={_bucket(ctx.lemma_counts[tok.lemma_.lower()], (1, 2, 4, 8))}")
+        f.append(f"rel={_bucket(j / max(n, 1), (0.1, 0.3, 0.6, 0.9))}")
+        if j == 0:
+            f.append("BOS")
+        if j == n - 1:
+            f.append("EOS")
+        # Words of the ±1 window, POS and lexicon categories of the ±2 window: wider word
+        # windows multiply the CRF's features (and training time) for little gain.
+        for off in (-2, -1, 1, 2):
+            m = j + off
+            if 0 <= m < n:
+                near = base[m] if off in (-1, 1) else base[m][1:]
+                f.extend(f"{off}{x}" for x in near)
+        f.extend(sent_feats)
+        out.append(f)
+    return out
+
+
+# --- technique classification -------------------------------------------------------------
+
+
+def span_text_features(ctx: DocContext, start: int, end: int) -> tuple[str, dict[str, float]]:
+    """(span text for n-gram features, hand-made features) of the character span."""
+    doc = ctx.doc
+    text = ctx.text[start:end]
+    span = doc.char_span(start, end, alignment_mode="expand")
+    feats: dict[str, float] = {}
+    n_chars = max(end - start, 1)
+    words = _WORD.findall(text)
+    feats["len_chars"] = math.log1p(n_chars)
+    feats[f"len_words={_bucket(len(words), (1, 2, 3, 5, 8, 13, 20, 30))}"] = 1.0
+    # How often the span recurs in the article: the one strong cue for Repetition.
+    occurrences = ctx.lower_text.count(text.lower().strip()) if text.strip() else 0
+    feats[f"occurs={_bucket(occurrences, (1, 2, 3, 5))}"] = 1.0
+    if words:
+        caps = sum(w[0].isupper() for w in words) / len(words)
+        feats["caps"] = caps
+    feats["excl"] = float("!" in text)
+    feats["quest"] = float("?" in text)
+    feats["quote_char"] = float(any(q in text for q in "\"“”"))
+    if span is None or len(span) == 0:
+        return text, feats
+    cats: Counter[str] = Counter()
+    for i in range(span.start, span.end):
+        cats.update(ctx.cats[i])
+    for c, v in cats.items():
+        feats[f"cat={c}"] = math.log1p(v)
+    k = ctx.sent_of[span.start]
+    sent = ctx.sents[k]
+    for c in ctx.sent_cats[k]:
+        feats[f"scat={c}"] = 1.0
+    cover = (span.end - span.start) / max(len(sent), 1)
+    feats[f"cover={_bucket(cover, (0.1, 0.25, 0.5, 0.8, 1.0))}"] = 1.0
+    feats["quoted"] = float(ctx.quoted[span.start])
+    feats[f"first_pos={span[0].pos_}"] = 1.0
+    feats[f"last_pos={span[-1].pos_}"] = 1.0
+    feats[f"root_pos={span.root.pos_}"] = 1.0
+    for tok in span:
+        if tok.ent_type_:
+            feats[f"ent={tok.ent_type_}"] = 1.0
+        if tok.pos_ in ("VERB", "AUX") and tok.tag_ == "MD":
+            feats["modal"] = 1.0
+    for m in range(max(0, span.start - 3), span.start):
+        if not doc[m].is_space:
+            feats[f"pre={doc[m].lower_}"] = 1.0
+    for m in range(span.end, min(len(doc), span.end + 2)):
+        if not doc[m].is_space:
+            feats[f"post={doc[m].lower_}"] = 1.0
+    # Lemmas of the sentence around the span: "said", "according" point to authority etc.
+    for tok in sent:
+        if tok.i < span.start or tok.i >= span.end:
+            if tok.pos_ in CONTENT_POS or tok.lower_ in ("if", "either", "because", "why"):
+                feats[f"ctx={tok.lemma_.lower()}"] = 0.5
+    return text, feats
+
+
+LEXICON_CATEGORIES = tuple(LEXICON)
