@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spacy.language import Language
 from spacy.tokens import Doc
 
 from sourcetrace.model import Document
@@ -13,6 +14,20 @@ if not Doc.has_extension("st_document"):
 
 # Labels that name actors or places; numbers and dates have their own extractors.
 MENTION_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
+
+
+@Language.component("sourcetrace_paragraphs")
+def paragraph_boundaries(doc: Doc) -> Doc:
+    """A line break ends a sentence. Headlines have no final period, and without this the
+    parser runs a title into the first sentence of the article ("... the losses Independent
+    inspectors said"), which breaks every extractor that reads the parse. The parser keeps
+    boundaries set before it runs."""
+    for token in doc[1:]:
+        prev = doc[token.i - 1]
+        if "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text):
+            if not token.is_space:
+                token.is_sent_start = True
+    return doc
 
 
 def sentence_index(doc: Doc) -> list[int]:

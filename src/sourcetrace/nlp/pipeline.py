@@ -61,6 +61,12 @@ def load_pipeline(model: str = DEFAULT_MODEL) -> Language:
             f"spaCy pipeline {model!r} is not installed (install its package, or pass --model "
             "with an installed pipeline)"
         ) from exc
+    if "sourcetrace_paragraphs" not in nlp.pipe_names:
+        first = next((n for n in ("parser", "senter") if n in nlp.pipe_names), None)
+        if first:
+            nlp.add_pipe("sourcetrace_paragraphs", before=first)
+        else:
+            nlp.add_pipe("sourcetrace_paragraphs", first=True)
     for name in EXTRACT_COMPONENTS:
         if name in Language.factories and name not in nlp.pipe_names:
             nlp.add_pipe(name, last=True)
