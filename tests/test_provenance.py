@@ -167,6 +167,31 @@ def test_outlet_assertions_are_unattributed(store: AnalysisStore) -> None:
     k5 = cluster(store, "k5")
     assert "unattributed" in k5["flags"]
     assert {o["kind"] for o in k5["origins"]} == {"outlet"}
+    assert k5["independent_origins"] == 0  # an outlet's say-so corroborates nothing
+
+
+def test_copies_of_unknown_direction_are_one_voice(tmp_path: Path) -> None:
+    s = AnalysisStore(tmp_path)
+    s.save_documents(
+        [(Document(d, TEXT + d, outlet=d.upper(), published="2026-03-02"), {}) for d in "ab"], "v"
+    )
+    s.replace("entities", [])
+    s.con.executemany(
+        "INSERT INTO attributions VALUES (" + ",".join("?" * 17) + ")",
+        [list(att("a:a0", "a", "the ministry", None).values()),
+         list(att("b:a0", "b", "officials", None).values())],
+    )
+    s.replace("claims", [claim("a:c0", "a", "k", "a:a0"), claim("b:c0", "b", "k", "b:a0")])
+    s.replace("claim_clusters", [
+        {"id": "k", "label": "k", "claims": ["a:c0", "b:c0"], "documents": ["a", "b"],
+         "outlets": ["A", "B"], "origins": "[]", "independent_origins": 0,
+         "amplification": None, "first_appearance": None, "flags": []}])
+    s.replace("reuse", [{"a": "a", "b": "b", "earlier": None, "same_outlet": False,
+                         "cluster": 0, "a_start": 50, "a_end": 110, "b_start": 50,
+                         "b_end": 110, "words": 30, "similarity": 0.9}])
+    provenance_step(s, Settings(out=tmp_path))
+    k = cluster(s, "k")
+    assert len(k["origins"]) == 2 and k["independent_origins"] == 1
 
 
 def test_jsonld_claims(store: AnalysisStore) -> None:

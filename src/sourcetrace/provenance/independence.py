@@ -11,8 +11,11 @@ For every claim of a cluster:
 
 Two origins belong to the same independence group when they are the same entity, when one
 controls the other, when both answer to the same controller (two agencies of one state), or
-when one copied the other. ``independent_origins`` counts the groups. Anonymous and vague
-origins ("sources said", "analysts argued") are listed but never counted as corroboration.
+when one copied the other (text reuse in either direction: copied text is one voice even
+when the dates cannot tell who copied whom). ``independent_origins`` counts the groups.
+Anonymous and vague origins ("sources said", "analysts argued") and an outlet's own
+unattributed assertions are listed but never counted as corroboration: nobody stands behind
+them but the outlet.
 
 Flags:
 
@@ -39,7 +42,8 @@ from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.provenance.actors import Actors
 from sourcetrace.registry import corpus_steps
 
-UNCOUNTED_KINDS = {"anonymous", "vague"}
+# Sources that never count as corroboration: nobody named, or the outlet's own say-so.
+UNCOUNTED_KINDS = {"anonymous", "vague", "outlet"}
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Origin:
     documents: list[str] = field(default_factory=list)
     via: list[str] = field(default_factory=list)  # outlets that relayed it
     copied_from: str | None = None
+    copies: dict[str, str] = field(default_factory=dict)  # claim id -> earlier doc it copies
     group: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +67,7 @@ class Origin:
             "controllers": self.controllers, "root": self.root, "group": self.group,
             "claims": sorted(set(self.claims)), "documents": sorted(set(self.documents)),
             "via": sorted(set(self.via)), "copied_from": self.copied_from,
+            "copies": dict(sorted(self.copies.items())),
         }
 
 
@@ -72,24 +78,22 @@ class Corpus:
     docs: dict[str, dict[str, Any]]
     attributions: dict[str, dict[str, Any]]
     claims: dict[str, dict[str, Any]]
-    copies: dict[str, list[tuple[int, int, str]]]  # doc -> [(start, end, earlier doc)]
+    # doc -> [(start, end, other doc, whether the other doc is the earlier one)]
+    shared: dict[str, list[tuple[int, int, str, bool]]]
     actors: Actors
 
     @classmethod
     def load(cls, store: AnalysisStore) -> Corpus:
         docs = {d["id"]: d for d in store.read("documents", "WHERE duplicate_of IS NULL")}
-        copies: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        shared: dict[str, list[tuple[int, int, str, bool]]] = defaultdict(list)
         for r in store.read("reuse"):
-            earlier = r["earlier"]
-            if earlier == r["a"]:
-                copies[r["b"]].append((r["b_start"], r["b_end"], r["a"]))
-            elif earlier == r["b"]:
-                copies[r["a"]].append((r["a_start"], r["a_end"], r["b"]))
+            shared[r["b"]].append((r["b_start"], r["b_end"], r["a"], r["earlier"] == r["a"]))
+            shared[r["a"]].append((r["a_start"], r["a_end"], r["b"], r["earlier"] == r["b"]))
         return cls(
             docs=docs,
             attributions={a["id"]: a for a in store.read("attributions")},
             claims={c["id"]: c for c in store.read("claims")},
-            copies=copies,
+            shared=shared,
             actors=Actors.from_store(store),
         )
 
@@ -111,14 +115,19 @@ class Corpus:
             current = self.attributions[current]["parent"]
         return list(reversed(chain))
 
-    def copied_from(self, claim: dict[str, Any]) -> str | None:
-        """The earlier document a claim's text was copied from, if any (most overlap)."""
-        best, best_overlap = None, 0
-        for start, end, earlier in self.copies.get(claim["doc"], []):
+    def shared_with(self, claim: dict[str, Any]) -> list[tuple[str, bool]]:
+        """Documents sharing (by text reuse) at least half of the claim's span, each with
+        whether it is the earlier of the two; most overlap first."""
+        found = []
+        for start, end, other, other_earlier in self.shared.get(claim["doc"], []):
             overlap = min(end, claim["end"]) - max(start, claim["start"])
-            if overlap > best_overlap and overlap >= 0.5 * (claim["end"] - claim["start"]):
-                best, best_overlap = earlier, overlap
-        return best
+            if overlap >= 0.5 * max(claim["end"] - claim["start"], 1):
+                found.append((overlap, other, other_earlier))
+        return [(other, earlier) for _, other, earlier in sorted(found, reverse=True)]
+
+    def copied_from(self, claim: dict[str, Any]) -> str | None:
+        """The earlier document a claim's text was copied from, if any."""
+        return next((other for other, earlier in self.shared_with(claim) if earlier), None)
 
 
 def source_key(att: dict[str, Any], actors: Actors) -> tuple[str, str, str | None]:
@@ -213,12 +222,15 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
         kept.claims.append(claim["id"])
         kept.documents.append(claim["doc"])
         kept.via.append(corpus.outlet(claim["doc"]))
-        if origin.copied_from and not kept.copied_from:
-            kept.copied_from = origin.copied_from
-        outlet = corpus.outlet(claim["doc"])
         if origin.copied_from:
-            citations.add_edge(outlet, corpus.outlet(origin.copied_from))
-            source = _twin_origin_id(corpus, origin.copied_from, claim["cluster"])
+            kept.copies[claim["id"]] = origin.copied_from
+            kept.copied_from = kept.copied_from or origin.copied_from
+        outlet = corpus.outlet(claim["doc"])
+        for other, other_earlier in corpus.shared_with(claim):
+            # copied text is one voice, whichever way the copy went
+            if other_earlier:
+                citations.add_edge(outlet, corpus.outlet(other))
+            source = _twin_origin_id(corpus, other, claim["cluster"])
             if source and source != origin.id:
                 copy_links.append((origin.id, source))
         for att in corpus.chain(claim.get("attribution")):

@@ -39,10 +39,12 @@ def ranked_clusters(
 
 def claims_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title="Claim clusters, most amplified first", show_lines=False)
-    for name, style in [("id", "cyan"), ("claim", ""), ("outlets", "right"),
-                        ("indep.", "right"), ("ampl.", "right"), ("first", ""), ("flags", "red")]:
-        table.add_column(name, justify="right" if style == "right" else "left",
-                         style=None if style in ("", "right") else style)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("claim", ratio=3, overflow="ellipsis", no_wrap=True, min_width=20)
+    for name in ("outlets", "indep.", "ampl."):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("first", no_wrap=True)
+    table.add_column("flags", style="red", ratio=1, overflow="fold")
     for r in rows:
         table.add_row(
             r["id"], Text(r["label"] or ""), str(len(r["outlets"])), str(r["independent_origins"]),
@@ -111,8 +113,9 @@ def trace_tree(data: dict[str, Any]) -> Tree:
         origin = art["origin"]
         if origin:
             text = f"origin: {origin.get('name')} ({origin.get('kind')})"
-            if origin.get("copied_from"):
-                text += f", copied from {origin['copied_from']}"
+            copied = (origin.get("copies") or {}).get(art["claim"])
+            if copied:
+                text += f", copied from {copied}"
             branch = branch.add(Text(text, style="green"))
         for ctl in art["controllers"]:
             branch = branch.add(Text(f"controlled by {ctl['name'] or ctl['id']}", style="magenta"))
