@@ -43,6 +43,9 @@ ENTITY_TERMS = (0.05, 0.03)
 PLACE_TERMS = (0.05, 0.05)
 NUMBER_TERMS = (0.05, 0.35)
 DATE_TERMS = (0.03, 0.05)
+AGREEMENT_TERMS = {
+    "entities": ENTITY_TERMS, "places": PLACE_TERMS, "numbers": NUMBER_TERMS, "dates": DATE_TERMS,
+}
 # Two claims from different documents are linked when their score reaches this. Paraphrases
 # that share little wording ("the US military is actively recruiting militants" / "US forces
 # are training jihadists") reach ~0.55-0.6; unrelated news sentences stay below ~0.2 and
@@ -161,13 +164,12 @@ class ClaimSet:
         m = self._sets[kind]
         return (m[rows] @ m[cols].T).toarray()
 
-    def _agreement(
-        self, kind: str, rows: np.ndarray, cols: np.ndarray, terms: tuple[float, float]
-    ) -> np.ndarray:
-        bonus, penalty = terms
+    def _agreement(self, kind: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """+1 where both claims mention some ``kind`` and share one, -1 where both mention
+        some and share none, 0 where either mentions none."""
         shared = self._overlap(kind, rows, cols) > 0
         both = np.outer(self._sizes[kind][rows] > 0, self._sizes[kind][cols] > 0)
-        return np.where(shared, bonus, np.where(both, -penalty, 0.0))
+        return np.where(shared, 1.0, np.where(both, -1.0, 0.0))
 
     def lexical(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         inter = self._overlap("tokens", rows, cols)
@@ -175,15 +177,26 @@ class ClaimSet:
         denom = np.sqrt(np.outer(size[rows], size[cols]))
         return np.divide(inter, denom, out=np.zeros_like(inter), where=denom > 0)
 
-    def scores(self, rows: Sequence[int] | np.ndarray, cols: Sequence[int] | np.ndarray
-               ) -> np.ndarray:
-        """Pair scores for every (row, col) claim pair (a len(rows) x len(cols) matrix)."""
+    def components(
+        self, rows: Sequence[int] | np.ndarray, cols: Sequence[int] | np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The scorer's parts for every (row, col) pair: ``cosine``, ``lexical`` (0..1) and
+        the agreement signs (-1/0/+1) of ``entities``, ``places``, ``numbers``, ``dates``."""
         r, c = np.asarray(rows, dtype=int), np.asarray(cols, dtype=int)
-        score = W_COSINE * self.cosine(r, c) + W_LEXICAL * self.lexical(r, c)
-        score = score + self._agreement("entities", r, c, ENTITY_TERMS)
-        score = score + self._agreement("places", r, c, PLACE_TERMS)
-        score = score + self._agreement("numbers", r, c, NUMBER_TERMS)
-        score = score + self._agreement("dates", r, c, DATE_TERMS)
+        parts = {"cosine": self.cosine(r, c), "lexical": self.lexical(r, c)}
+        for kind in AGREEMENT_TERMS:
+            parts[kind] = self._agreement(kind, r, c)
+        return parts
+
+    def scores(
+        self, rows: Sequence[int] | np.ndarray, cols: Sequence[int] | np.ndarray
+    ) -> np.ndarray:
+        """Pair scores for every (row, col) claim pair (a len(rows) x len(cols) matrix)."""
+        parts = self.components(rows, cols)
+        score = W_COSINE * parts["cosine"] + W_LEXICAL * parts["lexical"]
+        for kind, (bonus, penalty) in AGREEMENT_TERMS.items():
+            sign = parts[kind]
+            score = score + np.where(sign > 0, bonus, np.where(sign < 0, -penalty, 0.0))
         return score
 
     def candidates(self, block: int = 1024) -> set[tuple[int, int]]:
