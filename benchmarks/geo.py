@@ -139,7 +139,7 @@ def run(name: str, limit: int | None, nlp, gz, batch_size: int) -> dict[str, flo
         pred = [(m.start, m.end) for m in mentions]
         ours.add(pred, golds)
         dem = [(e.start_char, e.end_char) for e in doc.ents
-               if e.label_ == "NORP" and normalize(e.text) in gz.demonyms]
+               if e.label_ == "NORP" and gz.demonym(e.text) is not None]
         ours_dem.add(sorted(set(pred) | set(dem)), golds)
         by_span = {(m.start, m.end): m for m in mentions}
         placed = [g for g in golds if g.lat is not None]
@@ -152,16 +152,13 @@ def run(name: str, limit: int | None, nlp, gz, batch_size: int) -> dict[str, flo
         # Gold spans given: the gold toponyms are the mentions, NORP demonyms add context.
         cands = []
         for g in placed:
-            c = gz.lookup(g.phrase)
-            if not c and normalize(g.phrase) in gz.demonyms:
-                c = [gz.demonyms[normalize(g.phrase)]]
-            cands.append(c)
+            cands.append(gz.lookup(g.phrase))
         cues = []
         for g in placed:
             span = doc.char_span(g.start, g.end, alignment_mode="expand")
             cues.append(_cue(doc, span) if span is not None else "")
-        extra = [gz.countries[gz.demonyms[normalize(e.text)]] for e in doc.ents
-                 if e.label_ == "NORP" and normalize(e.text) in gz.demonyms]
+        extra = [gz.countries[j] for e in doc.ents
+                 if e.label_ == "NORP" and (j := gz.demonym(e.text)) is not None]
         picks = resolver.resolve([(normalize(g.phrase), c) for g, c in zip(placed, cands,
                                                                            strict=True)],
                                  cues, extra)

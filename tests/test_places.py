@@ -132,3 +132,38 @@ def test_places_corpus_step(tmp_path) -> None:
 def test_supplement_entries_resolve(name: str) -> None:
     gz = load_gazetteer()
     assert gz.lookup(name), name
+
+
+def test_large_areas_sit_at_their_centre_not_among_their_towns() -> None:
+    gz = load_gazetteer()
+
+    def one(name: str, kind: str) -> int:
+        return next(j for j in gz.lookup(name) if gz.kinds[j] == kind)
+
+    # Ontario's and Queensland's towns line their southern and eastern edges.
+    on = one("Ontario", "admin1")
+    assert gz.countries[on] == "CA" and _km(gz.lats[on], gz.lons[on], 50.0, -85.0) < 150
+    qld = one("Queensland", "admin1")
+    assert _km(gz.lats[qld], gz.lons[qld], -22.0, 144.0) < 200
+    # The state's point is not the city that shares its name.
+    ny = one("New York", "admin1")
+    assert _km(gz.lats[ny], gz.lons[ny], 40.71, -74.01) > 150
+    assert _km(gz.lats[ny], gz.lons[ny], 43.0, -75.5) < 100
+    # A country at its centre, not its capital.
+    jp = one("Japan", "country")
+    assert _km(gz.lats[jp], gz.lons[jp], 35.68, 139.75) > 100
+    ca = one("Canada", "country")
+    assert _km(gz.lats[ca], gz.lons[ca], 60.0, -95.0) < 100
+
+
+def test_demonyms_name_their_country() -> None:
+    gz = load_gazetteer()
+    for word, iso in [("American", "US"), ("Russians", "RU"), ("Palestinian", "PS"),
+                      ("Georgian", "GE"), ("Syrians", "SY")]:
+        cands = gz.lookup(word)
+        assert [gz.kinds[j] for j in cands] == ["country"], word
+        assert gz.countries[cands[0]] == iso, word
+    assert gz.demonym("Americans") == gz.demonym("American")
+    assert gz.demonym("Paris") is None
+    # A name that is also a demonym keeps its places.
+    assert {gz.kinds[j] for j in gz.lookup("Djibouti")} >= {"country", "city"}

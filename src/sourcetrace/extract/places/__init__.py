@@ -343,7 +343,7 @@ class PlacesComponent:
         demonyms: list[tuple[Span, int]] = []
         for ent in doc.ents:
             if ent.label_ == "NORP":
-                j = gz.demonyms.get(normalize(ent.text))
+                j = gz.demonym(ent.text)
                 if j is not None:
                     demonyms.append((ent, j))
         mentions = [(normalize(s.text), cands) for s, _, cands in spans]

