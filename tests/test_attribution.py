@@ -250,3 +250,19 @@ def test_seed_articles_name_their_sources(nlp, shared_dir: Path):
     svr_docs = [r for r in resolved if any("SVR" in s or "Intelligence" in s for s in r)]
     assert len(svr_docs) >= 3
     assert not any(s.lower() in ("it", "he", "the statement") for r in resolved for s in r)
+
+
+# -- bylines and parenthetical cues ----------------------------------------------------------
+def test_quote_signed_with_dash_and_name(run):
+    text = "Readers wrote in.\n“The plan will never work.” ― Marta Olsen\n“Too little.” ― Jo Ruiz\n"
+    atts = [a for a in run(text) if a.rule == "byline"]
+    assert [(a.cue_text, a.source_text) for a in atts] == [("―", "Marta Olsen"), ("―", "Jo Ruiz")]
+    assert atts[0].content_text == "“The plan will never work.”"
+    assert atts[0].source_kind == "person"
+
+
+def test_parenthetical_said_reports_the_clause_it_interrupts(run):
+    text = "The new bridge, the engineer said, would carry twice the traffic."
+    att = only(run(text), "said")
+    assert att.source_text == "the engineer"
+    assert att.content_texts == ["The new bridge", "would carry twice the traffic"]

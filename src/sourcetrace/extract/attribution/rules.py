@@ -39,6 +39,9 @@ _ADVERB_CUES = {"reportedly", "allegedly", "purportedly", "supposedly"}
 CUE_RATIO = 0.35
 OBJECT_RATIO = 0.5
 _HEADLINE = re.compile(r"^([^\n:.!?\"“”]{2,60}):[ \t]+(\S[^\n]*)$", re.M)
+# "“...” ― Carlos Raúl": a quotation signed by a dash and a name at the end of the line.
+_NAME = r"[A-Z][\w.'’-]*(?:[ \t\xa0]+[A-Z][\w.'’-]*){0,5}"
+_BYLINE = re.compile(rf"[ \t\xa0]*([―—–])[ \t\xa0]*({_NAME})[ \t\xa0.]*(?:\n|$)")
 
 
 @lru_cache(maxsize=1)
@@ -188,12 +191,13 @@ class _Finder:
         content: list[tuple[int, int]],
         rule: str,
         head: Token,
+        cue_chars: tuple[int, int] | None = None,
     ) -> int | None:
         content = [_trim(self.text, a, b) for a, b in content]
         content = [(a, b) for a, b in sorted(content) if b > a]
         if not content:
             return None
-        cue_start, cue_end = _span_chars(cue)
+        cue_start, cue_end = cue_chars or _span_chars(cue)
         if source is not None:
             source = _trim(self.text, *source)
             if source[1] <= source[0]:
@@ -286,6 +290,22 @@ class _Finder:
                 end = max(end, _subtree_chars(child)[-1][1])
         return [(start, end)]
 
+    def host_content(self, verb: Token) -> list[tuple[int, int]]:
+        """"The museum, Mr. Obama said, would make ...": a parenthetical cue reports the
+        clause it interrupts (or follows), without the cue's own words."""
+        host = verb.head
+        if host.pos_ not in ("VERB", "AUX") or self.in_quote(host):
+            return []
+        sent = verb.sent
+        drop = {t.i for t in verb.subtree}
+        toks = [t for t in host.subtree if t.i not in drop and sent.start <= t.i < sent.end]
+        toks = [t for t in toks if not (t.is_punct and t.text not in QUOTE_CHARS)]
+        if not toks:
+            return []
+        before = [t for t in toks if t.i < verb.i]
+        after = [t for t in toks if t.i > verb.i]
+        return [_span_chars(part) for part in (before, after) if part]
+
     def complement_content(self, verb: Token) -> list[tuple[int, int]]:
         """For learned cues ("called for X", "wants to X", "railed against X"): the object,
         the infinitive or the prepositional phrase that follows."""
@@ -310,6 +330,19 @@ class _Finder:
                 continue
             self.add(list(colon), (m.start(1), m.end(1)), [(m.start(2), m.end(2))], "headline",
                      colon[0])
+
+    def bylines(self) -> None:
+        """"“Quote.” ― Name" (reader comments, epigraphs): the name is the source and the
+        dash the cue."""
+        for q in self.quotes.spans:
+            m = _BYLINE.match(self.text, q[1])
+            if m is None:
+                continue
+            dash = self.doc.char_span(m.start(1), m.end(1), alignment_mode="expand")
+            if dash is None:
+                continue
+            self.add(list(dash), (m.start(2), m.end(2)), [q], "byline", dash[0],
+                     cue_chars=(m.start(1), m.end(1)))
 
     # -- cues ----------------------------------------------------------------------------
     def verb_cue(self, verb: Token) -> None:
@@ -352,6 +385,8 @@ class _Finder:
             content, rule = [qb], "quote-before"
         elif lemma in lx.OBJECT_CONTENT or learned_ratio(verb) >= OBJECT_RATIO:
             content, rule = self.object_content(verb), "object"
+        if not content and verb.dep_ == "parataxis" and lemma in lx.SPEECH_VERBS:
+            content, rule = self.host_content(verb), "parenthetical"
         if not content and lemma not in lx.SPEECH_VERBS:
             content, rule = self.complement_content(verb), "complement"
         if not content and passive and lemma in lx.PASSIVE_CUES:
@@ -488,6 +523,7 @@ class _Finder:
         for tok in cites:
             self.citing(tok)
         self.headlines()
+        self.bylines()
         return self.found
 
 
