@@ -527,7 +527,7 @@ def build_clusters(
     rows = []
     for n, group in enumerate(ordered, 1):
         cluster_id = f"cl:{n}"
-        group = sorted(group, key=lambda i: claims[i].id)
+        group = sorted(group, key=lambda i: (claims[i].doc, claims[i].start, claims[i].end))
         for i in group:
             claims[i].cluster = cluster_id
         central = max(group, key=lambda i: (centrality[i], -len(claims[i].text)))

@@ -52,8 +52,9 @@ AGREEMENT_TERMS = {
 # same-topic but different statements around 0.3-0.45.
 MATCH_THRESHOLD = 0.55
 # Average linkage inside a connected component: a claim joins a group only when its mean
-# score to the group's members reaches this (guard against chaining).
-CLUSTER_THRESHOLD = 0.45
+# score to the group's members reaches the pair threshold too (guard against chaining: with a
+# lower bar, a corpus on one story merged into one topic blob).
+CLUSTER_THRESHOLD = MATCH_THRESHOLD
 # Candidate pairs are the nearest neighbours by cosine above this floor (cheap pre-filter:
 # with W_COSINE = 0.85 a pair below it needs near-total lexical overlap to reach the threshold,
 # and such pairs are almost always above the floor anyway).
