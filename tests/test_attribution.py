@@ -266,3 +266,24 @@ def test_parenthetical_said_reports_the_clause_it_interrupts(run):
     att = only(run(text), "said")
     assert att.source_text == "the engineer"
     assert att.content_texts == ["The new bridge", "would carry twice the traffic"]
+
+
+def test_transcript_speaker_labels_and_poll_headlines(run):
+    text = ("Poll: Turnout in the valley will hit a record.\n\nThe interview ran long.\n\n"
+            "MORALES: We will not close the mine.\nCORRECTION: An earlier version misnamed the"
+            " mine.\n")
+    atts = [a for a in run(text) if a.cue_text == ":"]
+    assert [(a.source_text, a.content_text) for a in atts] == [
+        ("Poll", "Turnout in the valley will hit a record"),
+        ("MORALES", "We will not close the mine"),
+    ]
+
+
+def test_double_apostrophe_quotes(run):
+    from sourcetrace.extract.attribution.quotes import find_quotes
+
+    text = "''The dam held,'' Mr. Aldo said. ''We were lucky.''"
+    assert [text[a:b] for a, b in find_quotes(text)] == ["''The dam held,''", "''We were lucky.''"]
+    att = only(run(text), "said")
+    assert att.content_text == "''The dam held,''"
+    assert att.source_text == "Mr. Aldo"

@@ -1,6 +1,7 @@
 """Find quotations in raw text: curly and straight double quotes, and single curly quotes.
 
-A quotation may run over several paragraphs: by newspaper convention a paragraph that
+Two straight apostrophes ('') count as a double quotation mark. A quotation may run over
+several paragraphs: by newspaper convention a paragraph that
 continues a quote opens with a quotation mark but the previous paragraph is left unclosed, so
 an opening mark after a paragraph break, while a quote is open, continues that quote.
 """
@@ -31,7 +32,10 @@ def find_quotes(text: str, min_chars: int = 2) -> list[tuple[int, int]]:
     Double quotes are paired first; single curly quotes (‘…’) are kept only where they do not
     lie inside a double-quoted span and look like a quotation rather than apostrophes.
     """
-    spans = _pair(text, double=True)
+    # Two apostrophes stand for a double quote in some archives (''Even today,'' he said):
+    # read them as one double quote followed by a placeholder, then take the second back in.
+    text = text.replace("''", '"\x01')
+    spans = [(a, b + 1 if text[b : b + 1] == "\x01" else b) for a, b in _pair(text, True)]
     singles = [
         s for s in _pair(text, double=False)
         if not any(a <= s[0] < b for a, b in spans) and " " in text[s[0]:s[1]]

@@ -26,7 +26,7 @@ from spacy.tokens import Doc, Span, Token
 from sourcetrace.extract.attribution import lexicon as lx
 from sourcetrace.extract.attribution.model import Attribution
 from sourcetrace.extract.attribution.quotes import QUOTE_CHARS, find_quotes
-from sourcetrace.extract.attribution.sources import resolve_sources
+from sourcetrace.extract.attribution.sources import _looks_like_person_name, resolve_sources
 
 _EDGE_PUNCT = set(",;:.-—–()[] \n\t")
 _GAP_BEFORE = re.compile(r"^[\s,—–-]*$")
@@ -38,7 +38,10 @@ _ADVERB_CUES = {"reportedly", "allegedly", "purportedly", "supposedly"}
 # (``train.py`` writes the counts); with its object as content above OBJECT_RATIO.
 CUE_RATIO = 0.35
 OBJECT_RATIO = 0.5
-_HEADLINE = re.compile(r"^([^\n:.!?\"“”]{2,60}):[ \t]+(\S[^\n]*)$", re.M)
+_HEADLINE = re.compile(r"^[\"“]?([^\n:.!?\"“”]{2,60}):[ \t]+(\S[^\n]*)$", re.M)
+# Headline sources that are not names: "Poll: Clinton and Trump in dead heat".
+_HEADLINE_NOUNS = frozenset("poll polls survey study report analysis".split())
+_NOT_SPEAKERS = frozenset("clarification correction update note editor's note ps".split())
 # "“...” ― Carlos Raúl": a quotation signed by a dash and a name at the end of the line.
 _NAME = r"[A-Z][\w.'’-]*(?:[ \t\xa0]+[A-Z][\w.'’-]*){0,5}"
 _BYLINE = re.compile(rf"[ \t\xa0]*([―—–])[ \t\xa0]*({_NAME})[ \t\xa0.]*(?:\n|$)")
@@ -244,7 +247,8 @@ class _Finder:
         gap = self.text[q[1] : clause_start]
         if not _GAP_BEFORE.match(gap):
             return None
-        inner_last = self.text[q[1] - 2] if q[1] - q[0] >= 2 else ""
+        inner = self.text[q[0] : q[1]].rstrip("".join(QUOTE_CHARS))
+        inner_last = inner[-1] if inner else ""
         # "“X,” he said" / "“X?” she asked" / "“X” — he said"; a quote closed by a full stop
         # belongs to the sentence before ("“X.” He said: ...").
         if inner_last in ",?!—–-" or "," in gap or "—" in gap or "–" in gap:
@@ -319,17 +323,25 @@ class _Finder:
         """"Name: claim" lines (headline style): the name is the source, ":" the cue."""
         for m in _HEADLINE.finditer(self.text):
             src = self.doc.char_span(m.start(1), m.end(1), alignment_mode="expand")
-            if src is None or len(src) > 6 or not any(t.pos_ == "PROPN" for t in src):
+            if src is None or len(src) > 6:
                 continue
-            if any(t.pos_ in ("VERB", "AUX") for t in src):
+            speaker = src.text.isupper() and m.start() > 0  # transcripts: "PENCE: Well, ..."
+            if src.text.lower() in _NOT_SPEAKERS or src.root.lower_ in _NOT_SPEAKERS:
                 continue
-            if not any(e.label_ == "PERSON" for e in src.ents):
+            if not speaker and any(t.pos_ in ("VERB", "AUX") for t in src):
+                continue
+            if not (
+                speaker
+                or any(e.label_ == "PERSON" for e in src.ents)
+                or _looks_like_person_name(src)
+                or src.root.lower_ in _HEADLINE_NOUNS
+            ):
                 continue  # "NY Daily News: ...", "Editor's Note: ..." are titles, not speech
             colon = self.doc.char_span(m.end(1), m.end(1) + 1, alignment_mode="expand")
             if colon is None:
                 continue
             self.add(list(colon), (m.start(1), m.end(1)), [(m.start(2), m.end(2))], "headline",
-                     colon[0])
+                     colon[0], cue_chars=(m.end(1), m.end(1) + 1))
 
     def bylines(self) -> None:
         """"“Quote.” ― Name" (reader comments, epigraphs): the name is the source and the
