@@ -167,3 +167,22 @@ def test_demonyms_name_their_country() -> None:
     assert gz.demonym("Paris") is None
     # A name that is also a demonym keeps its places.
     assert {gz.kinds[j] for j in gz.lookup("Djibouti")} >= {"country", "city"}
+
+
+def test_span_rules_article_possessive_institutions_and_discourse(nlp) -> None:
+    text = ("Deputies from the Hall County Sheriff's Office searched a home in Gainesville, "
+            "Georgia. The United States Postal Service was not involved. Gainesville Police "
+            "Department officers helped, and Boone County's sheriff said the Act would help.")
+    places = _places(nlp, text)
+    texts = [m.text for m in places]
+    assert "Hall County" in texts  # a county heading an institution's name
+    assert "Act" not in texts  # an English word, though "ACT" abbreviates a territory
+    assert all(not t.lower().startswith("the ") and not t.endswith("'s") for t in texts)
+    # Gainesville is a place in this story, so it is one at the head of its police too.
+    assert texts.count("Gainesville") == 2
+
+
+def test_generic_words_alone_are_not_places(nlp) -> None:
+    text = "The Central Valley project stalled. Central said the Street was closed."
+    assert "Street" not in [m.text for m in _places(nlp, text)]
+    assert "Central" not in [m.text for m in _places(nlp, "Central reported a loss on Monday.")]

@@ -65,6 +65,27 @@ CUE_BONUS = 2.0
 # Words NER labels LOC that are directions or blocs, not places we could put on a map.
 NOT_PLACES = {"west", "east", "north", "south", "the west", "the east", "western", "eastern"}
 SCAN_MIN_CITY_POP = 100_000
+# Words that name places somewhere (a Kenyan province, a Somerset town) but, alone, are
+# almost always the ordinary word or part of a longer name in English copy.
+GENERIC_WORDS = {
+    "central", "southern", "northern", "eastern", "western", "valley", "region", "forest",
+    "gulf", "city", "county", "street", "hall", "center", "centre", "main", "town", "airport",
+    "market", "grand", "park", "lake", "river", "island", "mountain", "bay", "beach", "harbor",
+    "harbour", "village", "district", "avenue", "road", "bridge", "square", "union", "state",
+    "capital", "mission", "progress", "independence", "liberty", "unity", "victoria",
+}
+# Words after a place name that make the name part of an institution's ("Hall County
+# Sheriff's Office", "Mansfield Police Department"): the place is still a toponym.
+INSTITUTION_WORDS = {
+    "police", "sheriff", "sheriff's", "sheriff’s", "department", "dept", "commission",
+    "commissioners", "council", "school", "schools", "high", "middle", "elementary",
+    "university", "college", "hospital", "medical", "fire", "board", "court", "library",
+    "chamber", "jail", "office", "authority", "public", "regional", "community", "housing",
+    "water", "utilities", "parks", "museum", "city", "county", "parish", "state", "area",
+    "metro", "municipal", "health", "emergency", "airport", "zoo", "church", "district",
+    "township", "town", "village", "government", "legislature", "assembly", "senate",
+    "house", "times", "herald", "news", "post", "chronicle", "tribune", "gazette",
+}
 # Words that may sit inside a capitalised place name ("Bosnia and Herzegovina", "Deir ez-Zor").
 _CONNECTORS = {"of", "and", "the", "al", "el", "de", "du", "la", "le", "-", "ez", "ad", "ar", "as",
                "az", "upon", "on", "del", "da", "do", "dos", "das", "'s"}
@@ -237,21 +258,29 @@ class PlacesComponent:
         # 2: a toponym already; 1: inside another kind of entity (only our curated names,
         # countries and provinces may take those tokens back); 0: free.
         taken = [0] * len(doc)
-        for ent in doc.ents:
+        for whole in doc.ents:
+            ent = _trim(whole)
             key = normalize(ent.text)
             if ent.label_ in PLACE_LABELS and key not in NOT_PLACES:
                 cands = gz.lookup(ent.text)
                 if cands or (ent.label_ != "FAC" and "," not in ent.text):
                     found.append((ent, ent.label_, cands))
-                    taken[ent.start : ent.end] = [2] * len(ent)
+                    taken[whole.start : whole.end] = [2] * len(whole)
                     continue
                 # "Paris, Texas" as one entity, or a FAC we cannot place: look inside it.
-                found.extend(self._scan(doc, ent.start, ent.end, taken, ent.label_, inside=True))
+                found.extend(self._scan(doc, ent.start, ent.end, taken, ent.label_,
+                                        inside=ent.label_ != "FAC"))
             elif ent.label_ != "NORP":
                 # NORP stays free: "Syrian" starts "Syrian desert".
                 taken[ent.start : ent.end] = [1] * len(ent)
         if self.scan:
             found.extend(self._scan(doc, 0, len(doc), taken, "GAZ", inside=False))
+            # One sense per discourse: a name the story already uses as a place is a place
+            # wherever else it appears, even where NER missed it ("Alexandria woman charged").
+            known = {normalize(sp.text) for sp, _, cands in found if cands}
+            if known:
+                found.extend(self._scan(doc, 0, len(doc), taken, "GAZ", inside=False,
+                                        known=known))
         found.sort(key=lambda f: f[0].start)
         return found
 
@@ -271,16 +300,19 @@ class PlacesComponent:
         return any(gz.kinds[j] in (COUNTRY, ADMIN1) for j in cands)
 
     def _scan(
-        self, doc: Doc, lo: int, hi: int, taken: list[int], label: str, inside: bool
+        self, doc: Doc, lo: int, hi: int, taken: list[int], label: str, inside: bool,
+        known: set[str] | None = None,
     ) -> list[tuple[Span, str, list[int]]]:
-        """Longest capitalised token sequences in [lo, hi) that name a place."""
+        """Longest capitalised token sequences in [lo, hi) that name a place. With ``known``
+        (names the document already uses as places), only those, wherever they stand."""
         gz = self.gz
-        keys = self.scan_keys
+        keys = known if known is not None else self.scan_keys
         out = []
         i = lo
         while i < hi:
             tok = doc[i]
-            if taken[i] == 2 or not (tok.is_title or (tok.is_upper and len(tok) > 1)):
+            if (taken[i] == 2 or not (tok.is_title or (tok.is_upper and len(tok) > 1))
+                    or tok.lower_ == "the"):
                 i += 1
                 continue
             hit = None
@@ -295,16 +327,30 @@ class PlacesComponent:
                 capitalised = last.is_title or last.is_upper
                 if not capitalised and (n == 1 or key not in gz.index):
                     continue
-                if not (key in keys or (inside and key in gz.index)):
+                leads = _leads_institution(doc, span)
+                if not (key in keys or ((inside or leads) and key in gz.index)):
+                    continue
+                if n == 1 and key in GENERIC_WORDS:
                     continue
                 cands = gz.lookup(span.text)
+                if not cands:
+                    continue
                 if not capitalised and not self._strong(cands, person=False):
                     continue  # "Syrian desert", "Al-Walid crossing": curated names only
+                if n == 1 and not tok.is_upper and not self._own_name(key, cands):
+                    continue  # "Act" is not the ACT, "Day" not Dayton
                 soft = any(t == 1 for t in taken[i : i + n])
                 words = sum(1 for t in span if t.is_alpha)
-                if soft and not self._strong(cands, self._in_person(doc, span), words):
+                person = self._in_person(doc, span)
+                if known is not None:
+                    if person:
+                        continue
+                elif soft and not (leads and not person) and not self._strong(
+                    cands, person, words
+                ):
                     continue
-                if n == 1 and not inside and not self._plausible_single(tok, cands):
+                if (n == 1 and not inside and known is None and not leads
+                        and not self._plausible_single(tok, cands)):
                     continue
                 hit = (span, cands)
                 break
@@ -323,6 +369,15 @@ class PlacesComponent:
             taken[span.start : span.end] = [2] * len(span)
             i = span.end
         return out
+
+    def _own_name(self, key: str, cands: list[int]) -> bool:
+        """Whether one word is a place's own name (or a curated one's), not an abbreviation
+        or alternate name that happens to be an English word."""
+        gz = self.gz
+        return any(
+            gz.ids[j].startswith("kb:") or normalize(gz.names[j]) == key
+            or gz.kinds[j] == COUNTRY for j in cands
+        )
 
     @staticmethod
     def _in_person(doc: Doc, span: Span) -> bool:
@@ -384,6 +439,29 @@ def _tight(span: Span) -> bool:
         ):
             return False
     return True
+
+
+def _trim(ent: Span) -> Span:
+    """An entity without a leading article or a trailing possessive: "the United States" is
+    the toponym "United States", "Boone County's" is "Boone County"."""
+    start, end = ent.start, ent.end
+    doc = ent.doc
+    if end - start > 1 and doc[start].lower_ == "the":
+        start += 1
+    if end - start > 1 and doc[end - 1].lower_ in ("'s", "’s", "'", "’"):
+        end -= 1
+    if (start, end) == (ent.start, ent.end):
+        return ent
+    return Span(doc, start, end, label=ent.label_)
+
+
+def _leads_institution(doc: Doc, span: Span) -> bool:
+    """A place name heading an organisation's name: "Hall County Sheriff's Office",
+    "Mansfield Police Department", "Alexandria City Council"."""
+    if span.end >= len(doc) or span[0].lower_ in INSTITUTION_WORDS:
+        return False
+    nxt = doc[span.end]
+    return nxt.lower_ in INSTITUTION_WORDS and (nxt.is_title or nxt.is_upper)
 
 
 def _cue(doc: Doc, span: Span) -> str:
