@@ -53,7 +53,12 @@ def load_model(path: str | None = None) -> LanguageModel | None:
     if not file.is_file():
         log.warning("no language model at %s; loaded language from the lexicon only", file)
         return None
-    return LanguageModel.load(file)
+    try:
+        return LanguageModel.load(file)
+    except (ValueError, KeyError, OSError, EOFError) as exc:
+        # A stale or damaged model file must not stop the whole analysis.
+        log.warning("cannot load language model %s (%s); using the lexicon only", file, exc)
+        return None
 
 
 def lexicon_spans(doc: Doc, hits: list[Hit]) -> list[tuple[int, int, str]]:

@@ -102,7 +102,9 @@ def token_features(ctx: DocContext, sent: Span) -> list[list[str]]:
         if tok.is_space:
             out.append(["SPACE"])
             continue
-        f = ["bias", f"l={tok.lemma_.lower()}", f"t={tok.tag_}", f"sh={tok.shape_[:4]}",
+        f = ["bias", f"l={tok.lemma_.lower()}", f"t={tok.tag_}", f"d={tok.dep_}",
+             f"sh={tok.shape_[:4]}", f"suf={tok.lower_[-3:]}",
+             f"hl={tok.head.lemma_.lower()}", f"hp={tok.head.pos_}",
              f"dh={tok.dep_}|{tok.head.pos_}", f"ent={tok.ent_type_}"]
         f.extend(base[j])
         if tok.is_title and j > 0:
@@ -118,13 +120,12 @@ def token_features(ctx: DocContext, sent: Span) -> list[list[str]]:
             f.append("BOS")
         if j == n - 1:
             f.append("EOS")
-        # Words of the ±1 window, POS and lexicon categories of the ±2 window: wider word
-        # windows multiply the CRF's features (and training time) for little gain.
         for off in (-2, -1, 1, 2):
             m = j + off
             if 0 <= m < n:
-                near = base[m] if off in (-1, 1) else base[m][1:]
-                f.extend(f"{off}{x}" for x in near)
+                f.extend(f"{off}{x}" for x in base[m])
+        if 0 < j < n - 1:
+            f.append(f"-1w+1w={doc[tok.i - 1].lower_}|{doc[tok.i + 1].lower_}")
         f.extend(sent_feats)
         out.append(f)
     return out
