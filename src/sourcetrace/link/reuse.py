@@ -370,26 +370,20 @@ def align_runs(
 
 
 def _extend(xa: list[int], xb: list[int]) -> tuple[int, int]:
-    """Best-scoring extension of an alignment into its flanks (words ordered away from the
-    passage): a tiny semi-global DP, match +1, substitution or indel -1. Returns how many words
-    of each flank join the passage (the shortest among equally good extensions)."""
-    if not xa or not xb or not set(xa).intersection(xb):
+    """How many flank words of each document join the passage (flanks ordered away from it):
+    the best-scoring prefix (match +1, substitution or indel -1) of the word alignment of the
+    two flanks, cut to the same length so neither end is forced onto the other's filler."""
+    n = min(len(xa), len(xb))
+    if n == 0 or not set(xa[:n]).intersection(xb[:n]):
         return 0, 0
-    m = len(xb)
-    prev = [-j for j in range(m + 1)]
-    best, bi, bj = 0, 0, 0
-    for i, x in enumerate(xa, 1):
-        cur = [-i] * (m + 1)
-        for j in range(1, m + 1):
-            v = prev[j - 1] + (1 if x == xb[j - 1] else -1)
-            if prev[j] - 1 > v:
-                v = prev[j] - 1
-            if cur[j - 1] - 1 > v:
-                v = cur[j - 1] - 1
-            cur[j] = v
-            if v > best:
-                best, bi, bj = v, i, j
-        prev = cur
+    best, bi, bj, score = 0, 0, 0, 0
+    for op in Levenshtein.opcodes(xa[:n], xb[:n]):
+        if op.tag == "equal":
+            score += op.src_end - op.src_start
+            if score > best:
+                best, bi, bj = score, op.src_end, op.dest_end
+        else:
+            score -= max(op.src_end - op.src_start, op.dest_end - op.dest_start)
     return bi, bj
 
 
