@@ -4,7 +4,16 @@ Finding. spaCy's GPE/LOC/FAC entities are the toponyms, plus names of well-known
 (countries, first-level subdivisions, our supplement, cities of 100,000 people or more) that
 the small NER model misses or mislabels ORG: a capitalised token sequence whose normalised
 form is such a name. FAC entities are kept only when the gazetteer knows them (most are
-streets and buildings we cannot place).
+streets and buildings we cannot place). Span rules:
+
+* a leading "the" and a trailing possessive are not part of the toponym ("the United
+  States", "Boone County's");
+* a gazetteer name heading an institution's name is a toponym ("Hall County Sheriff's
+  Office", "Mansfield Police Department");
+* one sense per discourse: a name the document already uses as a place is a place wherever
+  else it appears outside a person's name, even where NER missed it;
+* alone, a generic word ("Central", "Street") or an English word that is only an
+  abbreviation or alternate name of a place ("Act", "Day") is not a toponym.
 
 Geocoding. Every candidate gets a prior from its population (log10) and its kind (country >
 continent/region > admin1/our supplement > admin2 > city). Context is then added from the
