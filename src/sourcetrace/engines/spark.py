@@ -19,6 +19,7 @@ extracted tables only: the corpus text is never collected onto the driver.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -34,6 +35,8 @@ from sourcetrace.ingest import IngestOptions
 from sourcetrace.model import IngestError
 from sourcetrace.outputs.store import DOCUMENTS, ERRORS, AnalysisStore
 from sourcetrace.tables import PER_DOCUMENT
+
+log = logging.getLogger(__name__)
 
 DOC_FIELDS = ["id", "text", "title", "outlet", "url", "published", "source_path", "language"]
 
@@ -82,7 +85,12 @@ READ_COLUMNS = {
     **{f: "VARCHAR" for f in [*DOC_FIELDS, "content_hash"]},
     "n_words": "INTEGER", "problem": "VARCHAR", "path": "VARCHAR", "line": "INTEGER",
     "doc_id": "VARCHAR",
+    # Position in the input, as the local engine meets it: file number, item number in the
+    # file. "First" (which of two equal texts or ids is kept) is decided by this order.
+    "fi": "INTEGER", "seq": "INTEGER",
 }
+ORDER = ["fi", "seq"]
+DUPLICATE_ID = "duplicate document id {!r}; the first one is kept"  # as the local engine says
 
 
 def _typed(rows: list[dict[str, Any]], columns: dict[str, str]) -> Any:
@@ -104,7 +112,10 @@ def _typed(rows: list[dict[str, Any]], columns: dict[str, str]) -> Any:
 def _read_partition(
     batches: Iterator[Any], options: IngestOptions
 ) -> Iterator[Any]:
-    """Executor: file paths -> document rows and error rows (``problem`` set)."""
+    """Executor: file paths -> document rows and error rows (``problem`` set).
+
+    Metadata-file problems are not reported here: every partition loads the metadata files
+    again, so the driver reports each of them once, where the local engine would."""
 
     from sourcetrace.ingest import _read_candidate
     from sourcetrace.ingest.enrich import MetadataSources
@@ -113,20 +124,53 @@ def _read_partition(
     metadata = MetadataSources(options.meta)
     for batch in batches:
         out: list[dict[str, Any]] = []
-        for path, root, explicit in zip(batch["path"], batch["root"], batch["explicit"],
-                                        strict=True):
-            items = list(metadata.take_errors())
-            items += _read_candidate(Candidate(Path(path), bool(explicit), Path(root)), options,
-                                     metadata)
-            for item in items:
+        for fi, path, root, explicit in zip(
+            batch["fi"], batch["path"], batch["root"], batch["explicit"], strict=True
+        ):
+            candidate = Candidate(Path(path), bool(explicit), Path(root))
+            seq = 0
+            for item in _read_candidate(candidate, options, metadata):
                 if isinstance(item, IngestError):
-                    out.append({"problem": item.problem, "path": item.path, "line": item.line,
-                                "doc_id": item.doc_id})
+                    if item.problem.startswith("metadata file:"):
+                        continue
+                    row: dict[str, Any] = {"problem": item.problem, "path": item.path,
+                                           "line": item.line, "doc_id": item.doc_id}
                 else:
                     row = {f: getattr(item, f) for f in DOC_FIELDS}
                     row.update(content_hash=item.content_hash, n_words=item.n_words)
-                    out.append(row)
+                row.update(fi=int(fi), seq=seq)
+                seq += 1
+                out.append(row)
+            metadata.errors.clear()
         yield _typed(out, READ_COLUMNS)
+
+
+def plan_inputs(
+    inputs: Sequence[str | Path], options: IngestOptions
+) -> tuple[list[tuple[int, str, str, bool]], list[tuple[int, int, IngestError]]]:
+    """Driver: the files to read, numbered in input order (each file once, as the local
+    engine reads them), and the problems found without reading any document: missing inputs
+    and bad metadata files, each with its place in that order. Only metadata files are read."""
+    from sourcetrace.ingest.enrich import MetadataSources
+    from sourcetrace.ingest.paths import Missing, expand
+
+    metadata = MetadataSources(options.meta)
+    problems = [(-1, k, e) for k, e in enumerate(metadata.take_errors())]
+    files: list[tuple[int, str, str, bool]] = []
+    seen: set[Path] = set()
+    for fi, c in enumerate(expand(inputs)):
+        if isinstance(c, Missing):
+            problems.append((fi, -1, IngestError(c.input, c.problem)))
+            continue
+        key = c.path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        metadata.for_file(c.path, c.root)
+        found = list(metadata.take_errors())  # reported just before the file's own items
+        problems += [(fi, k - len(found), e) for k, e in enumerate(found)]
+        files.append((fi, str(c.path), str(c.root), c.explicit))
+    return files, problems
 
 
 def _analyse_partition(batches: Iterator[Any], model: str, batch_size: int) -> Iterator[Any]:
@@ -160,7 +204,6 @@ def run_analysis_spark(
     from pyspark.sql import types as T
     from pyspark.sql.window import Window
 
-    from sourcetrace.ingest.paths import Missing, expand
     from sourcetrace.nlp.pipeline import pipeline_version
 
     started = time.perf_counter()
@@ -176,14 +219,10 @@ def run_analysis_spark(
     spark = spark or get_session(settings.spark_master)
     spark.sparkContext.setLogLevel("ERROR")
     try:
-        files, missing = [], []
-        for c in expand(inputs):
-            if isinstance(c, Missing):
-                missing.append(IngestError(c.input, c.problem))
-            else:
-                files.append((str(c.path), str(c.root), c.explicit))
-        tick("read", 0, 4)
+        files, problems = plan_inputs(inputs, options)
+        tick("analyse", 0, 4)
         schema = T.StructType([
+            T.StructField("fi", T.IntegerType()),
             T.StructField("path", T.StringType()), T.StructField("root", T.StringType()),
             T.StructField("explicit", T.BooleanType()),
         ])
@@ -191,25 +230,38 @@ def run_analysis_spark(
         files_df = spark.createDataFrame(files, schema).repartition(
             max(1, min(len(files), parallelism * 2))
         )
-        read_schema = spark_schema(READ_COLUMNS)
         read = files_df.mapInPandas(
-            lambda it: _read_partition(it, options), read_schema
+            lambda it: _read_partition(it, options), spark_schema(READ_COLUMNS)
         ).persist()
-        errors_df = read.filter(F.col("problem").isNotNull()).select(*ERRORS)
-        errors_df.write.parquet(str(parquet / "errors"))
-        first = Window.partitionBy("content_hash").orderBy("id")
+        # The local engine keeps the first document with an id (later ones are errors), then
+        # marks later copies of the same text as duplicates of the first: both in input order.
+        by_id = Window.partitionBy("id").orderBy(*ORDER)
+        items = read.withColumn(
+            "id_rank", F.when(F.col("problem").isNull(), F.row_number().over(by_id))
+        )
+        dup_ids = items.where(F.col("id_rank") > 1).select(
+            F.coalesce("source_path", F.lit("?")).alias("path"),
+            F.lit(None).cast("int").alias("line"), F.col("id").alias("doc_id"),
+            F.lit(None).cast("string").alias("problem"),  # worded on the driver (repr)
+            *ORDER,
+        )
+        (
+            items.where(F.col("problem").isNotNull()).select(*ERRORS, *ORDER)
+            .unionByName(dup_ids)
+            .write.parquet(str(parquet / "errors"))
+        )
+        by_text = Window.partitionBy("content_hash").orderBy(*ORDER)
         docs = (
-            read.filter(F.col("problem").isNull())
-            .withColumn("first_id", F.first("id").over(first))
+            items.where(F.col("id_rank") == 1)
+            .withColumn("first_id", F.first("id").over(by_text))
             .withColumn(
-                "duplicate_of",
-                F.when(F.col("first_id") != F.col("id"), F.col("first_id")),
+                "duplicate_of", F.when(F.col("first_id") != F.col("id"), F.col("first_id"))
             )
             .withColumn("pipeline_version", F.lit(version))
             .persist()
         )
-        docs.select(*[c for c in DOCUMENTS]).write.parquet(str(parquet / "documents"))
-        tick("read", 1, 4)
+        docs.select(*DOCUMENTS).write.parquet(str(parquet / "documents"))
+        tick("analyse", 1, 4)
         unique = docs.filter(F.col("duplicate_of").isNull()).select(*DOC_FIELDS)
         unique = unique.repartition(max(parallelism * 2, 1))
         rows = unique.mapInPandas(
@@ -223,9 +275,9 @@ def run_analysis_spark(
                 .select("r.*")
                 .write.parquet(str(parquet / table))
             )
-        tick("read", 1, 4)
-        _reuse_on_spark(spark, unique, settings, parquet)
-        tick("read", 1, 4)
+        tick("analyse", 1, 4)
+        reuse_done = _reuse_on_spark(spark, unique, settings, parquet)
+        tick("analyse", 1, 4)
         rows.unpersist()
         docs.unpersist()
         read.unpersist()
@@ -234,28 +286,31 @@ def run_analysis_spark(
             spark.stop()
 
     with AnalysisStore(out) as store:
-        _load_parquet(store, parquet, version)
-        store.save_errors(
-            [*missing, *[IngestError(r["path"], r["problem"], r["line"], r["doc_id"])
-                         for r in store.read("errors")]]
-        )
-        result.errors = [
-            IngestError(r["path"], r["problem"], r["line"], r["doc_id"])
-            for r in store.read("errors", "ORDER BY path, line")
+        _load_parquet(store, parquet)
+        # Problems in input order, as the local engine reports them.
+        found = store.con.execute(
+            f"SELECT fi, seq, path, problem, line, doc_id FROM read_parquet("
+            f"'{(parquet / 'errors' / '*.parquet').as_posix()}')"
+        ).fetchall()
+        ordered = [
+            *problems,
+            *((fi, seq, IngestError(path, problem or DUPLICATE_ID.format(doc_id), line, doc_id))
+              for fi, seq, path, problem, line, doc_id in found),
         ]
-        result.analysed = store.con.execute(
-            "SELECT count(*) FROM documents WHERE duplicate_of IS NULL"
-        ).fetchone()[0]
-        result.duplicates = store.con.execute(
-            "SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL"
-        ).fetchone()[0]
-        result.words = store.con.execute(
-            "SELECT coalesce(sum(n_words), 0) FROM documents WHERE duplicate_of IS NULL"
-        ).fetchone()[0]
-        steps = [(n, s) for n, s in load_corpus_steps() if n != "reuse"]
+        ordered.sort(key=lambda p: (p[0], p[1]))
+        result.errors = [e for _, _, e in ordered]
+        store.save_errors(result.errors)
+        result.analysed, result.duplicates, result.words = store.con.execute(
+            "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), "
+            "count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
+            "coalesce(sum(n_words) FILTER (WHERE duplicate_of IS NULL), 0) FROM documents"
+        ).fetchone()
+        tick("analyse", 1, 4)
+        steps = [(n, s) for n, s in load_corpus_steps() if not (reuse_done and n == "reuse")]
+        tick("link", 0, len(steps))
         for _name, step in steps:
             step(store, settings)  # type: ignore[operator]
-        tick("read", 1, 4)
+            tick("link", 1, len(steps))
         formats = tuple(sorted(set(settings.formats) | {"parquet"}))
         result.outputs.update(write_outputs(store, _with(settings, formats), version))
     result.seconds = time.perf_counter() - started
@@ -268,18 +323,25 @@ def _with(settings: Settings, formats: tuple[str, ...]) -> Settings:
     return replace(settings, formats=formats)
 
 
-def _reuse_on_spark(spark: Any, docs: Any, settings: Settings, parquet: Path) -> None:
+def _reuse_on_spark(spark: Any, docs: Any, settings: Settings, parquet: Path) -> bool:
+    """Text reuse as Spark jobs; False when that module is missing (the local corpus step
+    then runs in DuckDB instead)."""
     try:
         from sourcetrace.engines.spark_reuse import find_reuse_spark
-        from sourcetrace.link.reuse import ReuseSettings
-    except ModuleNotFoundError:
-        return
-    reuse_settings = ReuseSettings.from_settings(settings) if hasattr(
-        ReuseSettings, "from_settings") else ReuseSettings()
-    find_reuse_spark(spark, docs, reuse_settings).write.parquet(str(parquet / "reuse"))
+    except ModuleNotFoundError as exc:
+        if exc.name != "sourcetrace.engines.spark_reuse":
+            raise
+        log.warning("sourcetrace.engines.spark_reuse missing: text reuse runs on the driver")
+        return False
+    from sourcetrace.link.reuse import ReuseSettings
+
+    find_reuse_spark(spark, docs, ReuseSettings.from_settings(settings)).write.parquet(
+        str(parquet / "reuse")
+    )
+    return True
 
 
-def _load_parquet(store: AnalysisStore, parquet: Path, version: str) -> None:
+def _load_parquet(store: AnalysisStore, parquet: Path) -> None:
     """Fill the DuckDB store from the Parquet tables the Spark jobs wrote."""
     tables = {"documents": DOCUMENTS, "errors": ERRORS, **PER_DOCUMENT}
     from sourcetrace.tables import CORPUS
@@ -302,3 +364,46 @@ def _load_parquet(store: AnalysisStore, parquet: Path, version: str) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+# -- checking a Spark run against a local run -------------------------------------------------
+COMPARED_TABLES = [
+    "documents", "errors", *PER_DOCUMENT, "entities", "places", "reuse", "claims",
+    "claim_clusters",
+]
+
+
+def _canonical(value: Any, digits: int) -> Any:
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, list | tuple):
+        return tuple(_canonical(v, digits) for v in value)
+    return value
+
+
+def table_rows(store: AnalysisStore, table: str, digits: int = 6) -> list[tuple[Any, ...]]:
+    """A table's rows as sorted tuples (floats rounded), for comparing two runs whatever
+    order their rows were written in. ``pipeline_version`` is left out of documents."""
+    cols = [c for c in store.con.execute(f'SELECT * FROM "{table}" LIMIT 0').fetchdf().columns
+            if c != "pipeline_version"]
+    select = ", ".join(f'"{c}"' for c in cols)
+    rows = store.con.execute(f'SELECT {select} FROM "{table}"').fetchall()
+    return sorted(
+        (tuple(_canonical(v, digits) for v in row) for row in rows),
+        key=lambda r: tuple((v is None, str(v)) for v in r),
+    )
+
+
+def compare_stores(
+    a: Path | str, b: Path | str, tables: Sequence[str] = COMPARED_TABLES
+) -> dict[str, tuple[int, int, int]]:
+    """table -> (rows in a, rows in b, rows in only one of them) for two ``--out`` folders."""
+    from collections import Counter
+
+    out: dict[str, tuple[int, int, int]] = {}
+    with AnalysisStore(a, read_only=True) as sa, AnalysisStore(b, read_only=True) as sb:
+        for table in tables:
+            ra, rb = Counter(table_rows(sa, table)), Counter(table_rows(sb, table))
+            differ = sum(((ra - rb) + (rb - ra)).values())
+            out[table] = (sum(ra.values()), sum(rb.values()), differ)
+    return out

@@ -1,0 +1,152 @@
+"""The Spark engine against the local engine, same articles, same run (`make bench-spark`).
+
+    python benchmarks/spark.py [--sizes 500,1000,2000] [--skip-local] [--master 'local[2]']
+
+Takes the first articles of ../shared/datasets/allsides/articles.jsonl.gz (50 words or more),
+writes each size's subset to a temporary JSONL file and runs ``sourcetrace analyze`` on it as a
+user would (a fresh process: model and JVM start-up included):
+
+* Spark (``--engine spark --spark-master MASTER``) at every size: wall time, docs/s and words/s,
+  and the marginal rate between sizes (start-up cancels out), to see how throughput grows;
+  near-linear scaling means roughly constant docs/s.
+* the local engine (baseline) at the largest size, with as many worker processes as the Spark
+  master has cores: wall-time ratio Spark / local (floor: 1.5) and the results compared table
+  by table (sorted rows, floats rounded): OK or DIFF with row counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "datasets" / "allsides" / "articles.jsonl.gz"
+FLOOR = 1.5  # Spark's wall time may be at most this many times the local engine's
+
+
+def take(n: int) -> list[dict[str, Any]]:
+    rows = []
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("text") and len(row["text"].split()) >= 50:
+                rows.append(row)
+            if len(rows) >= n:
+                break
+    return rows
+
+
+def analyze(path: Path, out: Path, engine: list[str]) -> tuple[float, dict[str, Any]]:
+    """Wall time of one ``sourcetrace analyze`` process and its JSON summary."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", SPARK_LOCAL_IP="127.0.0.1",
+               PYSPARK_PYTHON=sys.executable)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sourcetrace", "analyze", str(path), "--out", str(out),
+         "--no-report", "--format", "json,parquet", "--json", *engine],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    seconds = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"analyze {' '.join(engine)} failed ({proc.returncode})")
+    return seconds, json.loads(proc.stdout)
+
+
+def cores(master: str) -> int:
+    found = re.fullmatch(r"local\[(\d+|\*)\]", master)
+    if found and found.group(1) != "*":
+        return int(found.group(1))
+    return os.cpu_count() or 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="500,1000,2000",
+                        help="articles per Spark run, comma-separated (default 500,1000,2000)")
+    parser.add_argument("--skip-local", action="store_true",
+                        help="no local-engine baseline (and no comparison)")
+    parser.add_argument("--master", default="local[2]", help="Spark master (default local[2])")
+    parser.add_argument("--local-workers", type=int, default=0,
+                        help="local engine processes (default: the master's cores)")
+    args = parser.parse_args()
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    if not CORPUS.is_file():
+        print(f"skipped: {CORPUS} is absent (the benchmark needs ../shared)")
+        return 0
+    from sourcetrace.engines.spark import compare_stores
+
+    rows = take(max(sizes))
+    if len(rows) < max(sizes):
+        print(f"only {len(rows)} articles of 50+ words; sizes capped")
+    workers = args.local_workers or cores(args.master)
+    spark_runs: list[tuple[int, int, float]] = []  # (docs, words, seconds)
+    status = 0
+    with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:
+        base = Path(tmp)
+        for n in sizes:
+            path = base / f"articles-{n}.jsonl"
+            path.write_text("\n".join(json.dumps(r) for r in rows[:n]) + "\n", encoding="utf-8")
+            seconds, summary = analyze(
+                path, base / f"spark-{n}", ["--engine", "spark", "--spark-master", args.master]
+            )
+            spark_runs.append((summary["analysed"], summary["words"], seconds))
+            print(f"spark {args.master} {summary['analysed']:>5} docs: {seconds:7.1f} s",
+                  flush=True)
+        largest = sizes[-1]
+        local: tuple[float, dict[str, Any]] | None = None
+        if not args.skip_local:
+            local = analyze(base / f"articles-{largest}.jsonl", base / f"local-{largest}",
+                            ["--workers", str(workers)])
+            print(f"local --workers {workers} {local[1]['analysed']:>5} docs: {local[0]:7.1f} s",
+                  flush=True)
+
+        print(f"\nSpark {args.master}, fresh process per run (JVM and model start-up included)")
+        print(f"{'docs':>6}{'words':>11}{'seconds':>9}{'docs/s':>8}{'words/s':>9}"
+              f"{'marginal docs/s':>17}")
+        prev: tuple[int, int, float] | None = None
+        for docs, words, seconds in spark_runs:
+            marginal = ""
+            if prev is not None and seconds > prev[2]:
+                marginal = f"{(docs - prev[0]) / (seconds - prev[2]):.2f}"
+            print(f"{docs:>6}{words:>11,}{seconds:>9.1f}{docs / seconds:>8.2f}"
+                  f"{words / seconds:>9,.0f}{marginal:>17}")
+            prev = (docs, words, seconds)
+        if len(spark_runs) > 1:
+            first, last = spark_runs[0], spark_runs[-1]
+            growth = (last[0] / last[2]) / (first[0] / first[2])
+            print(f"docs/s at {last[0]} / docs/s at {first[0]}: {growth:.2f} "
+                  "(1.0 = linear; above 1: fixed start-up amortised)")
+
+        if local is not None:
+            l_seconds, l_summary = local
+            s_docs, s_words, s_seconds = spark_runs[-1]
+            print(f"\nlocal engine, --workers {workers}: {l_summary['analysed']} docs, "
+                  f"{l_seconds:.1f} s, {l_summary['analysed'] / l_seconds:.2f} docs/s, "
+                  f"{l_summary['words'] / l_seconds:,.0f} words/s")
+            ratio = s_seconds / l_seconds
+            verdict = "OK" if ratio <= FLOOR else "ABOVE FLOOR"
+            print(f"wall time Spark / local at {largest}: {ratio:.2f} (floor {FLOOR}): {verdict}")
+            print("\nresults, local vs Spark (rows local / Spark / rows in one only):")
+            diff = compare_stores(base / f"local-{largest}", base / f"spark-{largest}")
+            for table, (a, b, differ) in diff.items():
+                print(f"  {'OK  ' if not differ else 'DIFF'} {table:16}{a:>8}{b:>8}{differ:>8}")
+            same = not any(d for _, _, d in diff.values())
+            print("identical results" if same else "RESULTS DIFFER")
+            if not same or ratio > FLOOR:
+                status = 1
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,270 @@
+"""The Spark engine on a real standalone cluster (a master and two one-core workers on
+loopback, started with pyspark's own launch scripts) gives the local engine's results.
+
+One cluster and one Spark session serve the whole module; the corpora are small (the demo
+corpus and a handful of our own sentences) so the module runs in a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sourcetrace.config import Settings
+from sourcetrace.engines import spark as spark_engine
+from sourcetrace.engines.local import run_analysis
+from sourcetrace.engines.spark import (
+    COMPARED_TABLES,
+    compare_stores,
+    run_analysis_spark,
+    table_rows,
+)
+from sourcetrace.ingest import IngestOptions
+from sourcetrace.outputs.store import AnalysisStore
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "examples" / "corpus"
+KB = ROOT / "examples" / "kb.yaml"
+APP = "sourcetrace-test"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _master_state(webui: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{webui}/json/", timeout=2) as r:
+            return json.loads(r.read())
+    except OSError:
+        return None
+
+
+class Cluster:
+    def __init__(self, url: str, webui: int, work: Path) -> None:
+        self.url, self.webui, self.work = url, webui, work
+
+    def state(self) -> dict[str, Any]:
+        state = _master_state(self.webui)
+        assert state is not None, "the master stopped answering"
+        return state
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("java is absent: a Spark standalone cluster needs a JVM")
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    spark_class = home / "bin" / "spark-class"
+    if not spark_class.is_file():
+        pytest.skip(f"{spark_class} missing: this pyspark has no launch scripts")
+    work = tmp_path_factory.mktemp("spark-cluster")
+    env = {
+        **os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": str(work / "logs"), "SPARK_NO_DAEMONIZE": "1",
+        "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+        # The daemons only schedule: a small, quick-starting JVM leaves the cores to the work.
+        "SPARK_DAEMON_JAVA_OPTS": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+    }
+    port, webui = _free_port(), _free_port()
+    url = f"spark://127.0.0.1:{port}"
+    commands = [
+        ("master", ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                    "--port", str(port), "--webui-port", str(webui)]),
+        *(
+            (f"worker{i}", ["org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
+                            "--cores", "1", "--memory", "2g", "--webui-port", str(_free_port()),
+                            "--work-dir", str(work / f"worker{i}")])
+            for i in (1, 2)
+        ),
+    ]
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def stop() -> None:
+        # Workers first so they do not retry the master; each in its own process group, so
+        # the JVM that spark-class execs and anything it spawned go with it.
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+    try:
+        for name, args in commands:
+            log = (work / f"{name}.log").open("wb")
+            procs.append(subprocess.Popen(
+                [str(spark_class), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            ))
+        # All three start at once; workers retry until the master is up.
+        deadline = time.monotonic() + 180
+        while True:
+            state = _master_state(webui) or {}
+            if state.get("aliveworkers") == 2:
+                break
+            dead = [n for (n, _), p in zip(commands, procs, strict=True) if p.poll() is not None]
+            logs = "\n".join(p.read_text()[-1500:] for p in sorted(work.glob("*.log")))
+            assert not dead, f"{dead} exited:\n{logs}"
+            assert time.monotonic() < deadline, f"2 workers never registered:\n{logs}"
+            time.sleep(0.5)
+        assert state["status"] == "ALIVE" and state["cores"] == 2
+        yield Cluster(url, webui, work)
+    finally:
+        stop()
+
+
+@pytest.fixture(scope="module")
+def spark(cluster: Cluster) -> Iterator[Any]:
+    session = spark_engine.get_session(cluster.url, app=APP)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def demo(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any, Any]:
+    base = tmp_path_factory.mktemp("demo")
+    formats = ("json", "parquet")
+    local = run_analysis([CORPUS], Settings(out=base / "local", kb_files=[KB], formats=formats))
+    on_spark = run_analysis_spark(
+        [CORPUS], Settings(out=base / "spark", kb_files=[KB], formats=formats), spark=spark
+    )
+    return base / "local", base / "spark", local, on_spark
+
+
+def test_cluster_runs_both_workers(cluster: Cluster, demo: tuple[Path, Path, Any, Any]) -> None:
+    state = cluster.state()
+    assert state["aliveworkers"] == 2
+    app = next(a for a in state["activeapps"] if a["name"] == APP)
+    assert app["cores"] == 2  # an executor on each worker
+    # Each worker ran an executor of our application (its stderr lives in the work dir).
+    for worker in ("worker1", "worker2"):
+        assert list((cluster.work / worker).glob(f"{app['id']}/*/stderr")), worker
+
+
+def test_demo_corpus_same_results_on_both_engines(demo: tuple[Path, Path, Any, Any]) -> None:
+    local_dir, spark_dir, local, on_spark = demo
+    assert (on_spark.analysed, on_spark.duplicates, on_spark.words) == (
+        local.analysed, local.duplicates, local.words
+    )
+    assert local.analysed == 10 and not local.errors and not on_spark.errors
+    diff = compare_stores(local_dir, spark_dir)
+    assert set(diff) == set(COMPARED_TABLES)
+    assert {t: d for t, d in diff.items() if d[2]} == {}, diff
+    # Every table the demo exercises is really there, so equality is not two empty tables.
+    for table in ["sentences", "mentions", "attributions", "place_mentions", "dates",
+                  "quantities", "entities", "places", "reuse", "claims", "claim_clusters"]:
+        assert diff[table][0] > 0, table
+    with AnalysisStore(spark_dir, read_only=True) as store:
+        # Reuse passages come from the Spark jobs (spark_reuse), not a driver-side fallback.
+        assert (spark_dir / "spark-tables" / "reuse").is_dir()
+        assert len(table_rows(store, "reuse")) == diff["reuse"][1]
+        independent = store.con.execute(
+            "SELECT max(independent_origins) FROM claim_clusters"
+        ).fetchone()[0]
+    assert independent >= 1
+
+
+def test_parquet_tables_readable_by_duckdb(demo: tuple[Path, Path, Any, Any]) -> None:
+    import duckdb
+
+    _, spark_dir, _, on_spark = demo
+    folder = spark_dir / "parquet"
+    assert on_spark.outputs["parquet"] == folder
+    con = duckdb.connect()
+    with AnalysisStore(spark_dir, read_only=True) as store:
+        for table in COMPARED_TABLES:
+            path = (folder / f"{table}.parquet").as_posix()
+            n = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+            assert n == store.count(table), table
+    # and the Spark jobs' own Parquet output, one folder of part files per table
+    sentences = (spark_dir / "spark-tables" / "sentences" / "*.parquet").as_posix()
+    docs = con.execute(
+        f"SELECT count(DISTINCT doc) FROM read_parquet('{sentences}')"
+    ).fetchone()[0]
+    assert docs == on_spark.analysed
+
+
+def _calls(path: Path) -> list[tuple[str, str]]:
+    """(method, source of its receiver) for every ``x.collect()``-like call in a module."""
+    tree = ast.parse(path.read_text())
+    return [
+        (node.func.attr, ast.unparse(node.func.value))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and ast.unparse(node.func.value) != "F"  # pyspark.sql.functions.first: a column
+        and node.func.attr in {"collect", "toPandas", "toLocalIterator", "take", "head",
+                               "first", "tail"}
+    ]
+
+
+def test_driver_never_collects_the_corpus() -> None:
+    engines = ROOT / "src" / "sourcetrace" / "engines"
+    # The engine itself brings nothing back from Spark: every table is written as Parquet
+    # by the executors and read by DuckDB.
+    assert _calls(engines / "spark.py") == []
+    # Reuse collects only the edge list of linked document pairs (two ids a row).
+    for method, receiver in _calls(engines / "spark_reuse.py"):
+        assert method == "collect" and receiver.endswith(".select('a', 'b').distinct()"), (
+            method, receiver,
+        )
+
+
+def test_duplicates_and_errors_as_the_local_engine(spark: Any, tmp_path: Path) -> None:
+    """The first of two equal texts (in input order, not id order) is kept; a reused id is an
+    error; unreadable lines and missing inputs are reported in the same order."""
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    text = ("The harbour authority said on Monday that the ferry service to Lindholm would "
+            "resume next week after repairs to the pier.")
+    other = "Officials in Tarvik told reporters the road bridge was closed for inspection."
+    lines = [
+        {"id": "zeta", "text": text, "outlet": "Coast News"},
+        {"id": "alpha", "text": text, "outlet": "Bay Courier"},
+        {"id": "zeta", "text": other, "outlet": "Bay Courier"},
+        "{not json",
+        {"id": "mid", "text": other, "outlet": "Hill Post"},
+    ]
+    (corpus / "a.jsonl").write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n"
+    )
+    (corpus / "b.txt").write_text(text)
+    inputs = [corpus, tmp_path / "missing.txt"]
+    settings = {"formats": ("json",), "kb_files": []}
+    local = run_analysis(inputs, Settings(out=tmp_path / "local", **settings), IngestOptions())
+    on_spark = run_analysis_spark(
+        inputs, Settings(out=tmp_path / "spark", **settings), IngestOptions(), spark=spark
+    )
+    assert [str(e) for e in on_spark.errors] == [str(e) for e in local.errors]
+    assert any("duplicate document id 'zeta'" in str(e) for e in local.errors)
+    assert len(local.errors) == 3
+    assert (on_spark.analysed, on_spark.duplicates) == (local.analysed, local.duplicates) == (2, 2)
+    with AnalysisStore(tmp_path / "spark", read_only=True) as store:
+        dups = dict(store.con.execute(
+            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL"
+        ).fetchall())
+    assert dups == {"alpha": "zeta", "b": "zeta"}
+    diff = compare_stores(tmp_path / "local", tmp_path / "spark")
+    assert {t: d for t, d in diff.items() if d[2]} == {}, diff
