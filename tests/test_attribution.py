@@ -287,3 +287,38 @@ def test_double_apostrophe_quotes(run):
     att = only(run(text), "said")
     assert att.content_text == "''The dam held,''"
     assert att.source_text == "Mr. Aldo"
+
+
+# -- learned cue classifier ------------------------------------------------------------------
+def test_cue_classifier_is_committed_and_small():
+    from sourcetrace.extract.attribution import cues
+
+    assert cues.available()
+    assert cues.MODEL.stat().st_size < 2_000_000
+
+
+def test_intentions_are_cues_and_their_infinitive_the_content(run):
+    att = only(run("Senator Hale wants to double the size of the coastal guard."), "wants")
+    assert att.source_text == "Senator Hale"
+    assert att.content_text == "to double the size of the coastal guard"
+    att = only(run("Marta Olsen pledged to close the plant by 2020."), "pledged")
+    assert att.content_text == "to close the plant by 2020"
+
+
+def test_according_to_inside_a_quote_does_not_veto_the_outer_cue(run, nlp):
+    from sourcetrace.extract.attribution import cues
+    from sourcetrace.extract.attribution.rules import _Quotes, learned_ratio
+
+    text = "“According to the pilots, the runway was closed,” the airport director said."
+    doc = nlp(text)
+    quotes = _Quotes(text)
+    said = next(t for t in doc if t.text == "said")
+    prob = cues.cue_probability(
+        said, learned_ratio(said), lambda i: quotes.containing(i) is not None
+    )
+    assert prob >= cues.THRESHOLD
+    assert only(run(text), "said").source_text == "the airport director"
+
+
+def test_non_speech_verbs_are_not_cues(run):
+    assert run("The ferry left the harbour at dawn and reached the island by noon.") == []

@@ -1,7 +1,8 @@
 """Attribution rules over the dependency parse.
 
-Each cue (a speech verb from :mod:`.lexicon`, "according to", "citing", a hedging adverb)
-yields an attribution when its source and content can be found:
+Each cue (a verb the cue classifier of :mod:`.cues` accepts, or without its model a speech
+verb from :mod:`.lexicon`; "according to", "citing", a hedging adverb, "Name:" headlines and
+"“...” ― Name" bylines) yields an attribution when its source and content can be found:
 
 * source: the subject of the cue verb, inherited through ``xcomp``/``advcl``/``conj``
   ("He went on to accuse ...", "X issued a statement, alleging ..."), the agent of a passive,
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from spacy.tokens import Doc, Span, Token
 
+from sourcetrace.extract.attribution import cues
 from sourcetrace.extract.attribution import lexicon as lx
 from sourcetrace.extract.attribution.model import Attribution
 from sourcetrace.extract.attribution.quotes import QUOTE_CHARS, find_quotes
@@ -31,6 +33,7 @@ from sourcetrace.extract.attribution.sources import _looks_like_person_name, res
 _EDGE_PUNCT = set(",;:.-—–()[] \n\t")
 _GAP_BEFORE = re.compile(r"^[\s,—–-]*$")
 _GAP_AFTER = re.compile(r"^[^.!?“”\"\n]{0,90}$|^[^.!?“”\"]{0,90}:\s*$")
+_COMPLEMENT_DEPS = ("xcomp", "dobj", "prep", "attr", "oprd", "acomp")
 _ADVERB_CUES = {"reportedly", "allegedly", "purportedly", "supposedly"}
 
 
@@ -310,11 +313,13 @@ class _Finder:
         after = [t for t in toks if t.i > verb.i]
         return [_span_chars(part) for part in (before, after) if part]
 
-    def complement_content(self, verb: Token) -> list[tuple[int, int]]:
+    def complement_content(
+        self, verb: Token, deps: tuple[str, ...] = _COMPLEMENT_DEPS
+    ) -> list[tuple[int, int]]:
         """For learned cues ("called for X", "wants to X", "railed against X"): the object,
         the infinitive or the prepositional phrase that follows."""
         for child in verb.rights:
-            if child.dep_ in ("xcomp", "dobj", "prep", "attr", "oprd", "acomp"):
+            if child.dep_ in deps:
                 frags = _subtree_chars(child)
                 return [(frags[0][0], frags[-1][1])]
         return []
@@ -401,6 +406,8 @@ class _Finder:
             content, rule = self.host_content(verb), "parenthetical"
         if not content and lemma not in lx.SPEECH_VERBS:
             content, rule = self.complement_content(verb), "complement"
+        if not content:  # "pledged to close the plant", "vowed to ..."
+            content, rule = self.complement_content(verb, ("xcomp",)), "complement"
         if not content and passive and lemma in lx.PASSIVE_CUES:
             content = self.passive_content(verb, subj)
             rule = "passive"
@@ -512,6 +519,14 @@ class _Finder:
         if idx is not None:
             self.found[idx].hedged = True
 
+    def is_cue(self, tok: Token) -> bool:
+        """The trained cue classifier decides; without it, the lexicon and the cue prior."""
+        if cues.available():
+            in_quote = self.quotes.containing
+            prob = cues.cue_probability(tok, learned_ratio(tok), lambda i: in_quote(i) is not None)
+            return prob >= cues.THRESHOLD
+        return tok.lemma_.lower() in lx.SPEECH_VERBS or learned_ratio(tok) >= CUE_RATIO
+
     def run(self) -> list[Attribution]:
         doc = self.doc
         cites: list[Token] = []
@@ -523,12 +538,7 @@ class _Finder:
                 "advcl", "acl", "conj", "xcomp"
             ):
                 cites.append(tok)
-            elif (
-                tok.pos_ in ("VERB", "AUX")
-                and (tok.lemma_.lower() in lx.SPEECH_VERBS or learned_ratio(tok) >= CUE_RATIO)
-                and tok.dep_ not in ("amod", "aux", "auxpass")
-                and not self.in_quote(tok)
-            ):
+            elif cues.candidate(tok) and not self.in_quote(tok) and self.is_cue(tok):
                 self.verb_cue(tok)
             elif low in _ADVERB_CUES:
                 self.adverb(tok)

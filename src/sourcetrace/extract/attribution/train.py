@@ -3,7 +3,11 @@
 For every word form that is part of a gold cue (function words left out), count how often it
 is a cue and how often it occurs at all in the train texts. The rules then treat a verb as a
 possible cue when it is in the hand lexicon or when the train split says it is a cue often
-enough (see ``rules.learned_cue``). No parse is needed, so the file rebuilds in seconds::
+enough (see ``rules.learned_cue``). No parse is needed, so the file rebuilds in seconds.
+
+The cue classifier (:mod:`.cues`) is fitted on parses of the train split, cached outside the
+repository (``~/.cache/sourcetrace/polnear``, ``$SOURCETRACE_CACHE``): the first run parses
+the split (a quarter of an hour), later runs take a minute::
 
     python -m sourcetrace.extract.attribution.train [--polnear ../shared/datasets/polnear]
 
@@ -41,6 +45,7 @@ MIN_COUNT = 3
 CACHE = Path(os.environ.get("SOURCETRACE_CACHE", Path.home() / ".cache" / "sourcetrace"))
 CACHE = CACHE / "polnear"
 CHUNK = 40
+MIN_WEIGHT = 0.03
 
 
 def split_names(polnear: Path, split: str) -> list[str]:
@@ -109,14 +114,99 @@ def build(polnear: Path) -> dict[str, list[int]]:
     }
 
 
+def gold_cues(polnear: Path, split: str, name: str) -> list[tuple[int, int]]:
+    """Character spans of the gold cues of one document (first annotator in sorted order,
+    as the benchmark scores)."""
+    ann = sorted((polnear / split / "attributions").glob(f"{name}_*.ann"))[0]
+    spans = []
+    for line in ann.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0].startswith("T") and parts[1].startswith("Cue "):
+            for frag in parts[1][4:].split(";"):
+                a, b = frag.split()
+                spans.append((int(a), int(b)))
+    return spans
+
+
+def cue_examples(
+    polnear: Path, split: str, names: set[str] | None = None
+) -> tuple[list[dict[str, float]], list[int]]:
+    """Features and labels (1: inside a gold cue) of every candidate verb outside quotes."""
+    import bisect
+
+    from sourcetrace.extract.attribution import cues
+    from sourcetrace.extract.attribution.quotes import find_quotes
+    from sourcetrace.extract.attribution.rules import learned_ratio
+
+    xs: list[dict[str, float]] = []
+    ys: list[int] = []
+    for name, doc in parsed_docs(polnear, split):
+        if names is not None and name not in names:
+            continue
+        gold = gold_cues(polnear, split, name)
+        quotes = find_quotes(doc.text)
+        starts = [a for a, _ in quotes]
+
+        def in_quote(pos: int, quotes: list[tuple[int, int]] = quotes,
+                     starts: list[int] = starts) -> bool:
+            i = bisect.bisect_right(starts, pos) - 1
+            return i >= 0 and quotes[i][0] <= pos < quotes[i][1]
+
+        for tok in doc:
+            if not cues.candidate(tok) or in_quote(tok.idx):
+                continue
+            end = tok.idx + len(tok)
+            xs.append(cues.features(tok, learned_ratio(tok), in_quote))
+            ys.append(int(any(a < end and tok.idx < b for a, b in gold)))
+    return xs, ys
+
+
+def train_cues(
+    polnear: Path, out: Path, names: set[str] | None = None, c: float = 0.2
+) -> None:
+    """Fit the cue classifier (seeded, deterministic) and write its non-zero weights."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    xs, ys = cue_examples(polnear, "train", names)
+    vec = DictVectorizer()
+    x = vec.fit_transform(xs).tocsr()
+    x.indices, x.indptr = x.indices.astype("int32"), x.indptr.astype("int32")
+    clf = LogisticRegression(C=c, max_iter=2000, random_state=0, solver="liblinear")
+    clf.fit(x, ys)
+    weights = {
+        f: round(float(w), 3)
+        for f, w in zip(vec.get_feature_names_out(), clf.coef_[0], strict=True)
+        if abs(w) >= MIN_WEIGHT  # smaller weights change no decision on held-out train
+    }
+    data = {"bias": round(float(clf.intercept_[0]), 4), "C": c, "examples": len(ys),
+            "positives": sum(ys), "weights": dict(sorted(weights.items()))}
+    out.write_text(json.dumps(data, indent=0) + "\n", encoding="utf-8")
+    print(f"cue model: {len(ys)} verbs, {sum(ys)} cues, {len(weights)} weights -> {out}")
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="rebuild cue_stats.json from PolNeAR train")
+    parser = argparse.ArgumentParser(description="rebuild cue_stats.json and cue_model.json "
+                                     "from PolNeAR train")
     parser.add_argument("--polnear", type=Path, default=DEFAULT)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--model-out", type=Path, default=HERE / "cue_model.json")
+    parser.add_argument("--holdout", type=float, default=0.0,
+                        help="leave this fraction of train documents out of the cue model "
+                        "(every k-th by name), to tune the threshold on them")
+    parser.add_argument("--C", type=float, default=0.2)
+    parser.add_argument("--skip-stats", action="store_true")
     args = parser.parse_args(argv)
-    stats = build(args.polnear)
-    args.out.write_text(json.dumps(stats, indent=0, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"{len(stats)} cue words -> {args.out}")
+    if not args.skip_stats:
+        stats = build(args.polnear)
+        args.out.write_text(json.dumps(stats, indent=0, sort_keys=True) + "\n",
+                            encoding="utf-8")
+        print(f"{len(stats)} cue words -> {args.out}")
+    names = None
+    if args.holdout:
+        every = round(1 / args.holdout)
+        names = {n for i, n in enumerate(split_names(args.polnear, "train")) if i % every}
+    train_cues(args.polnear, args.model_out, names, args.C)
 
 
 if __name__ == "__main__":
