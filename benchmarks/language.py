@@ -167,7 +167,7 @@ def main() -> int:
     rows.append(("SI", f"CRF {DEFAULT_THRESHOLD} + lexicon hits", si_scores(pred_union, gold_si)))
     rows.append(("TC", "baseline: always Loaded_Language", tc_micro_f1(tc_gold, tc_major)))
     rows.append(("TC", "baseline: lexicon category", tc_micro_f1(tc_gold, tc_lex)))
-    rows.append(("TC", "logistic regression", tc_micro_f1(tc_gold, tc_pred)))
+    rows.append(("TC", "linear SVM", tc_micro_f1(tc_gold, tc_pred)))
 
     print(f"\n{args.folds}-fold CV by article ({len(articles)} articles)")
     print(f"{'task':4}  {'system':36}  {'P':>6}  {'R':>6}  {'F1':>6}")
