@@ -19,8 +19,7 @@ from sourcetrace.extract.language.lexicon import (
     lexicon_for,
     scare_quote_spans,
 )
-from sourcetrace.extract.language.model import LanguageModel
-from sourcetrace.extract.language.train import MODEL_FILE
+from sourcetrace.extract.language.model import MODEL_FILE, LanguageModel
 from sourcetrace.model import Document
 from sourcetrace.registry import row_exporters
 

@@ -31,6 +31,8 @@ from sourcetrace.extract.language.features import DocContext, span_text_features
 from sourcetrace.extract.language.metrics import merge_spans
 
 FORMAT_VERSION = 2
+# The committed model; `make models` rebuilds it from ../shared.
+MODEL_FILE = Path(__file__).with_name("model.joblib.gz")
 # Marginal probability of "inside a span" above which a token is tagged (chosen on one
 # development fold of the benchmark's cross-validation; Viterbi decoding is too conservative
 # for the partial-credit SI metric).

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-MODEL_FILE = Path(__file__).with_name("model.joblib.gz")
+from sourcetrace.extract.language.model import MODEL_FILE
 
 
 def train(
