@@ -322,3 +322,14 @@ def test_according_to_inside_a_quote_does_not_veto_the_outer_cue(run, nlp):
 
 def test_non_speech_verbs_are_not_cues(run):
     assert run("The ferry left the harbour at dawn and reached the island by noon.") == []
+
+
+def test_according_to_misparsed_as_root_or_clause(run):
+    att = only(run("According to conservative talk radio host Rush Limbaugh, the move reeks of "
+                   "fear and desperation."), "according to")
+    assert att.source_text == "conservative talk radio host Rush Limbaugh"
+    assert att.content_text == "the move reeks of fear and desperation"
+    att = only(run("The manager repeatedly insulted the crew, according to show insiders."),
+               "according to")
+    assert att.source_text == "show insiders"
+    assert att.content_text == "The manager repeatedly insulted the crew"

@@ -449,19 +449,35 @@ class _Finder:
         pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
         if pobj is None:
             pobj = next((c for c in tok.children if c.dep_ == "pobj"), None)
+        pobj_toks = [t for t in to.subtree if t is not to]
         if pobj is None:
-            return
+            # "according to show insiders": the noun phrase misparsed as a clause; take the
+            # words up to the next punctuation when they end in a noun.
+            pobj_toks = []
+            for t in tok.doc[to.i + 1 : min(to.i + 8, tok.sent.end)]:
+                if t.is_punct:
+                    break
+                pobj_toks.append(t)
+            if not pobj_toks or pobj_toks[-1].pos_ not in ("NOUN", "PROPN"):
+                return
         phrase = {t.i for t in tok.subtree} | {t.i for t in to.subtree}
+        phrase |= {t.i for t in pobj_toks}
         head = tok.head
         while head.dep_ not in ("ROOT", "ccomp", "conj", "advcl", "relcl", "xcomp") and (
             head.head is not head
         ):
             head = head.head
-        if head is tok:
+        if head is tok and tok.dep_ != "ROOT":
             return
         sent = tok.sent
         q = self.quotes.containing(tok.idx)
-        if head.dep_ == "ROOT":
+        if tok.dep_ == "ROOT":  # "According to X, Y" misparsed with "According" as the root
+            end = pobj.right_edge.i if pobj is not None else pobj_toks[-1].i
+            comma = next((t.i for t in tok.doc[to.i + 1 : end + 1] if t.text == ","), None)
+            end = comma - 1 if comma is not None and comma > to.i + 1 else end
+            pobj_toks = list(tok.doc[to.i + 1 : end + 1])
+            toks = [t for t in sent if not tok.i <= t.i <= end]
+        elif head.dep_ == "ROOT":
             toks = [t for t in sent if t.i not in phrase]
         else:
             toks = [t for t in head.subtree if t.i not in phrase]
@@ -477,7 +493,6 @@ class _Finder:
             else:
                 frags.append([t])
         content = [_span_chars(f) for f in frags if any(not t.is_punct for t in f)]
-        pobj_toks = [t for t in to.subtree if t is not to]
         source = _span_chars(pobj_toks)
         self.add([tok, to], source, content, "according-to", tok)
 
