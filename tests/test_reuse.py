@@ -82,7 +82,16 @@ POST = Document(
     + " Turnout was the highest since records began.",
     outlet="Post", published="2021-02-01",
 )
-CORPUS = [WIRE, DAILY, HERALD, DAILY_LATER, GAZETTE, POST]
+# A refrain each repeats many times: chanted, not copied.
+RALLY_A = Document(
+    "rally-a", "Crowds gathered at the square. " + "Hold the line and bring the water home! " * 5
+    + "Police watched from a distance.", outlet="Gazette", published="2021-03-05",
+)
+RALLY_B = Document(
+    "rally-b", "Marchers sang as they walked. " + "hold the line, and bring the water home. " * 4
+    + "The march ended peacefully at dusk.", outlet="Post", published="2021-03-05",
+)
+CORPUS = [WIRE, DAILY, HERALD, DAILY_LATER, GAZETTE, POST, RALLY_A, RALLY_B]
 
 
 def span(doc: Document, needle: str) -> tuple[int, int]:
@@ -176,6 +185,12 @@ def test_boilerplate_shared_by_many_documents_is_dropped() -> None:
     docs = [Document(f"d{i}", f"{body} {pitch}", outlet="Local") for i, body in enumerate(bodies)]
     assert len(find_reuse(docs, ReuseSettings())) == 6  # every pair shares the pitch
     assert find_reuse(docs, ReuseSettings(max_df=3)) == []  # in 4 documents: boilerplate
+
+
+def test_phrase_repeated_within_documents_anchors_nothing(found: list[ReusePassage]) -> None:
+    assert not pair(found, "rally-a", "rally-b")
+    # Counted as ordinary anchors, the repeats' cross product aligns the refrains.
+    assert pair(find_reuse([RALLY_A, RALLY_B], ReuseSettings(max_repeat=10)), "rally-a", "rally-b")
 
 
 def test_align_pair_splits_reordered_sentences() -> None:

@@ -4,7 +4,8 @@ The stages are DataFrame operations, so they run on any cluster (``local[*]`` by
 
 1. ``mapInArrow`` tokenises each document and emits its shingles ``(doc, h, pos)`` with the
    same numpy code as the local engine (hashes are stable across processes).
-2. Document frequency per shingle hash; only "rare" hashes (2..``max_df`` documents) stay.
+2. Document frequency per shingle hash; only "rare" hashes (2..``max_df`` documents) stay,
+   minus the occurrences of one a document repeats more than ``max_repeat`` times.
 3. A self-join on the hash gives the anchors ``(a, b, pa, pb)`` with ``a < b``; pairs with
    fewer than ``min_anchors`` are dropped.
 4. Per pair, the anchors and both texts go to ``mapInArrow``, which calls the local engine's
@@ -126,6 +127,12 @@ def find_reuse_spark(spark: Any, docs_df: Any, settings: ReuseSettings) -> Any:
         .select("h")
     )
     postings = sh.join(rare, "h")
+    # As in the local engine: occurrences a document repeats more than max_repeat times go.
+    repeated = (
+        postings.groupBy("h", "doc").count().where(F.col("count") <= s.max_repeat)
+        .select("h", "doc")
+    )
+    postings = postings.join(repeated, ["h", "doc"])
     x, y = postings.alias("x"), postings.alias("y")
     anchors = x.join(y, (F.col("x.h") == F.col("y.h")) & (F.col("x.doc") < F.col("y.doc"))).select(
         F.col("x.doc").alias("a"), F.col("y.doc").alias("b"),

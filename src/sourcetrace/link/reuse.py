@@ -53,6 +53,8 @@ class ReuseSettings:
     # An n-gram in more documents than this is boilerplate (bylines, newsletter pitches, stock
     # phrases): it neither proposes a pair nor anchors an alignment.
     max_df: int = 100
+    # An n-gram a document repeats more than this often anchors nothing in that document.
+    max_repeat: int = 3
     # Shared rare n-gram occurrences a document pair needs before it is aligned at all.
     min_anchors: int = 3
     # Anchors a chain needs before its window is aligned (a lone shared 5-gram is a phrase),
@@ -270,43 +272,45 @@ def _chains(runs: list[tuple[int, int, int, int, int, int]], s: ReuseSettings) -
     return chains
 
 
-def _segments(
-    ops: list[tuple[str, int, int, int, int]], min_words: int
-) -> Iterator[tuple[int, int, int, int]]:
-    """Maximal-scoring runs of alignment blocks (index range, matches, aligned words), best
-    first, recursing into what is left on either side (Kadane's algorithm over blocks)."""
-    if not ops:
-        return
-    best = (0, -1, -1)  # score, first block, last block
-    run, start = 0, 0
-    for i, (tag, a0, a1, b0, b1) in enumerate(ops):
-        if tag == "equal":
-            if run <= 0:
-                run, start = 0, i
-            run += a1 - a0
-            if run > best[0]:
-                best = (run, start, i)
-        else:
-            run -= max(a1 - a0, b1 - b0)
-    if best[1] < 0:
-        return
-    _, lo, hi = best
-    matches = aligned = 0
-    for tag, a0, a1, b0, b1 in ops[lo : hi + 1]:
-        aligned += max(a1 - a0, b1 - b0)
-        if tag == "equal":
-            matches += a1 - a0
-    if aligned >= min_words:
-        yield lo, hi, matches, aligned
-        yield from _sub(ops, 0, lo, min_words)
-        yield from _sub(ops, hi + 1, len(ops), min_words)
+Op = tuple[str, int, int, int, int]
 
 
-def _sub(
-    ops: list[tuple[str, int, int, int, int]], lo: int, hi: int, min_words: int
-) -> Iterator[tuple[int, int, int, int]]:
-    for s_lo, s_hi, m, n in _segments(ops[lo:hi], min_words):
-        yield s_lo + lo, s_hi + lo, m, n
+def _segments(ops: list[Op], min_words: int, margin: int) -> Iterator[tuple[int, int]]:
+    """Maximal-scoring runs of alignment blocks (first and last block index), match +1 and
+    substitution/indel -1 (Kadane's algorithm over blocks), then the same in what is left on
+    either side. A run touching an end of the window may still grow by ``margin`` words
+    there; any other run must already have ``min_words`` aligned words. Stretches that cannot
+    reach that many even with every word matched are not searched."""
+    eq = [0]
+    for tag, a0, a1, _b0, _b1 in ops:
+        eq.append(eq[-1] + (a1 - a0 if tag == "equal" else 0))
+    last = len(ops)
+    stack = [(0, last)]
+    while stack:
+        lo, hi = stack.pop()
+        slack = margin * ((lo == 0) + (hi == last))
+        # A positive-scoring run has fewer than twice as many aligned words as matches.
+        if 2 * (eq[hi] - eq[lo]) + 2 * slack < min_words:
+            continue
+        best, b_lo, b_hi, run, start = 0, -1, -1, 0, lo
+        for i in range(lo, hi):
+            tag, a0, a1, b0, b1 = ops[i]
+            if tag == "equal":
+                if run <= 0:
+                    run, start = 0, i
+                run += a1 - a0
+                if run > best:
+                    best, b_lo, b_hi = run, start, i
+            else:
+                run -= max(a1 - a0, b1 - b0)
+        if b_lo < 0:
+            continue
+        aligned = sum(max(a1 - a0, b1 - b0) for _t, a0, a1, b0, b1 in ops[b_lo : b_hi + 1])
+        grow = margin * ((b_lo == 0) + (b_hi == last - 1))
+        if aligned + grow >= min_words:
+            yield b_lo, b_hi
+        stack.append((lo, b_lo))
+        stack.append((b_hi + 1, hi))
 
 
 def align_pair(
@@ -343,7 +347,7 @@ def align_runs(
             (op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end)
             for op in Levenshtein.opcodes(xa, xb)
         ]
-        for lo, hi, _m, _n in _segments(ops, s.min_words - 2 * s.margin):
+        for lo, hi in _segments(ops, s.min_words, s.margin):
             sa, ea = a0 + ops[lo][1], a0 + ops[hi][2]
             sb, eb = b0 + ops[lo][3], b0 + ops[hi][4]
             # Words outside the outermost anchors (an edit within n words of a passage's
@@ -401,16 +405,23 @@ def _overlap(x: tuple[int, int], y: tuple[int, int]) -> int:
     return max(0, min(x[1], y[1]) - max(x[0], y[0]))
 
 
-def _dedupe(found: list[Match]) -> list[Match]:
-    """Chains from repeated phrases can align to the same passage twice; keep the longest."""
+def _dedupe(found: list[Match], bucket: int = 64) -> list[Match]:
+    """Chains from repeated phrases can align to the same passage twice; keep the longest.
+    Kept passages are indexed by buckets of their token range in a, so each check only looks
+    at passages nearby (pairs of long documents can have thousands of candidates)."""
     kept: list[Match] = []
+    index: dict[int, list[Match]] = {}
     for m in sorted(found, key=lambda m: (-m.words, m.a_tok, m.b_tok)):
         la, lb = m.a_tok[1] - m.a_tok[0], m.b_tok[1] - m.b_tok[0]
+        keys = range(m.a_tok[0] // bucket, (m.a_tok[1] - 1) // bucket + 1)
+        near = {id(k): k for key in keys for k in index.get(key, ())}.values()
         if not any(
             _overlap(m.a_tok, k.a_tok) > la // 2 and _overlap(m.b_tok, k.b_tok) > lb // 2
-            for k in kept
+            for k in near
         ):
             kept.append(m)
+            for key in keys:
+                index.setdefault(key, []).append(m)
     return sorted(kept, key=lambda m: (m.a_tok, m.b_tok))
 
 
@@ -552,11 +563,13 @@ class ReuseIndex:
             df = np.add.reduceat(new_doc.view(np.int8), g_start, dtype=np.int64)
             g_size = np.diff(np.append(g_start, len(hb)))
             keep = (df >= 2) & (df <= s.max_df)
-            sizes = g_size[keep]
-            members = np.repeat(g_start[keep], sizes) + (
-                np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            )
-            kept.append(idx[members])
+            # Occurrences of an n-gram a document repeats more than max_repeat times (lists,
+            # tables, refrains) would pair every position with every other: noise, dropped.
+            r_start = np.flatnonzero(new_doc)
+            r_len = np.diff(np.append(r_start, len(hb)))
+            ok = np.repeat(keep, g_size) & (np.repeat(r_len, r_len) <= s.max_repeat)
+            sizes = np.add.reduceat(ok.view(np.int8), g_start, dtype=np.int64)[keep]
+            kept.append(idx[ok])
             starts.append(np.cumsum(sizes) - sizes + n_kept)
             n_kept += int(sizes.sum())
         del h, top
