@@ -333,3 +333,11 @@ def test_according_to_misparsed_as_root_or_clause(run):
                "according to")
     assert att.source_text == "show insiders"
     assert att.content_text == "The manager repeatedly insulted the crew"
+
+
+def test_addressee_is_not_the_content(run):
+    att = only(run("The mayors have urged Congress to fund the flood barrier."), "have urged")
+    assert att.source_text == "The mayors"
+    assert att.content_text == "to fund the flood barrier"
+    att = only(run("Senator Ruiz spoke to reporters about the budget cuts."), "spoke")
+    assert att.content_text == "about the budget cuts"

@@ -35,6 +35,14 @@ OBJECT_CONTENT: frozenset[str] = frozenset(
     """.split()
 )
 
+# Cues whose direct object is the addressee, not the content ("told her", "urged Congress
+# to act": the content is the clause or the infinitive).
+ADDRESSEE_VERBS: frozenset[str] = frozenset(
+    """
+    tell urge ask inform advise remind brief notify invite encourage implore beg persuade
+    """.split()
+)
+
 # Reporting the claim with these cues signals doubt (or that it is only an assertion).
 HEDGING_CUES: frozenset[str] = frozenset(
     "claim allege accuse purport speculate rumour rumor believe suggest insist".split()

@@ -34,6 +34,7 @@ _EDGE_PUNCT = set(",;:.-—–()[] \n\t")
 _GAP_BEFORE = re.compile(r"^[\s,—–-]*$")
 _GAP_AFTER = re.compile(r"^[^.!?“”\"\n]{0,90}$|^[^.!?“”\"]{0,90}:\s*$")
 _COMPLEMENT_DEPS = ("xcomp", "dobj", "prep", "attr", "oprd", "acomp")
+_ADDRESSEE_PREPS = frozenset("to with in on during after before".split())
 _ADVERB_CUES = {"reportedly", "allegedly", "purportedly", "supposedly"}
 
 
@@ -286,6 +287,10 @@ class _Finder:
         return []
 
     def object_content(self, verb: Token) -> list[tuple[int, int]]:
+        if verb.lemma_.lower() in lx.ADDRESSEE_VERBS:  # "urged Congress to act": to act
+            xcomp = next((c for c in verb.rights if c.dep_ == "xcomp"), None)
+            if xcomp is not None:
+                return [_span_chars(list(xcomp.subtree))]
         objs = [c for c in verb.children if c.dep_ in ("dobj", "attr")]
         if not objs:
             return []
@@ -318,11 +323,16 @@ class _Finder:
     ) -> list[tuple[int, int]]:
         """For learned cues ("called for X", "wants to X", "railed against X"): the object,
         the infinitive or the prepositional phrase that follows."""
+        fallback: list[tuple[int, int]] = []
         for child in verb.rights:
             if child.dep_ in deps:
                 frags = _subtree_chars(child)
+                if child.dep_ == "prep" and child.lower_ in _ADDRESSEE_PREPS:
+                    # "spoke to reporters about X": who hears it, not what (unless nothing else)
+                    fallback = fallback or [(frags[0][0], frags[-1][1])]
+                    continue
                 return [(frags[0][0], frags[-1][1])]
-        return []
+        return fallback
 
     def headlines(self) -> None:
         """"Name: claim" lines (headline style): the name is the source, ":" the cue."""
