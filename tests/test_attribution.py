@@ -341,3 +341,15 @@ def test_addressee_is_not_the_content(run):
     assert att.content_text == "to fund the flood barrier"
     att = only(run("Senator Ruiz spoke to reporters about the budget cuts."), "spoke")
     assert att.content_text == "about the budget cuts"
+
+
+def test_participle_misparsed_as_clausal_subject_and_it_continues(run):
+    text = ("In May, the Harbour Authority made similar allegations, disclosing it had records "
+            "showing that the cranes were sold twice.\n\nAdditionally, it stressed that the "
+            "buyers were paid by the same bank.")
+    atts = run(text)
+    disclosing = only(atts, "disclosing")
+    assert disclosing.source_text == "the Harbour Authority"
+    assert disclosing.content_text.startswith("it had records showing")
+    stressed = only(atts, "stressed")
+    assert stressed.source_resolved == "the Harbour Authority"

@@ -544,6 +544,26 @@ class _Finder:
         if idx is not None:
             self.found[idx].hedged = True
 
+    def participle_cue(self, verb: Token) -> None:
+        """"X made similar allegations, disclosing it had information ...", misparsed with
+        "disclosing" as the clausal subject of "had": the participle is the cue, the clause
+        it seems to head is the content and the speaker is the subject of the main verb."""
+        clause = verb.head
+        if clause.dep_ in ("conj", "advcl", "ccomp", "parataxis") and clause.head is not clause:
+            gov = clause.head
+        else:  # or the main clause hangs below it: "X made allegations" as its ccomp
+            gov = next((c for c in clause.children if c.dep_ in ("ccomp", "conj", "advcl")
+                        and c.i < verb.i and c.pos_ in ("VERB", "AUX")), None)
+            if gov is None:
+                return
+        subj, passive = _subject(gov)
+        if subj is None or passive or subj.dep_ == "expl":
+            return
+        toks = [t for t in clause.subtree if t.i > verb.i and not t.is_punct]
+        if not toks:
+            return
+        self.add([verb], self.source_span(subj, gov), [_span_chars(toks)], "participle", verb)
+
     def is_cue(self, tok: Token) -> bool:
         """The trained cue classifier decides; without it, the lexicon and the cue prior."""
         if cues.available():
@@ -563,6 +583,11 @@ class _Finder:
                 "advcl", "acl", "conj", "xcomp"
             ):
                 cites.append(tok)
+            elif (
+                tok.tag_ == "VBG" and tok.dep_ == "csubj" and not list(tok.children)
+                and tok.lemma_.lower() in lx.SPEECH_VERBS and not self.in_quote(tok)
+            ):
+                self.participle_cue(tok)
             elif cues.candidate(tok) and not self.in_quote(tok) and self.is_cue(tok):
                 self.verb_cue(tok)
             elif low in _ADVERB_CUES:
