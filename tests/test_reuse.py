@@ -185,6 +185,14 @@ def test_boilerplate_shared_by_many_documents_is_dropped() -> None:
     docs = [Document(f"d{i}", f"{body} {pitch}", outlet="Local") for i, body in enumerate(bodies)]
     assert len(find_reuse(docs, ReuseSettings())) == 6  # every pair shares the pitch
     assert find_reuse(docs, ReuseSettings(max_df=3)) == []  # in 4 documents: boilerplate
+    # In more than max_outlet_df documents of one outlet: that outlet's boilerplate ...
+    assert find_reuse(docs, ReuseSettings(max_outlet_df=3)) == []
+    # ... but four outlets sharing it is not one outlet's boilerplate.
+    spread = [Document(d.id, d.text, outlet=f"o{i}") for i, d in enumerate(docs)]
+    assert len(find_reuse(spread, ReuseSettings(max_outlet_df=3))) == 6
+    # Documents without an outlet count as their own.
+    anonymous = [Document(d.id, d.text) for d in docs]
+    assert len(find_reuse(anonymous, ReuseSettings(max_outlet_df=3))) == 6
 
 
 def test_phrase_repeated_within_documents_anchors_nothing(found: list[ReusePassage]) -> None:

@@ -5,7 +5,8 @@ The stages are DataFrame operations, so they run on any cluster (``local[*]`` by
 1. ``mapInArrow`` tokenises each document and emits its shingles ``(doc, h, pos)`` with the
    same numpy code as the local engine (hashes are stable across processes).
 2. Document frequency per shingle hash; only "rare" hashes (2..``max_df`` documents) stay,
-   minus the occurrences of one a document repeats more than ``max_repeat`` times.
+   minus those in more than ``max_outlet_df`` documents of one outlet (its boilerplate) and
+   the occurrences of one a document repeats more than ``max_repeat`` times.
 3. A self-join on the hash gives the anchors ``(a, b, pa, pb)`` with ``a < b``; pairs with
    fewer than ``min_anchors`` are dropped.
 4. Per pair, the anchors and both texts go to ``mapInArrow``, which calls the local engine's
@@ -126,6 +127,17 @@ def find_reuse_spark(spark: Any, docs_df: Any, settings: ReuseSettings) -> Any:
         .where((F.col("df") >= 2) & (F.col("df") <= s.max_df))
         .select("h")
     )
+    # Outlet boilerplate: more than max_outlet_df documents of one outlet (documents without an
+    # outlet count as their own), as in the local engine.
+    outlet_key = F.coalesce(F.col("outlet"), F.concat(F.lit("\0"), F.col("id")))
+    outlets = docs.select(F.col("id").alias("doc"), outlet_key.alias("okey"))
+    boiler = (
+        sh.join(rare, "h").join(outlets, "doc")
+        .groupBy("h", "okey").agg(F.countDistinct("doc").alias("odf"))
+        .where(F.col("odf") > s.max_outlet_df)
+        .select("h").distinct()
+    )
+    rare = rare.join(boiler, "h", "left_anti")
     postings = sh.join(rare, "h")
     # As in the local engine: occurrences a document repeats more than max_repeat times go.
     repeated = (

@@ -53,6 +53,10 @@ class ReuseSettings:
     # An n-gram in more documents than this is boilerplate (bylines, newsletter pitches, stock
     # phrases): it neither proposes a pair nor anchors an alignment.
     max_df: int = 100
+    # An n-gram in more than this many documents of one outlet is that outlet's boilerplate
+    # (newsletter pitches, copyright lines, photo credits). Documents without an outlet each
+    # count as their own.
+    max_outlet_df: int = 10
     # An n-gram a document repeats more than this often anchors nothing in that document.
     max_repeat: int = 3
     # Shared rare n-gram occurrences a document pair needs before it is aligned at all.
@@ -516,12 +520,16 @@ class ReuseIndex:
     def __init__(self, settings: ReuseSettings) -> None:
         self.settings = settings
         self.meta: list[_Meta] = []
+        self._outlet_ids: dict[str, int] = {}
+        self._outlets: list[int] = []
         self.tokens: list[Tokens] = []
         self._hashes: list[np.ndarray] = []
         self._offsets: list[int] = [0]  # first shingle of each document in the concatenation
 
     def add(self, doc: Document) -> None:
         self.meta.append(_Meta(doc.id, doc.outlet, doc.published))
+        outlet = doc.outlet if doc.outlet is not None else f"\0{len(self.meta)}"
+        self._outlets.append(self._outlet_ids.setdefault(outlet, len(self._outlet_ids)))
         tok = tokenize(doc.text)
         sh = shingles(tok.hashes, self.settings.ngram)
         self._hashes.append(sh)
@@ -563,6 +571,8 @@ class ReuseIndex:
             df = np.add.reduceat(new_doc.view(np.int8), g_start, dtype=np.int64)
             g_size = np.diff(np.append(g_start, len(hb)))
             keep = (df >= 2) & (df <= s.max_df)
+            if s.max_outlet_df < s.max_df:
+                keep &= self._outlet_df_ok(doc, new_doc, g_start, g_size, df)
             # Occurrences of an n-gram a document repeats more than max_repeat times (lists,
             # tables, refrains) would pair every position with every other: noise, dropped.
             r_start = np.flatnonzero(new_doc)
@@ -576,6 +586,28 @@ class ReuseIndex:
         if not kept:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(kept), np.concatenate(starts)
+
+    def _outlet_df_ok(
+        self, doc: np.ndarray, new_doc: np.ndarray, g_start: np.ndarray, g_size: np.ndarray,
+        df: np.ndarray,
+    ) -> np.ndarray:
+        """Per group: at most ``max_outlet_df`` of its documents come from any one outlet.
+        Only groups in more documents than that can fail, so only they are counted."""
+        s = self.settings
+        ok = np.ones(len(g_start), dtype=bool)
+        suspect = np.flatnonzero((df > s.max_outlet_df) & (df <= s.max_df))
+        if len(suspect) == 0:
+            return ok
+        entry_group = np.repeat(np.arange(len(g_start)), g_size)
+        sel = new_doc & np.isin(entry_group, suspect)  # one entry per (group, document)
+        outlets = np.asarray(self._outlets, dtype=np.int64)[doc[sel]]
+        key = entry_group[sel].astype(np.int64) * (len(self._outlet_ids) + 1) + outlets
+        key.sort()
+        starts = np.flatnonzero(np.diff(key, prepend=-1) != 0)
+        counts = np.diff(np.append(starts, len(key)))
+        groups = key[starts] // (len(self._outlet_ids) + 1)
+        ok[groups[counts > s.max_outlet_df]] = False
+        return ok
 
     def runs(self, partitions: int = 8, chunk: int = 4_000_000) -> Runs:
         """Anchor runs of every document pair (a < b by position in the input) that shares at
