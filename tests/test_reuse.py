@@ -219,6 +219,7 @@ def test_earlier_and_clusters() -> None:
     assert earlier_of("x", "2020-01-01T08:00", "y", "2020-01-01T09:00") == "x"
     assert earlier_of("x", None, "y", "2020-01-01") is None
     assert earlier_of("x", "2020-01-01", "y", "2020-01-01") is None
+    assert earlier_of("x", "9/5/18", "y", "2020-01-01") is None
     assert cluster_ids([("b", "c"), ("x", "y"), ("a", "c")]) == {
         "a": 0, "b": 0, "c": 0, "x": 1, "y": 1,
     }

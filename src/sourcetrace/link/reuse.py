@@ -25,6 +25,7 @@ When outlet B copies outlet A, B is not a second source. This module finds the s
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
@@ -432,11 +433,14 @@ def _dedupe(found: list[Match], bucket: int = 64) -> list[Match]:
 # --- corpus facts -------------------------------------------------------------------------------
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def earlier_of(a: str, pub_a: str | None, b: str, pub_b: str | None) -> str | None:
-    """Id of the document published first; None when a date is unknown or they tie. A date
-    and a datetime are compared on the date alone (ISO strings sort chronologically)."""
-    if not pub_a or not pub_b:
-        return None
+    """Id of the document published first; None when a date is unknown, not ISO 8601, or they
+    tie. A date and a datetime are compared on the date alone (ISO strings sort in order)."""
+    if not pub_a or not pub_b or not (_ISO_DATE.match(pub_a) and _ISO_DATE.match(pub_b)):
+        return None  # unknown, or not ISO (e.g. "9/5/18"): string order would be wrong
     if len(pub_a) != len(pub_b):
         pub_a, pub_b = pub_a[:10], pub_b[:10]
     if pub_a == pub_b:
