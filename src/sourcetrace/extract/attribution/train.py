@@ -1,13 +1,15 @@
-"""Learn cue-word statistics from the PolNeAR train split: ``cue_stats.json``.
+"""Learn from the PolNeAR train split: ``cue_stats.json`` and ``cue_model.json``.
 
-For every word form that is part of a gold cue (function words left out), count how often it
-is a cue and how often it occurs at all in the train texts. The rules then treat a verb as a
-possible cue when it is in the hand lexicon or when the train split says it is a cue often
-enough (see ``rules.learned_cue``). No parse is needed, so the file rebuilds in seconds.
+``cue_stats.json``: for every word form that is part of a gold cue (function words left out),
+how often it is a cue and how often it occurs at all in the train texts
+(``rules.learned_ratio``, a feature of the classifier and the fallback gate without it). No
+parse is needed.
 
-The cue classifier (:mod:`.cues`) is fitted on parses of the train split, cached outside the
-repository (``~/.cache/sourcetrace/polnear``, ``$SOURCETRACE_CACHE``): the first run parses
-the split (a quarter of an hour), later runs take a minute::
+``cue_model.json``: the cue classifier of :mod:`.cues` (logistic regression, liblinear,
+``random_state=0``: the same file on every run), fitted on parses of the train split cached
+outside the repository (``~/.cache/sourcetrace/polnear``, ``$SOURCETRACE_CACHE``). The first
+run parses the split (a quarter of an hour on a busy machine), later runs take a minute.
+``--holdout 0.2`` fits on four fifths of train to tune ``cues.THRESHOLD`` on the rest::
 
     python -m sourcetrace.extract.attribution.train [--polnear ../shared/datasets/polnear]
 
@@ -57,34 +59,37 @@ def split_names(polnear: Path, split: str) -> list[str]:
 def parsed_docs(
     polnear: Path, split: str, model: str | None = None, limit: int | None = None
 ) -> Iterator[tuple[str, Doc]]:
-    """(name, parsed doc) for a split, parsed once by the bare spaCy model and cached as
-    DocBin chunks under ``CACHE`` (outside the repository; the texts never enter git).
+    """(name, parsed doc) for a split, parsed once by sourcetrace's pipeline without its
+    extraction components (the same parse the extractors see) and cached as DocBin chunks
+    under ``CACHE`` (outside the repository; the texts never enter git).
 
-    A chunk is keyed by the model and the hash of its texts, so edited data or another model
-    parse again. Parsing the train split takes a quarter of an hour on a busy machine.
+    A chunk is keyed by the model, the pipeline's components and the hash of its texts, so
+    edited data or another pipeline parse again. Parsing the train split takes a quarter of
+    an hour on a busy machine.
     """
     import spacy
     from spacy.tokens import DocBin
 
-    from sourcetrace.config import DEFAULT_MODEL
+    from sourcetrace.config import DEFAULT_MODEL, EXTRACT_COMPONENTS
+    from sourcetrace.nlp.pipeline import load_pipeline
 
     model = model or DEFAULT_MODEL
+    full = load_pipeline(model)
+    parse_pipes = [p for p in full.pipe_names if p not in EXTRACT_COMPONENTS]
     names = split_names(polnear, split)[:limit]
-    nlp = None
+    vocab = spacy.blank("en").vocab
     CACHE.mkdir(parents=True, exist_ok=True)
     for lo in range(0, len(names), CHUNK):
         chunk = names[lo : lo + CHUNK]
         texts = [(polnear / split / "text" / f"{n}.txt").read_text("utf-8") for n in chunk]
-        key = hashlib.sha1("\0".join([model, *chunk, *texts]).encode()).hexdigest()[:16]
+        parts = [model, ",".join(parse_pipes), *chunk, *texts]
+        key = hashlib.sha1("\0".join(parts).encode()).hexdigest()[:16]
         path = CACHE / f"{split}-{key}.spacy"
         if path.exists():
-            if nlp is None:
-                nlp = spacy.blank("en")
-            docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+            docs = list(DocBin().from_disk(path).get_docs(vocab))
         else:
-            if nlp is None or not nlp.pipe_names:
-                nlp = spacy.load(model)
-            docs = list(nlp.pipe(texts, batch_size=8))
+            with full.select_pipes(enable=parse_pipes):
+                docs = list(full.pipe(texts, batch_size=8))
             DocBin(docs=docs).to_disk(path)
         yield from zip(chunk, docs, strict=True)
 
