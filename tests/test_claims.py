@@ -274,3 +274,14 @@ def test_reuse_alignment_links_claims_outright(tmp_path: Path) -> None:
     assert {r["cluster"] for r in store.read("claims")} == {"cl:1"}
     assert store.read("claim_clusters")[0]["first_appearance"] == "2024-01-01"
     store.close()
+
+
+def test_fragments_and_indirect_questions_are_not_claims() -> None:
+    from sourcetrace.link.claims import is_fragment
+
+    assert is_fragment("Kestria")
+    assert is_fragment("neighbouring Kestria")
+    assert is_fragment("what evidence linked them to the attack")
+    assert is_fragment("whether the bridge would reopen")
+    assert not is_fragment("14 silos")
+    assert not is_fragment("the fire destroyed the depot")

@@ -7,7 +7,9 @@ Claim units
 attributions are nested ("officials said the agency reported that X"), only the innermost
 content is a claim: an attribution that is another one's ``parent`` gives no claim of its own,
 so X is counted once, not twice. Attributions with the same content span give one claim.
-Quoted questions are not claims.
+Quoted questions, indirect questions ("did not say *what evidence linked them*", "*what* he
+called") and fragments of fewer than three words with no number ("blames *Kestria*") are not
+claims: they carry no proposition to corroborate.
 
 *Unattributed claims.* Every other sentence of an article (``sentences`` table, split further
 at line breaks because headlines and captions often share a spaCy sentence with the next
@@ -171,6 +173,18 @@ def is_question(text: str) -> bool:
     return text.rstrip(CLOSERS).endswith("?")
 
 
+WH_START = re.compile(r"^\W*(what|whether|how|why|who|whom|when|where|which)\b", re.I)
+
+
+def is_fragment(content: str) -> bool:
+    """An attribution content that asserts nothing: an indirect question, or a bare noun
+    phrase of fewer than three words without a number."""
+    words = re.findall(r"\w+", content)
+    if WH_START.match(content):
+        return True
+    return len(words) < 3 and not any(w[0].isdigit() for w in words)
+
+
 def is_hedged(text: str) -> bool:
     return HEDGE.search(text) is not None
 
@@ -303,7 +317,10 @@ def claim_units(
             if a["id"] in parents:  # nested: the innermost content is the claim
                 continue
             content = (a.get("content_text") or "").strip()
-            if not content or a.get("content_start") is None or is_question(content):
+            if (
+                not content or a.get("content_start") is None or is_question(content)
+                or is_fragment(content)
+            ):
                 continue
             span = (a["content_start"], a["content_end"])
             if span in seen_spans:
