@@ -22,6 +22,9 @@ from sourcetrace.config import DEFAULT_MODEL, Settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Model loading bars from the sentence-transformers stack would garble our own progress bar.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 app = typer.Typer(
