@@ -56,10 +56,13 @@ def analyze(path: Path, out: Path, engine: list[str]) -> tuple[float, dict[str, 
         capture_output=True, text=True, env=env, check=False,
     )
     seconds = time.perf_counter() - t0
-    if proc.returncode not in (0, 1):
-        sys.stderr.write(proc.stderr[-4000:])
+    # The summary is the last JSON object on stdout (a library may print lines before it).
+    start = proc.stdout.rfind("\n{")
+    text = proc.stdout[start + 1:] if start >= 0 else proc.stdout
+    if proc.returncode not in (0, 1) or not text.startswith("{"):
+        sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
         raise SystemExit(f"analyze {' '.join(engine)} failed ({proc.returncode})")
-    return seconds, json.loads(proc.stdout)
+    return seconds, json.loads(text)
 
 
 def cores(master: str) -> int:

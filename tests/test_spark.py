@@ -98,6 +98,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         ),
     ]
     procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Any] = []
 
     def stop() -> None:
         # Workers first so they do not retry the master; each in its own process group, so
@@ -111,10 +112,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+        for log in logs:
+            log.close()
 
     try:
         for name, args in commands:
             log = (work / f"{name}.log").open("wb")
+            logs.append(log)
             procs.append(subprocess.Popen(
                 [str(spark_class), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
@@ -126,9 +130,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             if state.get("aliveworkers") == 2:
                 break
             dead = [n for (n, _), p in zip(commands, procs, strict=True) if p.poll() is not None]
-            logs = "\n".join(p.read_text()[-1500:] for p in sorted(work.glob("*.log")))
-            assert not dead, f"{dead} exited:\n{logs}"
-            assert time.monotonic() < deadline, f"2 workers never registered:\n{logs}"
+            tails = "\n".join(p.read_text()[-1500:] for p in sorted(work.glob("*.log")))
+            assert not dead, f"{dead} exited:\n{tails}"
+            assert time.monotonic() < deadline, f"2 workers never registered:\n{tails}"
             time.sleep(0.5)
         assert state["status"] == "ALIVE" and state["cores"] == 2
         yield Cluster(url, webui, work)

@@ -59,26 +59,40 @@ def spark_schema(columns: dict[str, str]) -> Any:
     return T.StructType([T.StructField(c, spark_type(t), True) for c, t in columns.items()])
 
 
+def _on_loopback(master: str) -> bool:
+    from urllib.parse import urlparse
+
+    return master.startswith("local") or urlparse(master).hostname in {"127.0.0.1", "localhost"}
+
+
 def get_session(master: str = "local[*]", app: str = "sourcetrace") -> Any:
-    """A SparkSession whose Python workers run this interpreter (where sourcetrace lives)."""
+    """A SparkSession whose Python workers run the interpreter named by ``PYSPARK_PYTHON``
+    (by default this one, where sourcetrace lives).
+
+    The driver binds to ``SPARK_LOCAL_IP`` (loopback unless set): on a cluster of several
+    machines, set it to an address the executors can reach."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    return (
+    address = os.environ["SPARK_LOCAL_IP"]
+    builder = (
         SparkSession.builder.master(master).appName(app)
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", address)
+        .config("spark.driver.host", address)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")  # we draw our own progress bar
-        .config("spark.executorEnv.PYSPARK_PYTHON", sys.executable)
+        # The executors' interpreter must have sourcetrace and its models installed; by
+        # default it is this one, so the venv must sit at the same path on every worker.
+        .config("spark.executorEnv.PYSPARK_PYTHON", os.environ["PYSPARK_PYTHON"])
         .config("spark.executorEnv.HF_HUB_OFFLINE", "1")
-        .config("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")
-        .getOrCreate()
     )
+    if _on_loopback(master):  # one machine: keep every executor on loopback too
+        builder = builder.config("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")
+    return builder.getOrCreate()
 
 
 READ_COLUMNS = {
@@ -263,7 +277,9 @@ def run_analysis_spark(
         docs.select(*DOCUMENTS).write.parquet(str(parquet / "documents"))
         tick("analyse", 1, 4)
         unique = docs.filter(F.col("duplicate_of").isNull()).select(*DOC_FIELDS)
-        unique = unique.repartition(max(parallelism * 2, 1))
+        # Several tasks per core: a slow partition then leaves no core idle at the end, and a
+        # Python worker (with its pipeline) is reused across tasks, so more tasks cost little.
+        unique = unique.repartition(max(parallelism * 4, 1))
         rows = unique.mapInPandas(
             lambda it: _analyse_partition(it, settings.model, settings.batch_size),
             "table string, doc string, row string",
