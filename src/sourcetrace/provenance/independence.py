@@ -244,6 +244,8 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
     return {
         "origins": json.dumps([o.to_dict() for o in origin_list], ensure_ascii=False),
         "independent_origins": independent,
+        # a document whose outlet is unknown counts as an outlet of its own
+        "outlets": outlets,
         "amplification": round(len(outlets) / max(independent, 1), 3),
         "flags": flags,
     }
