@@ -353,3 +353,12 @@ def test_participle_misparsed_as_clausal_subject_and_it_continues(run):
     assert disclosing.content_text.startswith("it had records showing")
     stressed = only(atts, "stressed")
     assert stressed.source_resolved == "the Harbour Authority"
+
+
+def test_cue_is_never_empty_when_the_verb_is_misparsed(nlp) -> None:
+    from sourcetrace.extract.attribution.rules import _cue_tokens
+
+    doc = nlp("Officials said the road was closed.")
+    verb = doc[1]
+    verb.dep_ = "punct"  # as spaCy sometimes labels a verb it misparses
+    assert _cue_tokens(verb) == [verb]

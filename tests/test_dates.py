@@ -113,3 +113,10 @@ def test_quantities_with_units(nlp) -> None:
 )
 def test_parse_number(words: list[str], value: float | None) -> None:
     assert parse_number(words) == value
+
+
+def test_dotted_non_numbers_are_not_quantities() -> None:
+    from sourcetrace.extract.quantities import parse_number
+
+    assert parse_number(["16.082.25"]) is None
+    assert parse_number(["25.9"]) == 25.9

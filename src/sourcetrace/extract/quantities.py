@@ -85,7 +85,10 @@ def parse_number(words: list[str]) -> float | None:
                 continue
             if _NUMBER.fullmatch(part):
                 # "2,000" is two thousand; "25.9" a decimal; "1,5" (European) is rare in English
-                current += float(part.replace(",", ""))
+                try:
+                    current += float(part.replace(",", ""))
+                except ValueError:  # "16.082.25" (a score, a version): not one number
+                    return None
                 seen = True
             elif part in _WORDS:
                 current += _WORDS[part]

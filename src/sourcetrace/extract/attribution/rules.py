@@ -131,7 +131,8 @@ def _cue_tokens(verb: Token) -> list[Token]:
         if child.dep_ in ("aux", "auxpass", "neg") and verb.i - child.i <= 3:
             toks.append(child)
     toks.sort(key=lambda t: t.i)
-    return [t for t in verb.doc[toks[0].i : verb.i + 1] if t.dep_ != "punct"]
+    # keep the verb even when a misparse labels it punctuation: a cue is never empty
+    return [t for t in verb.doc[toks[0].i : verb.i + 1] if t.dep_ != "punct" or t.i == verb.i]
 
 
 def _subject(verb: Token, depth: int = 0) -> tuple[Token | None, bool]:
