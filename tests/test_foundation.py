@@ -168,3 +168,26 @@ def test_workers_give_the_same_rows(tmp_path: Path) -> None:
             "SELECT doc, start, \"end\", text FROM sentences ORDER BY 1, 2"
         ).fetchall()
     assert tables["1"] == tables["2"] and tables["1"]
+
+
+def test_a_document_that_breaks_an_extractor_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sourcetrace.nlp import basic
+
+    original = basic.basic_rows
+
+    def fragile(doc, document):  # noqa: ANN001, ANN202 - stands in for a buggy extractor
+        if "bridge" in document.text:
+            raise ValueError("boom")
+        return original(doc, document)
+
+    from sourcetrace.registry import row_exporters
+
+    monkeypatch.setitem(row_exporters.items, "basic", fragile)
+    corpus = write_corpus(tmp_path / "corpus")
+    code, stdout, _ = run("analyze", str(corpus), "--out", str(tmp_path / "out"), "--json",
+                          "--no-report")
+    summary = json.loads(stdout)
+    assert code == 1 and summary["analysed"] == 2
+    assert any("beta" in e and "analysis failed" in e for e in summary["errors"])

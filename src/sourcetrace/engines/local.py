@@ -22,7 +22,7 @@ from sourcetrace.config import Settings
 from sourcetrace.engines.steps import load_corpus_steps
 from sourcetrace.ingest import IngestOptions, iter_inputs
 from sourcetrace.model import Document, IngestError
-from sourcetrace.nlp.pipeline import Rows, analyze_documents, load_pipeline, pipeline_version
+from sourcetrace.nlp.pipeline import Rows, analyze_safely, load_pipeline, pipeline_version
 from sourcetrace.outputs.export import write_json, write_parquet
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.provenance.jsonld import write_jsonld
@@ -60,24 +60,27 @@ def _worker_init(model: str) -> None:
     load_pipeline(model)
 
 
-def _worker_analyse(batch: list[Document], batch_size: int) -> list[tuple[Document, Rows]]:
+Analysed = tuple[list[tuple[Document, Rows]], list[IngestError]]
+
+
+def _worker_analyse(batch: list[Document], batch_size: int) -> Analysed:
     assert _WORKER_MODEL is not None
-    return list(analyze_documents(batch, _WORKER_MODEL, batch_size))
+    return analyze_safely(batch, _WORKER_MODEL, batch_size)
 
 
 def _analyse_batches(
     batches: Iterable[list[Document]], settings: Settings
-) -> Iterator[list[tuple[Document, Rows]]]:
+) -> Iterator[Analysed]:
     """Analyse batches in this process or in ``settings.workers`` processes, in order."""
     if settings.workers <= 1:
         for batch in batches:
-            yield list(analyze_documents(batch, settings.model, settings.batch_size))
+            yield analyze_safely(batch, settings.model, settings.batch_size)
         return
     ctx = get_context("fork")
     with ProcessPoolExecutor(
         settings.workers, mp_context=ctx, initializer=_worker_init, initargs=(settings.model,)
     ) as pool:
-        pending: list[Future[list[tuple[Document, Rows]]]] = []
+        pending: list[Future[Analysed]] = []
         for batch in batches:
             pending.append(pool.submit(_worker_analyse, batch, settings.batch_size))
             if len(pending) >= 2 * settings.workers:  # bound the memory held in flight
@@ -146,11 +149,14 @@ def run_analysis(
         if dups:
             store.save_documents([(d, {}) for d in dups], version, duplicate_of)
         tick("analyse", 0, len(todo))
-        for analysed in _analyse_batches(_batches(todo, settings.batch_size), settings):
+        for analysed, failed in _analyse_batches(_batches(todo, settings.batch_size), settings):
             store.save_documents(analysed, version)
             result.analysed += len(analysed)
             result.words += sum(d.n_words for d, _ in analysed)
-            tick("analyse", len(analysed), len(todo))
+            if failed:
+                result.errors += failed
+                store.save_errors(result.errors)
+            tick("analyse", len(analysed) + len(failed), len(todo))
         steps = load_corpus_steps()
         tick("link", 0, len(steps))
         for _name, step in steps:

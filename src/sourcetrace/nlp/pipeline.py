@@ -15,7 +15,7 @@ from spacy.tokens import Doc
 
 from sourcetrace import __version__
 from sourcetrace.config import DEFAULT_MODEL, EXTRACT_COMPONENTS
-from sourcetrace.model import Document
+from sourcetrace.model import Document, IngestError
 from sourcetrace.registry import row_exporters
 
 log = logging.getLogger(__name__)
@@ -91,3 +91,25 @@ def analyze_documents(
     for doc, document in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
         doc._.st_document = document
         yield document, doc_rows(doc, document)
+
+
+def analyze_safely(
+    documents: list[Document], model: str = DEFAULT_MODEL, batch_size: int = 32
+) -> tuple[list[tuple[Document, Rows]], list[IngestError]]:
+    """Like :func:`analyze_documents` for one batch, but a document that makes an extractor
+    fail becomes an error naming it, and the rest of the batch is still analysed."""
+    try:
+        return list(analyze_documents(documents, model, batch_size)), []
+    except Exception as exc:  # one bad document must not lose the others
+        if len(documents) == 1:
+            d = documents[0]
+            log.debug("analysis of %s failed", d.id, exc_info=True)
+            problem = f"analysis failed on document {d.id!r}: {type(exc).__name__}: {exc}"
+            return [], [IngestError(d.source_path or d.id, problem, doc_id=d.id)]
+    results: list[tuple[Document, Rows]] = []
+    errors: list[IngestError] = []
+    for document in documents:
+        ok, failed = analyze_safely([document], model, batch_size)
+        results += ok
+        errors += failed
+    return results, errors
