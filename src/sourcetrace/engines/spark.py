@@ -187,12 +187,16 @@ def plan_inputs(
     return files, problems
 
 
+FAILED = "_failed"  # pseudo-table of documents whose analysis failed
+FAILED_COLUMNS = {"path": "VARCHAR", "problem": "VARCHAR", "doc_id": "VARCHAR"}
+
+
 def _analyse_partition(batches: Iterator[Any], model: str, batch_size: int) -> Iterator[Any]:
     """Executor: documents -> (table, doc, row JSON). The pipeline is loaded once per worker."""
     import pandas as pd
 
     from sourcetrace.model import Document
-    from sourcetrace.nlp.pipeline import analyze_documents
+    from sourcetrace.nlp.pipeline import analyze_safely
 
     for batch in batches:
         docs = [
@@ -200,9 +204,13 @@ def _analyse_partition(batches: Iterator[Any], model: str, batch_size: int) -> I
             for row in batch[DOC_FIELDS].itertuples(index=False, name=None)
         ]
         out: list[tuple[str, str, str]] = []
-        for document, rows in analyze_documents(docs, model, batch_size):
+        analysed, failed = analyze_safely(docs, model, batch_size)
+        for document, rows in analysed:
             for table, items in rows.items():
                 out.extend((table, document.id, json.dumps(r, ensure_ascii=False)) for r in items)
+        for err in failed:  # a document an extractor choked on: reported, not fatal
+            row = {"path": err.path, "problem": err.problem, "doc_id": err.doc_id}
+            out.append((FAILED, err.doc_id or "", json.dumps(row, ensure_ascii=False)))
         yield pd.DataFrame(out, columns=["table", "doc", "row"])
 
 
@@ -291,6 +299,12 @@ def run_analysis_spark(
                 .select("r.*")
                 .write.parquet(str(parquet / table))
             )
+        (
+            rows.filter(F.col("table") == FAILED)
+            .select(F.from_json("row", spark_schema(FAILED_COLUMNS)).alias("r"))
+            .select("r.*")
+            .write.parquet(str(parquet / "failed"))
+        )
         tick("analyse", 1, 4)
         reuse_done = _reuse_on_spark(spark, unique, settings, parquet)
         tick("analyse", 1, 4)
@@ -315,6 +329,19 @@ def run_analysis_spark(
         ]
         ordered.sort(key=lambda p: (p[0], p[1]))
         result.errors = [e for _, _, e in ordered]
+        failed = [
+            IngestError(path, problem, None, doc_id)
+            for path, problem, doc_id in store.con.execute(
+                "SELECT path, problem, doc_id FROM read_parquet("
+                f"'{(parquet / 'failed' / '*.parquet').as_posix()}') ORDER BY doc_id"
+            ).fetchall()
+        ] if any((parquet / "failed").glob("*.parquet")) else []
+        if failed:  # not analysed: forget them so that the next run tries them again
+            ids = [e.doc_id for e in failed]
+            store.con.execute(
+                f"DELETE FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids
+            )
+            result.errors += failed
         store.save_errors(result.errors)
         result.analysed, result.duplicates, result.words = store.con.execute(
             "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), "
