@@ -441,3 +441,10 @@ def test_seed_corpus_links_the_key_actors(shared_dir: Path, kb: KnowledgeBase) -
         assert linked[normalize_name(capital)] == {gov}
     assert linked[normalize_name("al-Waleed")] == linked[normalize_name("Al-Walid")]
     assert len(linked[normalize_name("al-Waleed")]) == 1
+
+
+def test_a_bare_word_is_not_an_outlet_named_the_word() -> None:
+    from sourcetrace.extract.entities.link import link_surface
+
+    assert link_surface("Independent inspectors from the grain board") != "the-independent"
+    assert link_surface("The Independent") == "the-independent"

@@ -415,6 +415,8 @@ class EntityLinker:
                 eid = context.get(key)
                 if eid is None:
                     entry = self.kb.lookup(span, fuzzy=False)
+                    if entry is not None and _bare_common_title(entry.name, span, text[:a]):
+                        entry = None
                     eid = entry.id if entry is not None else self.surface_index.get(key)
                 if eid is not None:
                     out.append((self._rank(eid), a, -(b - a), eid))
@@ -454,6 +456,16 @@ class EntityLinker:
                 "controlled_by": None, "aliases": sorted(cl.surfaces), "in_kb": False,
             }
         return sorted(rows.values(), key=lambda r: r["id"])
+
+
+def _bare_common_title(name: str, span: str, before: str) -> bool:
+    """"The Independent", "The Hill", "The Guardian": without their article, one such word is
+    an ordinary word ("Independent inspectors said"), not the outlet."""
+    return (
+        name.lower().startswith("the ")
+        and " " not in span.strip()
+        and not before.rstrip().lower().endswith("the")
+    )
 
 
 def _clean(text: str | None, label: str | None) -> str:
