@@ -6,7 +6,6 @@ the views are proven to work offline. Screenshots go to tests/screenshots/ (giti
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import socket
 import threading
@@ -18,10 +17,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from fixtures.report import fixture_store
+
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
-FIXTURES = Path(__file__).parent / "fixtures" / "report"
 SHOTS = Path(__file__).parent / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -32,14 +32,6 @@ if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
-def _fixture_module() -> Any:
-    spec = importlib.util.spec_from_file_location("fixture_store", FIXTURES / "fixture_store.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fixture_store = _fixture_module()
 
 
 @pytest.fixture(scope="module")

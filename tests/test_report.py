@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from fixtures.report import fixture_store
 from sourcetrace.outputs.export import build_analysis, load_schema
 from sourcetrace.outputs.report import (
     VENDOR_SCRIPTS,
@@ -21,19 +21,10 @@ from sourcetrace.outputs.report import (
 )
 from sourcetrace.outputs.store import AnalysisStore
 
-FIXTURES = Path(__file__).parent / "fixtures" / "report"
 VENDOR = Path(__file__).parents[1] / "src" / "sourcetrace" / "outputs" / "report" / "vendor"
 PAYLOADS = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)"]
 
 
-def _fixture_module() -> Any:
-    spec = importlib.util.spec_from_file_location("fixture_store", FIXTURES / "fixture_store.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fixture_store = _fixture_module()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 import re
@@ -13,23 +12,15 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
+from fixtures.report import fixture_store
 from sourcetrace.outputs import web
 from sourcetrace.outputs.report import summarize
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.outputs.web import create_app, static_file
 
-FIXTURES = Path(__file__).parent / "fixtures" / "report"
 BASE = "http://127.0.0.1"
 
 
-def _fixture_module() -> Any:
-    spec = importlib.util.spec_from_file_location("fixture_store", FIXTURES / "fixture_store.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fixture_store = _fixture_module()
 
 
 @pytest.fixture(scope="module")
