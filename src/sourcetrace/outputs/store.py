@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from sourcetrace.model import Document, IngestError
 from sourcetrace.tables import ALL_TABLES, PER_DOCUMENT
@@ -141,13 +142,18 @@ class AnalysisStore:
 
     # -- generic tables ------------------------------------------------------------------
     def _insert(self, table: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
+        # One Arrow table per call instead of executemany: row-by-row inserts cost more than
+        # the whole extraction on big batches.
         if not rows:
             return
         names = list(columns)
-        data = [[_cell(row.get(c)) for c in names] for row in rows]
+        arrays = [
+            pa.array([_cell(row.get(c)) for row in rows], type=_arrow_type(columns[c]))
+            for c in names
+        ]
+        batch = pa.Table.from_arrays(arrays, names=names)  # noqa: F841 (read by DuckDB)
         cols = ", ".join(f'"{c}"' for c in names)
-        marks = ", ".join("?" * len(names))
-        self.con.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', data)
+        self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM batch')
 
     def replace(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Replace a whole table (corpus steps)."""
@@ -174,3 +180,14 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(), "INTEGER": pa.int64(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string()),
+}
+
+
+def _arrow_type(sql_type: str) -> pa.DataType:
+    """The Arrow type for a column's DuckDB type (constraints such as PRIMARY KEY ignored)."""
+    return _ARROW_TYPES[sql_type.split()[0]]
