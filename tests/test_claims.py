@@ -285,3 +285,27 @@ def test_fragments_and_indirect_questions_are_not_claims() -> None:
     assert is_fragment("whether the bridge would reopen")
     assert not is_fragment("14 silos")
     assert not is_fragment("the fire destroyed the depot")
+
+
+def test_nlp_pass_judges_sentences_so_claims_need_no_second_parse(monkeypatch: Any) -> None:
+    """The per-document pass stores each sentence's parse verdict; claim units then use it
+    and never load a parser of their own."""
+    from sourcetrace.link import claims as claims_module
+    from sourcetrace.nlp.pipeline import analyze_documents
+
+    text = (
+        "Rebels seized the northern bridge on Monday.\n"
+        "Share this article with your friends.\n"
+        "Protests in the capital\n"
+    )
+    document = Document(id="cw", text=text, title="Bridge")
+    [(_, rows)] = list(analyze_documents([document]))
+    checks = [s["claim_check"] for s in rows["sentences"]]
+    assert checks == ["ok", "imperative", "no finite verb"]
+
+    def no_parser(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("claim units parsed a sentence again")
+
+    monkeypatch.setattr(claims_module, "_parser", no_parser)
+    units = claim_units([{"id": "cw", "title": "Bridge"}], rows["sentences"], [])
+    assert [u.text for u in units] == ["Rebels seized the northern bridge on Monday."]

@@ -15,6 +15,7 @@ EXTRACT_COMPONENTS: list[str] = [
     "sourcetrace_places",
     "sourcetrace_dates",
     "sourcetrace_language",
+    "sourcetrace_claimworthy",
 ]
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 PER_DOCUMENT: dict[str, dict[str, str]] = {
     "sentences": {
         "doc": "VARCHAR", "idx": "INTEGER", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",
+        # "ok", or the parse rule that makes the sentence no claim (extract.claimworthiness)
+        "claim_check": "VARCHAR",
     },
     # Named-entity mentions found by the spaCy pipeline; ``entity`` is filled by entity linking.
     "mentions": {

@@ -41,8 +41,13 @@ def sentence_index(doc: Doc) -> list[int]:
 
 @row_exporters.register("basic", order=0)
 def basic_rows(doc: Doc, document: Document) -> dict[str, list[dict]]:
+    # The claim-worthiness verdict of each sentence, when that component ran.
+    checks = doc._.claim_checks if Doc.has_extension("claim_checks") else None
     sentences = [
-        {"doc": document.id, "idx": i, "start": s.start_char, "end": s.end_char, "text": s.text}
+        {
+            "doc": document.id, "idx": i, "start": s.start_char, "end": s.end_char,
+            "text": s.text, "claim_check": checks[i] if checks else None,
+        }
         for i, s in enumerate(doc.sents)
     ]
     sent_of = sentence_index(doc)

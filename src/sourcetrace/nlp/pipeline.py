@@ -29,6 +29,7 @@ EXTRACT_MODULES = [
     "sourcetrace.extract.places",
     "sourcetrace.extract.dates",
     "sourcetrace.extract.language",
+    "sourcetrace.extract.claimworthiness",
 ]
 
 

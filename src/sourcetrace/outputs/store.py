@@ -54,6 +54,11 @@ class AnalysisStore:
         self.con.execute(_ddl("errors", ERRORS))
         for name, columns in ALL_TABLES.items():
             self.con.execute(_ddl(name, columns))
+            # A store written by an older sourcetrace gains the columns added since.
+            for column, sql_type in columns.items():
+                self.con.execute(
+                    f'ALTER TABLE "{name}" ADD COLUMN IF NOT EXISTS "{column}" {sql_type}'
+                )
 
     def close(self) -> None:
         self.con.close()
