@@ -309,3 +309,19 @@ def test_nlp_pass_judges_sentences_so_claims_need_no_second_parse(monkeypatch: A
     monkeypatch.setattr(claims_module, "_parser", no_parser)
     units = claim_units([{"id": "cw", "title": "Bridge"}], rows["sentences"], [])
     assert [u.text for u in units] == ["Rebels seized the northern bridge on Monday."]
+
+
+def test_pair_scores_equal_the_matrix_scores() -> None:
+    infos = [
+        matching.ClaimInfo("Troops shelled the village, killing 12 civilians.", doc="a",
+                           entities={"e:army"}, numbers={"12"}),
+        matching.ClaimInfo("The army shelled the village and killed 12 civilians.", doc="b",
+                           entities={"e:army"}),
+        matching.ClaimInfo("Bread prices rose by 5 percent in March.", doc="c",
+                           dates={"2024-03"}),
+        matching.ClaimInfo("Prices of bread went up 7 percent.", doc="d", places={"p:x"}),
+    ]
+    claimset = matching.ClaimSet(infos)
+    full = claimset.scores(range(4), range(4))
+    left, right = np.array([0, 0, 1, 2, 3, 2]), np.array([1, 2, 3, 3, 0, 2])
+    assert np.allclose(claimset.pair_scores(left, right), full[left, right])

@@ -339,13 +339,8 @@ def cluster_groups(
     if candidates:
         rows = np.array([i for i, _ in candidates])
         cols = np.array([j for _, j in candidates])
-        # Score candidates block-wise along rows: one scores() call per distinct row claim.
-        for i in np.unique(rows):
-            js = cols[rows == i]
-            s = claimset.scores([i], js)[0]
-            for j, v in zip(js, s, strict=True):
-                if v >= matching.MATCH_THRESHOLD:
-                    graph.add_edge(int(i), int(j))
+        linked = claimset.pair_scores(rows, cols) >= matching.MATCH_THRESHOLD
+        graph.add_edges_from(zip(rows[linked].tolist(), cols[linked].tolist(), strict=True))
     graph.add_edges_from((i, j) for i, j in forced if docs[i] != docs[j])
 
     centrality = np.zeros(len(claimset))

@@ -193,12 +193,38 @@ class ClaimSet:
         self, rows: Sequence[int] | np.ndarray, cols: Sequence[int] | np.ndarray
     ) -> np.ndarray:
         """Pair scores for every (row, col) claim pair (a len(rows) x len(cols) matrix)."""
-        parts = self.components(rows, cols)
-        score = W_COSINE * parts["cosine"] + W_LEXICAL * parts["lexical"]
-        for kind, (bonus, penalty) in AGREEMENT_TERMS.items():
-            sign = parts[kind]
-            score = score + np.where(sign > 0, bonus, np.where(sign < 0, -penalty, 0.0))
-        return score
+        return _combine(self.components(rows, cols))
+
+    def pair_components(self, left: np.ndarray, right: np.ndarray) -> dict[str, np.ndarray]:
+        """Like :meth:`components`, for the pairs (left[k], right[k]) only (1-d arrays)."""
+        v = self.vectors
+        parts = {"cosine": np.einsum("ij,ij->i", v[left], v[right])}
+
+        def shared(kind: str) -> np.ndarray:
+            m = self._sets[kind]
+            return np.asarray(m[left].multiply(m[right]).sum(axis=1)).ravel()
+
+        size = self._sizes["tokens"]
+        denom = np.sqrt(size[left] * size[right])
+        inter = shared("tokens")
+        parts["lexical"] = np.divide(inter, denom, out=np.zeros_like(inter), where=denom > 0)
+        for kind in AGREEMENT_TERMS:
+            both = (self._sizes[kind][left] > 0) & (self._sizes[kind][right] > 0)
+            parts[kind] = np.where(shared(kind) > 0, 1.0, np.where(both, -1.0, 0.0))
+        return parts
+
+    def pair_scores(
+        self, left: Sequence[int] | np.ndarray, right: Sequence[int] | np.ndarray,
+        chunk: int = 200_000,
+    ) -> np.ndarray:
+        """Scores of the pairs (left[k], right[k]): one vectorised pass instead of a
+        scores() call per claim, for the candidate pairs of a big corpus."""
+        left, right = np.asarray(left, dtype=int), np.asarray(right, dtype=int)
+        out = np.empty(len(left), dtype=np.float64)
+        for lo in range(0, len(left), chunk):
+            sl = slice(lo, lo + chunk)
+            out[sl] = _combine(self.pair_components(left[sl], right[sl]))
+        return out
 
     def candidates(self, block: int = 1024) -> set[tuple[int, int]]:
         """Pairs (i < j) from different documents worth scoring: each claim's CANDIDATE_K
@@ -218,6 +244,15 @@ class ClaimSet:
                     if sims[i, j] >= CANDIDATE_COSINE:
                         pairs.add((min(row, int(j)), max(row, int(j))))
         return pairs
+
+
+def _combine(parts: dict[str, np.ndarray]) -> np.ndarray:
+    """The weighted score from the scorer's parts (matrices or 1-d arrays alike)."""
+    score = W_COSINE * parts["cosine"] + W_LEXICAL * parts["lexical"]
+    for kind, (bonus, penalty) in AGREEMENT_TERMS.items():
+        sign = parts[kind]
+        score = score + np.where(sign > 0, bonus, np.where(sign < 0, -penalty, 0.0))
+    return score
 
 
 def score_pair(a: ClaimInfo, b: ClaimInfo) -> float:
