@@ -67,18 +67,22 @@ def main() -> int:
 
         env = dict(os.environ, HF_HUB_OFFLINE="1")
         t0 = time.perf_counter()
-        subprocess.run(
+        run = subprocess.run(
             [sys.executable, "-m", "sourcetrace", "analyze", str(path), "--out",
-             str(Path(tmp) / "out"), "--quiet", "--no-report", "--workers", str(args.workers)],
-            check=False, env=env,
+             str(Path(tmp) / "out"), "--json", "--no-report", "--workers", str(args.workers)],
+            check=False, env=env, capture_output=True, text=True,
         )
         full = time.perf_counter() - t0
+        stages = json.loads(run.stdout).get("stages", {}) if run.stdout.strip() else {}
 
     print(f"articles: {len(rows)}, words: {words:,}")
     print(f"{'':28}{'seconds':>10}{'words/s':>12}")
     print(f"{'bare nlp.pipe (parse only)':28}{bare_parse:>10.1f}{words / bare_parse:>12,.0f}")
     print(f"{'bare nlp.pipe (with load)':28}{bare_total:>10.1f}{words / bare_total:>12,.0f}")
     print(f"{'sourcetrace analyze':28}{full:>10.1f}{words / full:>12,.0f}")
+    if stages:
+        print("analyze stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+        print(f"  start-up and ingest: {full - sum(stages.values()):.1f}")
     ratio = bare_parse / full
     print(f"ratio analyze / bare parse: {ratio:.2f} (floor 0.70)")
     return 0

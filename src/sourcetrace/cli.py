@@ -172,6 +172,7 @@ def analyze(
         "duplicates": result.duplicates, "errors": [str(e) for e in result.errors],
         "outputs": {k: str(v) for k, v in result.outputs.items()},
         "seconds": round(result.seconds, 2), "words": result.words,
+        "stages": {k: round(v, 2) for k, v in getattr(result, "stages", {}).items()},
     }
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=1) + "\n")

@@ -42,6 +42,8 @@ class RunResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
     words: int = 0
+    # wall seconds per stage ("analyse", "link:<step>", "outputs"), for --json and benchmarks
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def _batches(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -149,6 +151,7 @@ def run_analysis(
         if dups:
             store.save_documents([(d, {}) for d in dups], version, duplicate_of)
         tick("analyse", 0, len(todo))
+        clock = time.perf_counter()
         for analysed, failed in _analyse_batches(_batches(todo, settings.batch_size), settings):
             store.save_documents(analysed, version)
             result.analysed += len(analysed)
@@ -157,12 +160,17 @@ def run_analysis(
                 result.errors += failed
                 store.save_errors(result.errors)
             tick("analyse", len(analysed) + len(failed), len(todo))
+        result.stages["analyse"] = time.perf_counter() - clock
         steps = load_corpus_steps()
         tick("link", 0, len(steps))
-        for _name, step in steps:
+        for name, step in steps:
+            clock = time.perf_counter()
             step(store, settings)  # type: ignore[operator]
+            result.stages[f"link:{name}"] = time.perf_counter() - clock
             tick("link", 1, len(steps))
+        clock = time.perf_counter()
         result.outputs.update(write_outputs(store, settings, version))
+        result.stages["outputs"] = time.perf_counter() - clock
     result.seconds = time.perf_counter() - started
     return result
 
