@@ -12,6 +12,7 @@ import pytest
 from sourcetrace.config import Settings
 from sourcetrace.link import matching
 from sourcetrace.link.claims import (
+    Claim,
     _average_linkage,
     claim_units,
     claims_step,
@@ -325,3 +326,87 @@ def test_pair_scores_equal_the_matrix_scores() -> None:
     full = claimset.scores(range(4), range(4))
     left, right = np.array([0, 0, 1, 2, 3, 2]), np.array([1, 2, 3, 3, 0, 2])
     assert np.allclose(claimset.pair_scores(left, right), full[left, right])
+
+
+# --- blocking: only claims that could match elsewhere are embedded ---------------------------
+FLOOD_A = {
+    "id": "a", "title": "Floods cut off villages in the Varna valley",
+    "text": "Heavy rain flooded the Varna valley on Sunday, cutting off six villages and "
+            "forcing hundreds of families to leave their homes, local officials said.",
+}
+FLOOD_B = {
+    "id": "b", "title": "Hundreds flee as floods hit Varna valley villages",
+    "text": "Flooding after days of heavy rain cut off six villages in the Varna valley, and "
+            "hundreds of families left their homes on Sunday, officials said.",
+}
+CHESS = {
+    "id": "c", "title": "Local chess club wins regional title",
+    "text": "The Dunmore chess club won the regional championship on Saturday after a "
+            "tie-break against last year's winners.",
+}
+
+
+def test_same_story_documents_pairs_articles_on_one_event() -> None:
+    from sourcetrace.link.blocking import same_story_documents
+
+    assert same_story_documents([FLOOD_A, FLOOD_B, CHESS]) == {"a", "b"}
+    assert same_story_documents([FLOOD_A]) == set()
+
+
+def test_shared_wording_finds_a_repeated_talking_point_across_documents() -> None:
+    from sourcetrace.link.blocking import shared_wording_claims
+
+    texts = [
+        "the northern dam was deliberately sabotaged by foreign agents",
+        "Foreign agents deliberately sabotaged the northern dam",
+        "The club won the regional championship",
+        "the northern dam was deliberately sabotaged by foreign agents",  # same document
+    ]
+    assert shared_wording_claims(texts, ["x", "y", "z", "z"]) == {0, 1, 3}
+    assert shared_wording_claims(texts[:1] + texts[3:], ["x", "x"]) == set()
+
+
+def test_claims_of_unrelated_articles_are_not_embedded() -> None:
+    from sourcetrace.link.blocking import claims_to_embed
+
+    claims = [
+        Claim(doc="a", text="Six villages were cut off by the floods.", start=0, end=1,
+              sentence=0),
+        Claim(doc="b", text="The floods cut off six villages.", start=0, end=1, sentence=0),
+        Claim(doc="c", text="The club won after a tie-break.", start=0, end=1, sentence=0),
+        Claim(doc="c", text="The tie-break lasted two hours.", start=2, end=3, sentence=1),
+    ]
+    mask = claims_to_embed(claims, [FLOOD_A, FLOOD_B, CHESS], copied=set())
+    assert mask.tolist() == [True, True, False, False]
+    # A passage copied from another document makes its claims comparable whatever the story.
+    mask = claims_to_embed(claims, [FLOOD_A, FLOOD_B, CHESS], copied={(0, 3)})
+    assert mask.tolist() == [True, True, False, True]
+
+
+def test_claims_step_blocks_a_big_corpus_and_keeps_unrelated_claims_alone(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """With blocking on (threshold 0), the claims of an article on another story are never
+    embedded and stay singletons; the two flood articles' claims still match."""
+    from sourcetrace.link import claims as claims_module
+
+    embedded: list[str] = []
+    real_embed = claims_module.embed
+
+    def recording_embed(texts: list[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return real_embed(texts)
+
+    monkeypatch.setattr(claims_module, "embed", recording_embed)
+    docs = []
+    for meta, outlet in ((FLOOD_A, "A"), (FLOOD_B, "B"), (CHESS, "C")):
+        doc, rows, _ = make_doc(meta["id"], [meta["text"]], title=meta["title"], outlet=outlet)
+        rows["attributions"] = []
+        docs.append((doc, rows))
+    store = AnalysisStore(tmp_path)
+    store.save_documents(docs, pipeline_version="t")
+    claims_step(store, Settings(out=tmp_path, quiet=True, block_claims_above=0))
+    claims = {r["doc"]: r for r in store.read("claims")}
+    assert claims["a"]["cluster"] == claims["b"]["cluster"]
+    assert claims["c"]["text"] not in embedded
+    assert {claims["a"]["text"], claims["b"]["text"]} <= set(embedded)

@@ -103,6 +103,14 @@ def analyze(
     ] = 50_000_000,
     batch_size: Annotated[int, typer.Option(min=1, help="Documents per nlp.pipe batch.")] = 32,
     fetch: Annotated[bool, typer.Option(help="Fetch the pages of URL lists.")] = False,
+    block_claims_above: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Above this many claims, embed only claims that could match another "
+            "document's (same story, shared wording, copied passage); 0: always.",
+        ),
+    ] = 2000,
     report: Annotated[bool, typer.Option(help="Write DIR/report.html.")] = True,
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
     spark_master: Annotated[
@@ -130,7 +138,7 @@ def analyze(
         out=out_dir, model=model, workers=workers, batch_size=batch_size,
         formats=tuple(sorted(formats | ({"report"} if report else set()))),
         max_bytes=max_bytes, kb_files=list(kb or []), engine=engine,
-        spark_master=spark_master, quiet=quiet,
+        spark_master=spark_master, quiet=quiet, block_claims_above=block_claims_above,
     )
     options = IngestOptions(
         max_bytes=max_bytes, meta=list(meta or []), field_map=field_map, fetch=fetch

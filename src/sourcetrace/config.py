@@ -31,4 +31,7 @@ class Settings:
     engine: str = "local"
     spark_master: str = "local[*]"
     min_reuse_words: int = 12
+    # Above this many claims, only claims that could match another document's are embedded
+    # (link.blocking); below it, comparing everything costs a few seconds. 0: always block.
+    block_claims_above: int = 2000
     quiet: bool = False

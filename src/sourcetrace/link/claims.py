@@ -41,15 +41,17 @@ Claim ids are ``{doc}:c{n}``, numbered in text order within each document.
 
 Claim clusters
 --------------
-Claims of different documents are scored pairwise with :mod:`sourcetrace.link.matching`
-(MiniLM cosine, content-word overlap, agreement of linked entities, places, numbers and
-dates) and linked when the score reaches ``matching.MATCH_THRESHOLD``. Two claims at
-corresponding places of an aligned passage pair of the ``reuse`` table are linked outright.
-Only cross-document pairs are linked, so claims of one document join a cluster only through
-another document. Each connected component is split by average-linkage clustering at
-``matching.CLUSTER_THRESHOLD`` (all pairs of the component scored, same-document pairs too),
-which stops chaining; a resulting group whose claims all come from one document falls apart
-into singletons.
+Only claims that could match a claim of another document are embedded and compared
+(:mod:`sourcetrace.link.blocking`: documents on the same story, shared wording, copied
+passages); the others stay singletons. Claims of different documents are scored pairwise
+with :mod:`sourcetrace.link.matching` (MiniLM cosine, content-word overlap, agreement of
+linked entities, places, numbers and dates) and linked when the score reaches
+``matching.MATCH_THRESHOLD``. Two claims at corresponding places of an aligned passage pair
+of the ``reuse`` table are linked outright. Only cross-document pairs are linked, so claims
+of one document join a cluster only through another document. Each connected component is
+split by average-linkage clustering at ``matching.CLUSTER_THRESHOLD`` (all pairs of the
+component scored, same-document pairs too), which stops chaining; a resulting group whose
+claims all come from one document falls apart into singletons.
 
 *Every claim gets a cluster* (``cl:<n>``), singletons included, so the provenance step can
 count the sources behind any claim. Multi-document clusters come first, ranked by number of
@@ -87,6 +89,8 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
     text_rejection,
 )
 from sourcetrace.link import matching
+from sourcetrace.link.blocking import claims_to_embed
+from sourcetrace.link.embeddings import DIM, embed
 from sourcetrace.link.matching import ClaimInfo, ClaimSet
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.registry import corpus_steps
@@ -410,12 +414,16 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 
 
 def build_clusters(
-    claims: list[Claim], documents: list[dict[str, Any]], forced: set[tuple[int, int]]
+    claims: list[Claim], documents: list[dict[str, Any]], forced: set[tuple[int, int]],
+    vectors: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
-    """Cluster claims (sets ``claim.cluster``) and return the ``claim_clusters`` rows."""
+    """Cluster claims (sets ``claim.cluster``) and return the ``claim_clusters`` rows.
+    ``vectors``: the claims' embeddings when the caller has them (zero rows are never
+    matched); otherwise every claim is embedded."""
     if not claims:
         return []
-    claimset = ClaimSet([c.info or ClaimInfo(text=c.text, doc=c.doc) for c in claims])
+    infos = [c.info or ClaimInfo(text=c.text, doc=c.doc) for c in claims]
+    claimset = ClaimSet(infos, vectors)
     groups, centrality = cluster_groups(claimset, forced)
     meta = {d["id"]: d for d in documents}
 
@@ -458,7 +466,17 @@ def claims_step(store: AnalysisStore, settings: Settings) -> None:
     attributions = [a for a in store.read("attributions") if a["doc"] in keep]
     claims = claim_units(documents, sentences, attributions, settings.model)
     _attach_context(store, claims)
-    clusters = build_clusters(claims, documents, _reuse_pairs(store, claims))
+    copied = _reuse_pairs(store, claims)
+    # On a big corpus only claims that could match a claim elsewhere are embedded.
+    if len(claims) > settings.block_claims_above:
+        wanted = claims_to_embed(claims, documents, copied)
+    else:
+        wanted = np.ones(len(claims), dtype=bool)
+    vectors = np.zeros((len(claims), DIM), dtype=np.float32)
+    if wanted.any():
+        vectors[wanted] = embed([c.text for c, w in zip(claims, wanted, strict=True) if w])
+    log.info("embedded %d of %d claims", int(wanted.sum()), len(claims))
+    clusters = build_clusters(claims, documents, copied, vectors)
     store.replace("claims", [c.row() for c in claims])
     store.replace("claim_clusters", clusters)
     if not settings.quiet:
