@@ -91,6 +91,14 @@ def _analyse_batches(
             yield fut.result()
 
 
+def _task_size(n_documents: int, settings: Settings) -> int:
+    """Documents per task: the nlp.pipe batch size, but small enough that every worker gets
+    several tasks (with 5 tasks for 2 workers, one worker idles through the last round)."""
+    if settings.workers <= 1:
+        return settings.batch_size
+    return max(1, min(settings.batch_size, -(-n_documents // (4 * settings.workers))))
+
+
 def select_documents(
     items: Iterable[Document | IngestError], store: AnalysisStore, version: str
 ) -> tuple[list[Document], list[Document], dict[str, str], list[IngestError], int]:
@@ -152,7 +160,8 @@ def run_analysis(
             store.save_documents([(d, {}) for d in dups], version, duplicate_of)
         tick("analyse", 0, len(todo))
         clock = time.perf_counter()
-        for analysed, failed in _analyse_batches(_batches(todo, settings.batch_size), settings):
+        size = _task_size(len(todo), settings)
+        for analysed, failed in _analyse_batches(_batches(todo, size), settings):
             store.save_documents(analysed, version)
             result.analysed += len(analysed)
             result.words += sum(d.n_words for d, _ in analysed)

@@ -11,7 +11,8 @@ anything it keeps a claim for matching when at least one of these holds:
    one event score 0.6-0.96 with their closest sibling; unrelated political news mostly
    stays below 0.4.
 2. **Shared wording.** It shares most of its content words with a claim of another document
-   (Ochiai overlap of the matcher's content tokens >= ``SHARED_WORDING``): a quote or a
+   (Ochiai overlap of the matcher's content tokens >= ``SHARED_WORDING``, with at least
+   ``MIN_SHARED`` words in common): a quote or a
    talking point repeated inside an otherwise unrelated article.
 3. **Copied.** It sits in a passage the reuse step aligned with another document.
 
@@ -36,6 +37,9 @@ from sourcetrace.link.matching import content_tokens
 LEAD_WORDS = 60
 SAME_STORY = 0.5
 SHARED_WORDING = 0.5
+# ... and at least this many content words in common: two-word fragments ("the White House")
+# overlap half of every claim that names the same thing.
+MIN_SHARED = 3
 # Tokens in more claims than this do not propose pairs on their own (they still count in
 # the overlap of the pairs proposed), which keeps the sparse product small on big corpora.
 COMMON_TOKEN_CLAIMS = 2000
@@ -93,7 +97,7 @@ def shared_wording_claims(texts: Sequence[str], docs: Sequence[str]) -> set[int]
             continue
         inter = np.asarray(full[rows].multiply(full[cols]).sum(axis=1)).ravel()
         ochiai = inter / np.sqrt(size[rows] * size[cols])
-        found.update(int(i) for i in rows[ochiai >= SHARED_WORDING])
+        found.update(int(i) for i in rows[(ochiai >= SHARED_WORDING) & (inter >= MIN_SHARED)])
     return found
 
 
