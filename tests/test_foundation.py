@@ -191,3 +191,13 @@ def test_a_document_that_breaks_an_extractor_is_reported_not_fatal(
     summary = json.loads(stdout)
     assert code == 1 and summary["analysed"] == 2
     assert any("beta" in e and "analysis failed" in e for e in summary["errors"])
+
+
+def test_default_workers_follow_the_cpus_and_the_input() -> None:
+    from sourcetrace.config import available_cpus
+    from sourcetrace.engines.local import MIN_DOCS_PER_WORKER, resolve_workers
+
+    assert resolve_workers(3, 1) == 3  # asked for: as asked
+    assert resolve_workers(0, 1) == 1  # a tiny input is not worth a second process
+    assert resolve_workers(0, 10_000) == available_cpus()
+    assert resolve_workers(0, 2 * MIN_DOCS_PER_WORKER) == min(2, available_cpus())

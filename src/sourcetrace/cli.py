@@ -85,7 +85,10 @@ def analyze(
     model: Annotated[
         str, typer.Option(help="Any installed spaCy pipeline (package or path).")
     ] = DEFAULT_MODEL,
-    workers: Annotated[int, typer.Option(min=1, help="Processes for the NLP pass.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(min=0, help="Processes for the NLP pass; 0: one per available CPU."),
+    ] = 0,
     meta: Annotated[
         list[Path] | None,
         typer.Option(help="Metadata file (CSV/TSV/JSON keyed by document id); repeatable."),

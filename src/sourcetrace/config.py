@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,11 +20,19 @@ EXTRACT_COMPONENTS: list[str] = [
 ]
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (the default number of NLP workers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @dataclass
 class Settings:
     out: Path = Path("out")
     model: str = DEFAULT_MODEL
-    workers: int = 1
+    workers: int = 1  # NLP processes; 0: one per available CPU (fewer on a small input)
     batch_size: int = 32
     formats: tuple[str, ...] = ("json",)
     max_bytes: int = 50_000_000  # larger input files are refused with a clear error

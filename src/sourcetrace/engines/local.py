@@ -11,14 +11,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from sourcetrace import __version__
-from sourcetrace.config import Settings
+from sourcetrace.config import Settings, available_cpus
 from sourcetrace.engines.steps import load_corpus_steps
 from sourcetrace.ingest import IngestOptions, iter_inputs
 from sourcetrace.model import Document, IngestError
@@ -68,6 +68,18 @@ Analysed = tuple[list[tuple[Document, Rows]], list[IngestError]]
 def _worker_analyse(batch: list[Document], batch_size: int) -> Analysed:
     assert _WORKER_MODEL is not None
     return analyze_safely(batch, _WORKER_MODEL, batch_size)
+
+
+# Fewer documents than this per worker are not worth starting a process for.
+MIN_DOCS_PER_WORKER = 8
+
+
+def resolve_workers(workers: int, n_documents: int) -> int:
+    """The number of NLP processes: as asked, or for 0 one per available CPU, but no more
+    than the input keeps busy."""
+    if workers > 0:
+        return workers
+    return max(1, min(available_cpus(), n_documents // MIN_DOCS_PER_WORKER))
 
 
 def _analyse_batches(
@@ -160,8 +172,9 @@ def run_analysis(
             store.save_documents([(d, {}) for d in dups], version, duplicate_of)
         tick("analyse", 0, len(todo))
         clock = time.perf_counter()
-        size = _task_size(len(todo), settings)
-        for analysed, failed in _analyse_batches(_batches(todo, size), settings):
+        run = replace(settings, workers=resolve_workers(settings.workers, len(todo)))
+        size = _task_size(len(todo), run)
+        for analysed, failed in _analyse_batches(_batches(todo, size), run):
             store.save_documents(analysed, version)
             result.analysed += len(analysed)
             result.words += sum(d.n_words for d, _ in analysed)
