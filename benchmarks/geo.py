@@ -159,9 +159,10 @@ def run(name: str, limit: int | None, nlp, gz, batch_size: int) -> dict[str, flo
             cues.append(_cue(doc, span) if span is not None else "")
         extra = [gz.countries[j] for e in doc.ents
                  if e.label_ == "NORP" and (j := gz.demonym(e.text)) is not None]
+        gaps = [""] + [_text[a.end : b.start] for a, b in zip(placed, placed[1:], strict=False)]
         picks = resolver.resolve([(normalize(g.phrase), c) for g, c in zip(placed, cands,
                                                                            strict=True)],
-                                 cues, extra)
+                                 cues, extra, gaps)
         for g, c, j in zip(placed, cands, picks, strict=True):
             gold_n += 1
             if j is not None and km(gz.lats[j], gz.lons[j], g.lat, g.lon) <= KM:

