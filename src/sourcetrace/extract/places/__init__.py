@@ -25,10 +25,24 @@ continent/region > admin1/our supplement > admin2 > city). Context is then added
 * +3 when the candidate lies in a first-level subdivision named elsewhere ("Paris" in a
   story that also says "Texas" is Paris, Texas).
 
+The text around a name and its neighbours:
+
+* words beside it that say its kind ("Hasakah province", "the city of Homs", "New York Gov.",
+  "the mayor of Boston") give +2 to candidates of that kind;
+* containment: a name right after another and a comma ("Buffalo, New York", "Kasese,
+  Uganda") names a state or country holding it: +3 to the candidates of both that make it so,
+  unless the pair stands inside a list ("Guinea-Bissau, Niger, Nigeria and Togo");
+* lists: names joined by commas or "and" whose neighbours were resolved to countries, or to
+  states of one country, get +1.5 for candidates of that kind ("Texas, Ohio, Washington and
+  Wyoming" are states; "Egypt and Niger" countries);
+* one sense per story: a name once qualified ("New York state") keeps that sense where it
+  stands bare in the same document.
+
 Capital-or-state rule: when a name is both a subdivision and a city of the same country and
 the city is the capital or has 600,000 people or more ("Washington", "New York"), the city
 wins, because that is what news copy means; unless the text says so ("Washington state",
-"state of New York") or places of that state are named elsewhere (context above).
+"state of New York", "Buffalo, New York", a list of states) or places of that state are
+named elsewhere (context above).
 """
 
 from __future__ import annotations
