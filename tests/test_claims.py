@@ -410,3 +410,20 @@ def test_claims_step_blocks_a_big_corpus_and_keeps_unrelated_claims_alone(
     assert claims["a"]["cluster"] == claims["b"]["cluster"]
     assert claims["c"]["text"] not in embedded
     assert {claims["a"]["text"], claims["b"]["text"]} <= set(embedded)
+
+
+def test_an_attributed_noun_phrase_is_no_claim() -> None:
+    from sourcetrace.nlp.pipeline import analyze_documents
+
+    text = (
+        "The opposition criticised the ministry's handling of the flood crisis.\n"
+        "The mayor said the dam had been breached twice.\n"
+    )
+    document = Document(id="np", text=text)
+    [(_, rows)] = list(analyze_documents([document]))
+    checks = {a["content_text"]: a["content_check"] for a in rows["attributions"]}
+    assert checks.get("the dam had been breached twice") == "ok"
+    units = claim_units([{"id": "np"}], rows["sentences"], rows["attributions"])
+    texts = [u.text for u in units]
+    assert "the dam had been breached twice" in texts
+    assert not any("handling of the flood crisis" in t for t in texts)

@@ -34,6 +34,8 @@ PER_DOCUMENT: dict[str, dict[str, str]] = {
         "cue_text": "VARCHAR", "cue_start": "INTEGER", "cue_end": "INTEGER",
         "content_text": "VARCHAR", "content_start": "INTEGER", "content_end": "INTEGER",
         "hedged": "BOOLEAN", "parent": "VARCHAR", "sentence": "INTEGER",
+        # "ok", or why the content is no claim ("no verb": a bare noun phrase)
+        "content_check": "VARCHAR",
     },
     # Toponyms as found and geocoded in one document (the document is the context).
     "place_mentions": {

@@ -12,8 +12,11 @@ The flow is the local engine's, as Spark jobs over DataFrames:
 6. every table lands as Parquet (``DIR/spark-tables/``, then ``DIR/parquet/``).
 
 The corpus-level linking that needs all of a table at once (entity clusters, claim clusters,
-provenance) then runs in DuckDB straight over those Parquet files, out of core, on the
-extracted tables only: the corpus text is never collected onto the driver.
+provenance) then runs on the driver, in DuckDB over those Parquet files, on the extracted
+tables. Its one heavy part, embedding the claims (and the document leads of the blocking)
+with MiniLM, runs on the executors (:class:`SparkEncoder`): the driver writes the texts to
+Parquet, a ``mapInPandas`` job embeds them (model loaded once per Python worker) and writes
+the vectors back as an array column.
 """
 
 from __future__ import annotations
@@ -187,6 +190,74 @@ def plan_inputs(
     return files, problems
 
 
+def _embed_partition(batches: Iterator[Any]) -> Iterator[Any]:
+    """Executor: (batch, pos, text) rows -> (batch, pos, vector). Rows of one model batch
+    arrive in one partition (repartitioned by ``batch``), possibly over several Arrow
+    chunks: the partition is gathered first, then each batch is run exactly as
+    ``embeddings.encode_batches`` runs it on one machine, so the floats are the same."""
+    import pandas as pd
+
+    from sourcetrace.link.embeddings import encode_batches
+
+    frames = list(batches)
+    if not frames:
+        return
+    rows = pd.concat(frames, ignore_index=True).sort_values(["batch", "pos"])
+    for batch, group in rows.groupby("batch", sort=True):
+        [vectors] = encode_batches([group["text"].tolist()])
+        yield pd.DataFrame({
+            "batch": pd.array([batch] * len(group), dtype="Int32"),
+            "pos": pd.array(group["pos"].tolist(), dtype="Int32"),
+            "vector": list(vectors),
+        })
+
+
+class SparkEncoder:
+    """``encode`` for :func:`sourcetrace.link.embeddings.embed` (a ``BatchEncoder``) that runs
+    the model batches on the Spark executors.
+
+    The texts go to the executors through a Parquet file under ``folder`` (which must be
+    shared with them, like the rest of ``DIR``); the vectors come back as an
+    ``array<float>`` column in Parquet, which the driver reads with pyarrow. Only the
+    texts to embed (claims, document leads) and their vectors pass through the driver."""
+
+    def __init__(self, spark: Any, folder: Path) -> None:
+        self.spark, self.folder, self.calls = spark, folder, 0
+
+    def __call__(self, batches: list[list[str]]) -> list[Any]:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        base = self.folder / f"embed-{self.calls}"
+        self.calls += 1
+        shutil.rmtree(base, ignore_errors=True)
+        base.mkdir(parents=True)
+        pq.write_table(pa.table({
+            "batch": pa.array([b for b, batch in enumerate(batches) for _ in batch], pa.int32()),
+            "pos": pa.array([p for batch in batches for p in range(len(batch))], pa.int32()),
+            "text": pa.array([t for batch in batches for t in batch], pa.string()),
+        }), base / "texts.parquet")
+        parts = max(1, min(len(batches), self.spark.sparkContext.defaultParallelism * 4))
+        (
+            self.spark.read.parquet(str(base / "texts.parquet"))
+            .repartition(parts, "batch")
+            .mapInPandas(_embed_partition, "batch int, pos int, vector array<float>")
+            .write.parquet(str(base / "vectors"))
+        )
+        table = pq.read_table(base / "vectors").sort_by([("batch", "ascending"),
+                                                          ("pos", "ascending")])
+        flat = table.column("vector").combine_chunks().flatten().to_numpy()
+        vectors = np.asarray(flat, dtype=np.float32).reshape(table.num_rows, -1)
+        batch_of = table.column("batch").to_numpy()
+        out, at = [], 0
+        for b, batch in enumerate(batches):
+            assert (batch_of[at : at + len(batch)] == b).all(), "a batch came back incomplete"
+            out.append(vectors[at : at + len(batch)])
+            at += len(batch)
+        return out
+
+
 FAILED = "_failed"  # pseudo-table of documents whose analysis failed
 FAILED_COLUMNS = {"path": "VARCHAR", "problem": "VARCHAR", "doc_id": "VARCHAR"}
 
@@ -311,51 +382,57 @@ def run_analysis_spark(
         rows.unpersist()
         docs.unpersist()
         read.unpersist()
+        with AnalysisStore(out) as store:
+            _load_parquet(store, parquet)
+            # Problems in input order, as the local engine reports them.
+            found = store.con.execute(
+                f"SELECT fi, seq, path, problem, line, doc_id FROM read_parquet("
+                f"'{(parquet / 'errors' / '*.parquet').as_posix()}')"
+            ).fetchall()
+            ordered = [
+                *problems,
+                *((fi, seq, IngestError(path, problem or DUPLICATE_ID.format(doc_id), line, doc_id))
+                  for fi, seq, path, problem, line, doc_id in found),
+            ]
+            ordered.sort(key=lambda p: (p[0], p[1]))
+            result.errors = [e for _, _, e in ordered]
+            failed = [
+                IngestError(path, problem, None, doc_id)
+                for path, problem, doc_id in store.con.execute(
+                    "SELECT path, problem, doc_id FROM read_parquet("
+                    f"'{(parquet / 'failed' / '*.parquet').as_posix()}') ORDER BY doc_id"
+                ).fetchall()
+            ] if any((parquet / "failed").glob("*.parquet")) else []
+            if failed:  # not analysed: forget them so that the next run tries them again
+                ids = [e.doc_id for e in failed]
+                store.con.execute(
+                    f"DELETE FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids
+                )
+                result.errors += failed
+            store.save_errors(result.errors)
+            result.analysed, result.duplicates, result.words = store.con.execute(
+                "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), "
+                "count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
+                "coalesce(sum(n_words) FILTER (WHERE duplicate_of IS NULL), 0) FROM documents"
+            ).fetchone()
+            tick("analyse", 1, 4)
+            steps = [(n, s) for n, s in load_corpus_steps() if not (reuse_done and n == "reuse")]
+            tick("link", 0, len(steps))
+            # The session stays up for the claims step: its embeddings run on the executors.
+            encoder = SparkEncoder(spark, parquet / "_embeddings")
+            for name, step in steps:
+                clock = time.perf_counter()
+                if name == "claims":
+                    step(store, settings, encode=encoder)  # type: ignore[operator]
+                else:
+                    step(store, settings)  # type: ignore[operator]
+                result.stages[f"link:{name}"] = time.perf_counter() - clock
+                tick("link", 1, len(steps))
+            formats = tuple(sorted(set(settings.formats) | {"parquet"}))
+            result.outputs.update(write_outputs(store, _with(settings, formats), version))
     finally:
         if own_session:
             spark.stop()
-
-    with AnalysisStore(out) as store:
-        _load_parquet(store, parquet)
-        # Problems in input order, as the local engine reports them.
-        found = store.con.execute(
-            f"SELECT fi, seq, path, problem, line, doc_id FROM read_parquet("
-            f"'{(parquet / 'errors' / '*.parquet').as_posix()}')"
-        ).fetchall()
-        ordered = [
-            *problems,
-            *((fi, seq, IngestError(path, problem or DUPLICATE_ID.format(doc_id), line, doc_id))
-              for fi, seq, path, problem, line, doc_id in found),
-        ]
-        ordered.sort(key=lambda p: (p[0], p[1]))
-        result.errors = [e for _, _, e in ordered]
-        failed = [
-            IngestError(path, problem, None, doc_id)
-            for path, problem, doc_id in store.con.execute(
-                "SELECT path, problem, doc_id FROM read_parquet("
-                f"'{(parquet / 'failed' / '*.parquet').as_posix()}') ORDER BY doc_id"
-            ).fetchall()
-        ] if any((parquet / "failed").glob("*.parquet")) else []
-        if failed:  # not analysed: forget them so that the next run tries them again
-            ids = [e.doc_id for e in failed]
-            store.con.execute(
-                f"DELETE FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids
-            )
-            result.errors += failed
-        store.save_errors(result.errors)
-        result.analysed, result.duplicates, result.words = store.con.execute(
-            "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), "
-            "count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
-            "coalesce(sum(n_words) FILTER (WHERE duplicate_of IS NULL), 0) FROM documents"
-        ).fetchone()
-        tick("analyse", 1, 4)
-        steps = [(n, s) for n, s in load_corpus_steps() if not (reuse_done and n == "reuse")]
-        tick("link", 0, len(steps))
-        for _name, step in steps:
-            step(store, settings)  # type: ignore[operator]
-            tick("link", 1, len(steps))
-        formats = tuple(sorted(set(settings.formats) | {"parquet"}))
-        result.outputs.update(write_outputs(store, _with(settings, formats), version))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -8,7 +8,9 @@ The parse rules run here, in the per-document pass, as the ``sourcetrace_claimwo
 component: the doc is already parsed, so judging each sentence costs almost nothing, whereas
 judging it later in the claims step meant parsing every candidate sentence a second time.
 The verdict of each sentence goes to ``doc._.claim_checks`` ("ok" or the rule that rejects
-it) and from there to the ``claim_check`` column of the ``sentences`` table.
+it) and from there to the ``claim_check`` column of the ``sentences`` table; the verdict on
+each attribution's content goes to ``doc._.content_checks`` and the ``content_check`` column
+of ``attributions``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from spacy.tokens import Doc, Span
 
 if not Doc.has_extension("claim_checks"):
     Doc.set_extension("claim_checks", default=None)
+if not Doc.has_extension("content_checks"):
+    # One verdict per attribution of doc._.attributions, on its content.
+    Doc.set_extension("content_checks", default=None)
 
 MIN_WORDS = 4
 CLAIM_OK = "ok"  # the verdict of a sentence that no parse rule rejects
@@ -146,8 +151,23 @@ def parse_rejection(sent: Span) -> str | None:
     return None
 
 
+def content_rejection(content: Span) -> str | None:
+    """Why an attribution's content is no claim: a noun phrase with neither a verb nor a
+    number ("criticised *Mueller's probe*", "asked about *the White House*") names a topic
+    and asserts nothing."""
+    if any(t.pos_ in {"VERB", "AUX"} or t.like_num or t.pos_ == "NUM" for t in content):
+        return None
+    return "no verb"
+
+
 @Language.component("sourcetrace_claimworthy")
 def claimworthy(doc: Doc) -> Doc:
-    """Judge every sentence with the parse rules (5-7); see the module docstring."""
+    """Judge every sentence with the parse rules (5-7), and every attribution's content;
+    see the module docstring."""
     doc._.claim_checks = [parse_rejection(sent) or CLAIM_OK for sent in doc.sents]
+    checks = []
+    for att in (doc._.attributions if Doc.has_extension("attributions") else None) or []:
+        span = doc.char_span(att.content_start, att.content_end, alignment_mode="expand")
+        checks.append((content_rejection(span) if span is not None else None) or CLAIM_OK)
+    doc._.content_checks = checks
     return doc

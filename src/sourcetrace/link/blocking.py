@@ -25,7 +25,7 @@ full matcher made was a topical look-alike rather than the same claim. """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,11 +52,19 @@ def lead(document: dict[str, Any], words: int = LEAD_WORDS) -> str:
     return " ".join(text.split()[:words])
 
 
-def same_story_documents(documents: Sequence[dict[str, Any]]) -> set[str]:
-    """Ids of documents whose lead is at least ``SAME_STORY`` similar to another's."""
+def same_story_documents(
+    documents: Sequence[dict[str, Any]],
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
+) -> set[str]:
+    """Ids of documents whose lead is at least ``SAME_STORY`` similar to another's.
+    ``embed_texts``: :func:`~sourcetrace.link.embeddings.embed`, or the same running its
+    batches elsewhere (the Spark engine's executors)."""
     if len(documents) < 2:
         return set()
-    vectors = embed([lead(d) for d in documents])
+    # In id order, so that the blocks of the similarity product (and their floats) do not
+    # depend on the order the store returned the documents in.
+    documents = sorted(documents, key=lambda d: d["id"])
+    vectors = embed_texts([lead(d) for d in documents])
     related: set[str] = set()
     for lo in range(0, len(documents), ROW_BLOCK):
         sims = vectors[lo : lo + ROW_BLOCK] @ vectors.T
@@ -102,14 +110,15 @@ def shared_wording_claims(texts: Sequence[str], docs: Sequence[str]) -> set[int]
 
 
 def claims_to_embed(
-    claims: Sequence[Any], documents: Sequence[dict[str, Any]], copied: set[tuple[int, int]]
+    claims: Sequence[Any], documents: Sequence[dict[str, Any]], copied: set[tuple[int, int]],
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
 ) -> np.ndarray:
     """Boolean mask over ``claims`` (objects with ``doc`` and ``text``): the claims that
     could match a claim of another document (see the module docstring)."""
     mask = np.zeros(len(claims), dtype=bool)
     if len({c.doc for c in claims}) < 2:
         return mask
-    related = same_story_documents(documents)
+    related = same_story_documents(documents, embed_texts)
     mask |= np.array([c.doc in related for c in claims], dtype=bool)
     for i in shared_wording_claims([c.text for c in claims], [c.doc for c in claims]):
         mask[i] = True

@@ -8,8 +8,10 @@ attributions are nested ("officials said the agency reported that X"), only the 
 content is a claim: an attribution that is another one's ``parent`` gives no claim of its own,
 so X is counted once, not twice. Attributions with the same content span give one claim.
 Quoted questions, indirect questions ("did not say *what evidence linked them*", "*what* he
-called") and fragments of fewer than three words with no number ("blames *Kestria*") are not
-claims: they carry no proposition to corroborate.
+called"), fragments of fewer than three words with no number ("blames *Kestria*") and
+contents with neither a verb nor a number ("criticised *the ministry's handling of the
+crisis*", judged on the parse in the NLP pass: ``attributions.content_check``) are not claims:
+they carry no proposition to corroborate.
 
 *Unattributed claims.* Every other sentence of an article (``sentences`` table, split further
 at line breaks because headlines and captions often share a spaCy sentence with the next
@@ -70,7 +72,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import networkx as nx
@@ -90,7 +92,7 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
 )
 from sourcetrace.link import matching
 from sourcetrace.link.blocking import claims_to_embed
-from sourcetrace.link.embeddings import DIM, embed
+from sourcetrace.link.embeddings import DIM, BatchEncoder, embed
 from sourcetrace.link.matching import ClaimInfo, ClaimSet
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.registry import corpus_steps
@@ -181,6 +183,15 @@ def _sentence_of(sentences: list[dict[str, Any]], start: int) -> int | None:
     return None
 
 
+def _attribution_order(att: dict[str, Any]) -> tuple[int, str]:
+    """Attributions in the order the extractor emitted them (ids ``{doc}:a{n}``), whatever
+    order the store returns them in: which of two attributions with one content span gives
+    the claim must not depend on how an engine wrote the rows (Spark's Parquet part files
+    come back in another order than the local engine's inserts)."""
+    found = re.search(r":a(\d+)$", att.get("id") or "")
+    return (int(found.group(1)) if found else -1, att.get("id") or "")
+
+
 def claim_units(
     documents: list[dict[str, Any]],
     sentences: list[dict[str, Any]],
@@ -201,7 +212,7 @@ def claim_units(
     for document in documents:
         doc_id = document["id"]
         sents = sorted(sents_by_doc.get(doc_id, []), key=lambda s: s["idx"])
-        atts = atts_by_doc.get(doc_id, [])
+        atts = sorted(atts_by_doc.get(doc_id, []), key=_attribution_order)
         seen_spans: set[tuple[int, int]] = set()
         for a in atts:
             if a["id"] in parents:  # nested: the innermost content is the claim
@@ -209,7 +220,7 @@ def claim_units(
             content = (a.get("content_text") or "").strip()
             if (
                 not content or a.get("content_start") is None or is_question(content)
-                or is_fragment(content)
+                or is_fragment(content) or a.get("content_check") not in (None, CLAIM_OK)
             ):
                 continue
             span = (a["content_start"], a["content_end"])
@@ -458,9 +469,17 @@ def build_clusters(
 
 
 @corpus_steps.register("claims", order=40)
-def claims_step(store: AnalysisStore, settings: Settings) -> None:
-    """Fill ``claims`` and ``claim_clusters`` from the per-document tables."""
-    documents = store.read("documents", "WHERE duplicate_of IS NULL")
+def claims_step(
+    store: AnalysisStore, settings: Settings, encode: BatchEncoder | None = None
+) -> None:
+    """Fill ``claims`` and ``claim_clusters`` from the per-document tables.
+
+    ``encode`` runs the sentence model on batches of texts (see
+    :func:`sourcetrace.link.embeddings.embed`); by default in this process. The Spark engine
+    passes one that runs the batches on its executors; the result is the same floats."""
+    embed_texts = partial(embed, encode=encode) if encode is not None else embed
+    # Rows sorted by id: nothing below may depend on the order the store returns them in.
+    documents = store.read("documents", "WHERE duplicate_of IS NULL ORDER BY id")
     keep = {d["id"] for d in documents}
     sentences = [s for s in store.read("sentences") if s["doc"] in keep]
     attributions = [a for a in store.read("attributions") if a["doc"] in keep]
@@ -469,12 +488,14 @@ def claims_step(store: AnalysisStore, settings: Settings) -> None:
     copied = _reuse_pairs(store, claims)
     # On a big corpus only claims that could match a claim elsewhere are embedded.
     if len(claims) > settings.block_claims_above:
-        wanted = claims_to_embed(claims, documents, copied)
+        wanted = claims_to_embed(claims, documents, copied, embed_texts)
     else:
         wanted = np.ones(len(claims), dtype=bool)
     vectors = np.zeros((len(claims), DIM), dtype=np.float32)
     if wanted.any():
-        vectors[wanted] = embed([c.text for c, w in zip(claims, wanted, strict=True) if w])
+        vectors[wanted] = embed_texts(
+            [c.text for c, w in zip(claims, wanted, strict=True) if w]
+        )
     log.info("embedded %d of %d claims", int(wanted.sum()), len(claims))
     clusters = build_clusters(claims, documents, copied, vectors)
     store.replace("claims", [c.row() for c in claims])

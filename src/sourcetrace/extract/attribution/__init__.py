@@ -66,8 +66,12 @@ def attribution_rows(doc: Doc, document: Document | None = None) -> dict[str, li
         atts, doc._.hedges = extract(doc, getattr(document, "outlet", None))
         doc._.attributions = atts
     ids = [f"{doc_id}:a{n}" for n in range(1, len(atts) + 1)]
+    # Claim-worthiness of each content, when that component ran after this one.
+    checks = doc._.content_checks if Doc.has_extension("content_checks") else None
+    if not checks or len(checks) != len(atts):
+        checks = [None] * len(atts)
     rows = []
-    for att, att_id in zip(atts, ids, strict=True):
+    for att, att_id, check in zip(atts, ids, checks, strict=True):
         rows.append(
             {
                 "id": att_id,
@@ -87,6 +91,7 @@ def attribution_rows(doc: Doc, document: Document | None = None) -> dict[str, li
                 "hedged": att.hedged,
                 "parent": ids[att.parent] if att.parent is not None else None,
                 "sentence": att.sentence,
+                "content_check": check,
             }
         )
     return {"attributions": rows}
