@@ -8,6 +8,7 @@ same ``--out`` picks up where this one stopped.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -72,6 +73,15 @@ def _worker_analyse(batch: list[Document], batch_size: int) -> Analysed:
 
 # Fewer documents than this per worker are not worth starting a process for.
 MIN_DOCS_PER_WORKER = 8
+
+
+def _warm_up() -> None:
+    try:
+        from sourcetrace.link.embeddings import load_model
+
+        load_model()
+    except Exception:  # the claims step will load it again and report the problem
+        log.debug("warming up the sentence model failed", exc_info=True)
 
 
 def resolve_workers(workers: int, n_documents: int) -> int:
@@ -173,6 +183,10 @@ def run_analysis(
         tick("analyse", 0, len(todo))
         clock = time.perf_counter()
         run = replace(settings, workers=resolve_workers(settings.workers, len(todo)))
+        if run.workers > 1:
+            # This process mostly waits while the workers parse: load the sentence model
+            # that the claims step needs meanwhile.
+            threading.Thread(target=_warm_up, daemon=True).start()
         size = _task_size(len(todo), run)
         for analysed, failed in _analyse_batches(_batches(todo, size), run):
             store.save_documents(analysed, version)

@@ -382,6 +382,8 @@ def run_analysis_spark(
         rows.unpersist()
         docs.unpersist()
         read.unpersist()
+        # ingest, NLP and extraction, reuse: the Spark jobs (session start-up included)
+        result.stages["analyse"] = time.perf_counter() - started
         with AnalysisStore(out) as store:
             _load_parquet(store, parquet)
             # Problems in input order, as the local engine reports them.
@@ -419,7 +421,7 @@ def run_analysis_spark(
             steps = [(n, s) for n, s in load_corpus_steps() if not (reuse_done and n == "reuse")]
             tick("link", 0, len(steps))
             # The session stays up for the claims step: its embeddings run on the executors.
-            encoder = SparkEncoder(spark, parquet / "_embeddings")
+            encoder = SparkEncoder(spark, parquet / "embeddings")
             for name, step in steps:
                 clock = time.perf_counter()
                 if name == "claims":
@@ -428,8 +430,10 @@ def run_analysis_spark(
                     step(store, settings)  # type: ignore[operator]
                 result.stages[f"link:{name}"] = time.perf_counter() - clock
                 tick("link", 1, len(steps))
+            clock = time.perf_counter()
             formats = tuple(sorted(set(settings.formats) | {"parquet"}))
             result.outputs.update(write_outputs(store, _with(settings, formats), version))
+            result.stages["outputs"] = time.perf_counter() - clock
     finally:
         if own_session:
             spark.stop()

@@ -8,7 +8,7 @@ anything it keeps a claim for matching when at least one of these holds:
 1. **Same story.** Its document tells the same story as another document: the MiniLM cosine
    of the two documents' leads (title and first ``LEAD_WORDS`` words) reaches ``SAME_STORY``.
    One short text per document is embedded for this. On our example corpora, articles on
-   one event score 0.6-0.96 with their closest sibling; unrelated political news mostly
+   one event score 0.6-0.94 with their closest sibling; unrelated political news mostly
    stays below 0.4.
 2. **Shared wording.** It shares most of its content words with a claim of another document
    (Ochiai overlap of the matcher's content tokens >= ``SHARED_WORDING``, with at least
@@ -34,7 +34,7 @@ from scipy import sparse
 from sourcetrace.link.embeddings import embed
 from sourcetrace.link.matching import content_tokens
 
-LEAD_WORDS = 60
+LEAD_WORDS = 40
 SAME_STORY = 0.5
 SHARED_WORDING = 0.5
 # ... and at least this many content words in common: two-word fragments ("the White House")

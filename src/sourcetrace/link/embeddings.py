@@ -15,6 +15,7 @@ meet the same claims in another order make the same threshold decisions.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -33,9 +34,18 @@ BATCH = 64
 BatchEncoder = Callable[[list[list[str]]], list[np.ndarray]]
 
 
-@lru_cache(maxsize=1)
+_LOADING = threading.Lock()
+
+
 def load_model() -> SentenceTransformer:
-    """The MiniLM sentence model on CPU, from the installed model package only."""
+    """The MiniLM sentence model on CPU, from the installed model package only (loaded once
+    per process; a call while another thread loads it waits for that load)."""
+    with _LOADING:
+        return _load_model()
+
+
+@lru_cache(maxsize=1)
+def _load_model() -> SentenceTransformer:
     # Set before sentence-transformers / huggingface_hub are imported, so that nothing
     # ever tries the network even if the local directory were incomplete.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -482,7 +482,9 @@ def _add_macroregions(gz: Gazetteer, countries: Any, gn_countries: dict[str, Any
         big = [j for j in entries if area[j] >= 0.01 * total] or entries
         lat = statistics.median(gz.lats[j] for j in big)
         lon = statistics.median(gz.lons[j] for j in big)
-        i = gz.add(f"kb:region:{normalize(name).replace(' ', '-')}", name, lat, lon, "",
+        # Not "kb:": a curated name may take tokens NER gave an organisation, and the
+        # European Union is mostly an organisation in news copy.
+        i = gz.add(f"m49:{normalize(name).replace(' ', '-')}", name, lat, lon, "",
                    REGION, sum(gz.pops[j] for j in entries))
         words = name.split()
         aliases = list(_REGION_ALIASES.get(name, ()))
