@@ -239,7 +239,7 @@ def test_governor_and_qualified_name_state_the_state(nlp) -> None:
     assert [m.kind for m in _places(nlp, text) if m.text == "New York"] == ["admin1", "admin1"]
 
 
-def test_world_regions_are_regions_not_towns() -> None:
+def test_world_regions_are_regions_not_towns(nlp) -> None:
     gz = load_gazetteer()
     for name in ("West Africa", "the Americas", "Eastern Europe", "South Asia",
                  "European Union"):
@@ -247,3 +247,5 @@ def test_world_regions_are_regions_not_towns() -> None:
         assert cands and gz.kinds[cands[0]] == "region", name
     ee = gz.lookup("Eastern Europe")[0]
     assert 20 < gz.lons[ee] < 40  # among its members, not in Siberia with Russia's centre
+    # The European Union as an actor (NER: ORG) is not made a place.
+    assert not _places(nlp, "The European Union fined the carmaker 500 million euros.")
