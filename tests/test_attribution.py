@@ -362,3 +362,17 @@ def test_cue_is_never_empty_when_the_verb_is_misparsed(nlp) -> None:
     verb = doc[1]
     verb.dep_ = "punct"  # as spaCy sometimes labels a verb it misparses
     assert _cue_tokens(verb) == [verb]
+
+
+def test_the_ministry_resolves_to_the_last_ministry_not_the_last_organisation(run):
+    text = ("Saboteurs set fire to the grain depot, the Vellish Interior Ministry said on "
+            "Monday. The Dorvan Post reported that 12 fire engines were sent. The ministry "
+            "claimed that the fire destroyed 500 tonnes of wheat.")
+    att = only(run(text), "claimed")
+    assert att.source_text == "The ministry"
+    assert att.source_resolved == "the Vellish Interior Ministry"
+    # Without a ministry before it, the last organisation is still the antecedent.
+    text = ("Reuters reported that 12 fire engines were sent. The agency added that "
+            "roads were closed.")
+    att = only(run(text), "added")
+    assert att.source_resolved == "Reuters"

@@ -8,7 +8,8 @@ takes the kind and the resolved text of the most recent compatible earlier sourc
 * "the statement", "the report" → the last source that issued a statement (its sentence
   mentions one: "In a statement, X ...", "X issued a statement ..."), else the last
   organisation; "it" → the last organisation, else the last statement;
-* "the agency", "the ministry" → the last organisation; "the sources" → the last anonymous
+* "the agency", "the ministry" → the last organisation named with that noun ("the Defence
+  Ministry"), else the last organisation; "the sources" → the last anonymous
   source; "the spokesman", "the Russian envoy" → the last person; they → the last source
   that is not a single person.
 
@@ -101,7 +102,7 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
             for c in root.children
         )
         if dets & _DEFINITE and not names and not has_poss and not specific:
-            return "organisation", "organisation", text
+            return "organisation", "organisation", lemma  # the head noun finds its antecedent
         return "organisation", None, text
     if root.pos_ == "PROPN" or names:
         if root.ent_type_ == "PERSON":
@@ -132,6 +133,12 @@ def _looks_like_person_name(span: Span) -> bool:
 
 
 def _find(seen: list[_Seen], want: str, name: str = "") -> _Seen | None:
+    if want == "organisation" and name:
+        # "the ministry" is the last source named a ministry ("the Defence Ministry said ...
+        # NorPress reported ... the ministry claimed"), else the last organisation.
+        for item in reversed(seen):
+            if item.kind == "organisation" and name in item.resolved.lower().split():
+                return item
     for item in reversed(seen):
         if want == "person" and item.kind == "person":
             return item
