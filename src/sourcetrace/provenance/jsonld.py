@@ -48,5 +48,6 @@ def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
 
 def write_jsonld(store: AnalysisStore, out_dir: Path) -> Path:
     path = Path(out_dir) / "claims.jsonld"
-    path.write_text(json.dumps(build_jsonld(store), ensure_ascii=False, indent=1), encoding="utf-8")
+    text = json.dumps(build_jsonld(store), ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text, encoding="utf-8")  # compact: see outputs.export.write_json
     return path
