@@ -11,7 +11,12 @@ user would (a fresh process: model and JVM start-up included):
   near-linear scaling means roughly constant docs/s.
 * the local engine (baseline) at the largest size, with as many worker processes as the Spark
   master has cores: wall-time ratio Spark / local (floor: 1.5) and the results compared table
-  by table (sorted rows, floats rounded): OK or DIFF with row counts.
+  by table (sorted rows, floats rounded): OK or DIFF with row counts, and for a DIFF a few of
+  the rows found in one run only.
+
+The largest size runs first (Spark, then the local engine, then the comparison), so that the
+figures that decide the floor come first on a slow machine; the smaller Spark runs follow.
+Each run's per-stage seconds (``analyze --json``) are printed as it ends.
 """
 
 from __future__ import annotations
@@ -72,6 +77,54 @@ def cores(master: str) -> int:
     return os.cpu_count() or 1
 
 
+def show_stages(summary: dict[str, Any]) -> None:
+    stages = summary.get("stages") or {}
+    if stages:
+        print("    stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()), flush=True)
+
+
+def diff_examples(a: Path, b: Path, table: str, limit: int = 3) -> list[str]:
+    """A few rows of ``table`` that only one of two runs has, for a DIFF line."""
+    from collections import Counter
+
+    from sourcetrace.engines.spark import table_rows
+    from sourcetrace.outputs.store import AnalysisStore
+
+    with AnalysisStore(a, read_only=True) as sa, AnalysisStore(b, read_only=True) as sb:
+        ra, rb = Counter(table_rows(sa, table)), Counter(table_rows(sb, table))
+    only_a, only_b = list((ra - rb).elements()), list((rb - ra).elements())
+    return ([f"local only: {str(r)[:300]}" for r in only_a[:limit]]
+            + [f"spark only: {str(r)[:300]}" for r in only_b[:limit]])
+
+
+def report_local(
+    base: Path, largest: int, workers: int, local: tuple[float, dict[str, Any]],
+    spark_seconds: float,
+) -> int:
+    """The local engine against Spark at the largest size: wall-time ratio and tables.
+    Returns 1 when the results differ or the ratio is above the floor."""
+    from sourcetrace.engines.spark import compare_stores
+
+    l_seconds, l_summary = local
+    print(f"\nlocal engine, --workers {workers}: {l_summary['analysed']} docs, "
+          f"{l_seconds:.1f} s, {l_summary['analysed'] / l_seconds:.2f} docs/s, "
+          f"{l_summary['words'] / l_seconds:,.0f} words/s")
+    ratio = spark_seconds / l_seconds
+    verdict = "OK" if ratio <= FLOOR else "ABOVE FLOOR"
+    print(f"wall time Spark / local at {largest}: {ratio:.2f} (floor {FLOOR}): {verdict}")
+    print("\nresults, local vs Spark (rows local / Spark / rows in one only):")
+    local_dir, spark_dir = base / f"local-{largest}", base / f"spark-{largest}"
+    diff = compare_stores(local_dir, spark_dir)
+    for table, (a, b, differ) in diff.items():
+        print(f"  {'OK  ' if not differ else 'DIFF'} {table:16}{a:>8}{b:>8}{differ:>8}")
+        if differ:
+            for line in diff_examples(local_dir, spark_dir, table):
+                print(f"      {line}")
+    same = not any(d for _, _, d in diff.values())
+    print("identical results" if same else "RESULTS DIFFER", flush=True)
+    return 0 if same and ratio <= FLOOR else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,33 +140,38 @@ def main() -> int:
     if not CORPUS.is_file():
         print(f"skipped: {CORPUS} is absent (the benchmark needs ../shared)")
         return 0
-    from sourcetrace.engines.spark import compare_stores
 
     rows = take(max(sizes))
     if len(rows) < max(sizes):
         print(f"only {len(rows)} articles of 50+ words; sizes capped")
     workers = args.local_workers or cores(args.master)
-    spark_runs: list[tuple[int, int, float]] = []  # (docs, words, seconds)
+    by_size: dict[int, tuple[int, int, float]] = {}  # n -> (docs, words, seconds)
     status = 0
+    largest = sizes[-1]
     with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:
         base = Path(tmp)
         for n in sizes:
             path = base / f"articles-{n}.jsonl"
             path.write_text("\n".join(json.dumps(r) for r in rows[:n]) + "\n", encoding="utf-8")
+        # Largest first: Spark, the local engine and the comparison; then the growth runs.
+        for n in [largest, *sizes[:-1]]:
             seconds, summary = analyze(
-                path, base / f"spark-{n}", ["--engine", "spark", "--spark-master", args.master]
+                base / f"articles-{n}.jsonl", base / f"spark-{n}",
+                ["--engine", "spark", "--spark-master", args.master],
             )
-            spark_runs.append((summary["analysed"], summary["words"], seconds))
+            by_size[n] = (summary["analysed"], summary["words"], seconds)
             print(f"spark {args.master} {summary['analysed']:>5} docs: {seconds:7.1f} s",
                   flush=True)
-        largest = sizes[-1]
-        local: tuple[float, dict[str, Any]] | None = None
-        if not args.skip_local:
-            local = analyze(base / f"articles-{largest}.jsonl", base / f"local-{largest}",
-                            ["--workers", str(workers)])
-            print(f"local --workers {workers} {local[1]['analysed']:>5} docs: {local[0]:7.1f} s",
-                  flush=True)
+            show_stages(summary)
+            if n == largest and not args.skip_local:
+                local = analyze(base / f"articles-{largest}.jsonl", base / f"local-{largest}",
+                                ["--workers", str(workers)])
+                print(f"local --workers {workers} {local[1]['analysed']:>5} docs: "
+                      f"{local[0]:7.1f} s", flush=True)
+                show_stages(local[1])
+                status |= report_local(base, largest, workers, local, seconds)
 
+        spark_runs = [by_size[n] for n in sizes]
         print(f"\nSpark {args.master}, fresh process per run (JVM and model start-up included)")
         print(f"{'docs':>6}{'words':>11}{'seconds':>9}{'docs/s':>8}{'words/s':>9}"
               f"{'marginal docs/s':>17}")
@@ -129,27 +187,8 @@ def main() -> int:
             first, last = spark_runs[0], spark_runs[-1]
             growth = (last[0] / last[2]) / (first[0] / first[2])
             print(f"docs/s at {last[0]} / docs/s at {first[0]}: {growth:.2f} "
-                  "(1.0 = linear; above 1: fixed start-up amortised)")
-
-        if local is not None:
-            l_seconds, l_summary = local
-            s_docs, s_words, s_seconds = spark_runs[-1]
-            print(f"\nlocal engine, --workers {workers}: {l_summary['analysed']} docs, "
-                  f"{l_seconds:.1f} s, {l_summary['analysed'] / l_seconds:.2f} docs/s, "
-                  f"{l_summary['words'] / l_seconds:,.0f} words/s")
-            ratio = s_seconds / l_seconds
-            verdict = "OK" if ratio <= FLOOR else "ABOVE FLOOR"
-            print(f"wall time Spark / local at {largest}: {ratio:.2f} (floor {FLOOR}): {verdict}")
-            print("\nresults, local vs Spark (rows local / Spark / rows in one only):")
-            diff = compare_stores(base / f"local-{largest}", base / f"spark-{largest}")
-            for table, (a, b, differ) in diff.items():
-                print(f"  {'OK  ' if not differ else 'DIFF'} {table:16}{a:>8}{b:>8}{differ:>8}")
-            same = not any(d for _, _, d in diff.values())
-            print("identical results" if same else "RESULTS DIFFER")
-            if not same or ratio > FLOOR:
-                status = 1
+                  "(1.0 = linear; above 1: fixed start-up amortised)", flush=True)
     return status
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
