@@ -29,6 +29,16 @@ ENTITIES = [
 ]
 
 
+
+def insert_attributions(store: AnalysisStore, rows: list[dict]) -> None:
+    """Insert hand-made ``attributions`` rows by column name (other columns stay NULL)."""
+    names = list(rows[0])
+    cols = ", ".join(f'"{c}"' for c in names)
+    store.con.executemany(
+        f"INSERT INTO attributions ({cols}) VALUES ({', '.join('?' * len(names))})",
+        [[r[c] for c in names] for r in rows],
+    )
+
 def att(aid: str, doc: str, source: str, entity: str | None, kind: str = "organisation",
         parent: str | None = None, start: int = 0) -> dict:
     return {
@@ -85,10 +95,7 @@ def store(tmp_path: Path) -> AnalysisStore:
         att("gw1:a0", "gw1", "the Evening Post", "post"),
         att("ep1:a0", "ep1", "Global Wire", "wire"),
     ]
-    s.con.executemany(
-        "INSERT INTO attributions VALUES (" + ",".join("?" * 17) + ")",
-        [list(a.values()) for a in attributions],
-    )
+    insert_attributions(s, attributions)
     claims = [
         # the ministry's figure, confirmed by an independent monitor
         claim("np1:c0", "np1", "k1", "np1:a0"), claim("dm1:c0", "dm1", "k1", "dm1:a0"),
@@ -176,10 +183,8 @@ def test_copies_of_unknown_direction_are_one_voice(tmp_path: Path) -> None:
         [(Document(d, TEXT + d, outlet=d.upper(), published="2026-03-02"), {}) for d in "ab"], "v"
     )
     s.replace("entities", [])
-    s.con.executemany(
-        "INSERT INTO attributions VALUES (" + ",".join("?" * 17) + ")",
-        [list(att("a:a0", "a", "the ministry", None).values()),
-         list(att("b:a0", "b", "officials", None).values())],
+    insert_attributions(
+        s, [att("a:a0", "a", "the ministry", None), att("b:a0", "b", "officials", None)]
     )
     s.replace("claims", [claim("a:c0", "a", "k", "a:a0"), claim("b:c0", "b", "k", "b:a0")])
     s.replace("claim_clusters", [
