@@ -107,7 +107,9 @@ def _analyse_batches(
         pending: list[Future[Analysed]] = []
         for batch in batches:
             pending.append(pool.submit(_worker_analyse, batch, settings.batch_size))
-            if len(pending) >= 2 * settings.workers:  # bound the memory held in flight
+            # Results are taken in order, so a long task holds the ones behind it: keep enough
+            # in flight that the other workers do not run dry meanwhile (memory stays bounded).
+            if len(pending) >= 4 * settings.workers:
                 yield pending.pop(0).result()
         for fut in pending:
             yield fut.result()
