@@ -107,6 +107,11 @@ def _analyse_batches(
         pending: list[Future[Analysed]] = []
         for batch in batches:
             pending.append(pool.submit(_worker_analyse, batch, settings.batch_size))
+            if len(pending) == 1:
+                # The workers are forked now (never fork while another thread may hold the
+                # import lock). This process mostly waits while they parse: meanwhile it
+                # loads the sentence model that the claims step needs.
+                threading.Thread(target=_warm_up, daemon=True).start()
             # Results are taken in order, so a long task holds the ones behind it: keep enough
             # in flight that the other workers do not run dry meanwhile (memory stays bounded).
             if len(pending) >= 4 * settings.workers:
@@ -185,10 +190,6 @@ def run_analysis(
         tick("analyse", 0, len(todo))
         clock = time.perf_counter()
         run = replace(settings, workers=resolve_workers(settings.workers, len(todo)))
-        if run.workers > 1:
-            # This process mostly waits while the workers parse: load the sentence model
-            # that the claims step needs meanwhile.
-            threading.Thread(target=_warm_up, daemon=True).start()
         size = _task_size(len(todo), run)
         for analysed, failed in _analyse_batches(_batches(todo, size), run):
             store.save_documents(analysed, version)
