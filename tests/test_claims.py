@@ -427,3 +427,26 @@ def test_an_attributed_noun_phrase_is_no_claim() -> None:
     texts = [u.text for u in units]
     assert "the dam had been breached twice" in texts
     assert not any("handling of the flood crisis" in t for t in texts)
+
+
+def test_articles_years_apart_are_not_one_story_unless_a_date_is_unknown() -> None:
+    from sourcetrace.link.blocking import same_story_documents
+
+    a = {**FLOOD_A, "published": "2024-03-03"}
+    b_near = {**FLOOD_B, "published": "2024-03-05T10:00:00"}
+    b_far = {**FLOOD_B, "published": "2019-03-05"}
+    assert same_story_documents([a, b_near, CHESS]) == {"a", "b"}
+    assert same_story_documents([a, b_far, CHESS]) == set()
+    assert same_story_documents([a, {**FLOOD_B, "published": None}]) == {"a", "b"}
+
+
+def test_candidates_ignore_unembedded_claims_and_keep_the_others() -> None:
+    infos = [
+        matching.ClaimInfo("Six villages were cut off by the floods.", doc="a"),
+        matching.ClaimInfo("The floods cut off six villages.", doc="b"),
+        matching.ClaimInfo("The floods cut off six villages in the valley.", doc="c"),
+    ]
+    vectors = embed([i.text for i in infos])
+    vectors[2] = 0.0  # left out by blocking
+    claimset = matching.ClaimSet(infos, vectors)
+    assert claimset.candidates() == {(0, 1)}

@@ -230,19 +230,24 @@ class ClaimSet:
         """Pairs (i < j) from different documents worth scoring: each claim's CANDIDATE_K
         nearest claims of other documents by cosine, above CANDIDATE_COSINE."""
         docs = np.array([c.doc for c in self.claims])
-        n = len(self.claims)
         pairs: set[tuple[int, int]] = set()
-        everything = np.arange(n)
+        # Claims left unembedded (zero vectors, see link.blocking) have cosine 0 with
+        # everything: they never pass CANDIDATE_COSINE, so they are left out of the product.
+        everything = np.flatnonzero(np.any(self.vectors != 0, axis=1))
+        n = len(everything)
         for lo in range(0, n, block):
             rows = everything[lo : lo + block]
             sims = self.cosine(rows, everything)
-            sims[docs[rows][:, None] == docs[None, :]] = -1.0  # cross-document pairs only
+            sims[docs[rows][:, None] == docs[everything][None, :]] = -1.0  # other documents
             k = min(CANDIDATE_K, n)
+            if k == 0:
+                break
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
             for i, row in enumerate(rows):
                 for j in top[i]:
                     if sims[i, j] >= CANDIDATE_COSINE:
-                        pairs.add((min(row, int(j)), max(row, int(j))))
+                        other = int(everything[j])
+                        pairs.add((min(int(row), other), max(int(row), other)))
         return pairs
 
 
