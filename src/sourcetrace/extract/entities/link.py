@@ -571,8 +571,9 @@ def entities_step(store: Any, settings: Settings) -> None:
     """Fill ``entities``, ``mentions.entity`` and ``attributions.source_entity``."""
     kb = KnowledgeBase.load(settings.kb_files)
     texts = dict(store.con.execute("SELECT id, text FROM documents").fetchall())
-    mentions = store.read("mentions", 'ORDER BY doc, start, "end"')
-    attributions = store.read("attributions", "ORDER BY doc, source_start")
+    # Full orders (no ties): the linker must see rows in the same order on every engine.
+    mentions = store.read("mentions", 'ORDER BY doc, start, "end", label, text')
+    attributions = store.read("attributions", "ORDER BY doc, source_start, id")
     result = EntityLinker(kb).link_corpus(texts, mentions, attributions)
     for m, eid in zip(mentions, result.mention_entities, strict=True):
         m["entity"] = eid
