@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sourcetrace.config import available_cpus
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "datasets" / "allsides" / "articles.jsonl.gz"
 
@@ -71,7 +73,7 @@ def main() -> int:
             return float(out.stdout.strip().splitlines()[-1]), time.perf_counter() - t0
 
         bare_parse, bare_total = bare_run(1)
-        cpus = len(os.sched_getaffinity(0))
+        cpus = available_cpus()  # what analyze --workers 0 uses
         bare_all = bare_run(cpus)[0] if cpus > 1 else bare_parse
 
         env = dict(os.environ, HF_HUB_OFFLINE="1")

@@ -201,3 +201,20 @@ def test_default_workers_follow_the_cpus_and_the_input() -> None:
     assert resolve_workers(0, 1) == 1  # a tiny input is not worth a second process
     assert resolve_workers(0, 10_000) == available_cpus()
     assert resolve_workers(0, 2 * MIN_DOCS_PER_WORKER) == min(2, available_cpus())
+
+
+def test_a_store_from_an_older_version_gains_the_new_columns(tmp_path: Path) -> None:
+    from sourcetrace.outputs.store import AnalysisStore
+
+    con = duckdb.connect(str(tmp_path / "sourcetrace.duckdb"))
+    con.execute('CREATE TABLE sentences (doc VARCHAR, idx INTEGER, start INTEGER, "end" INTEGER, '
+                "text VARCHAR)")  # as written before claim_check existed
+    con.execute("INSERT INTO sentences VALUES ('d', 0, 0, 5, 'Hello')")
+    con.close()
+    with AnalysisStore(tmp_path) as store:
+        store.replace("sentences", [
+            {"doc": "d", "idx": 0, "start": 0, "end": 5, "text": "Hello", "claim_check": "ok"}
+        ])
+        assert store.read("sentences") == [
+            {"doc": "d", "idx": 0, "start": 0, "end": 5, "text": "Hello", "claim_check": "ok"}
+        ]

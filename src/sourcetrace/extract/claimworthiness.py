@@ -69,7 +69,8 @@ FIRST_PERSON = {"i", "we"}
 CLOSERS = "\"'”’»)]} \t"
 
 
-def _norm(text: str) -> str:
+def words_key(text: str) -> str:
+    """Lower-cased words joined by spaces: text compared without case and punctuation."""
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
@@ -95,7 +96,8 @@ def is_hedged(text: str) -> bool:
 
 def text_rejection(text: str, title: str | None = None) -> str | None:
     """Why a sentence is not a claim on its text alone (rules 2-4), or None."""
-    if title and (_norm(text) == _norm(title) or fuzz.ratio(_norm(text), _norm(title)) >= 90):
+    key, title_key = words_key(text), words_key(title or "")
+    if title and (key == title_key or fuzz.ratio(key, title_key) >= 90):
         return "title"
     if len(re.findall(r"\w+", text)) < MIN_WORDS:
         return "short"

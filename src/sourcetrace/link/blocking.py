@@ -13,8 +13,8 @@ anything it keeps a claim for matching when at least one of these holds:
    stays below 0.4.
 2. **Shared wording.** It shares most of its content words with a claim of another document
    (Ochiai overlap of the matcher's content tokens >= ``SHARED_WORDING``, with at least
-   ``MIN_SHARED`` words in common): a quote or a
-   talking point repeated inside an otherwise unrelated article.
+   ``MIN_SHARED`` words in common): a quote or a talking point repeated inside an otherwise
+   unrelated article.
 3. **Copied.** It sits in a passage the reuse step aligned with another document.
 
 Blocking starts above ``Settings.block_claims_above`` claims (default 2,000, about 50
@@ -22,7 +22,8 @@ articles; ``--block-claims-above`` on the command line): below it every claim is
 which takes seconds. Every other claim keeps a zero vector: it becomes a singleton cluster
 without touching the model. The price is that a paraphrase (little shared wording) in an
 article on another story is not matched; on 150 AllSides articles nearly every such link the
-full matcher made was a topical look-alike rather than the same claim. """
+full matcher made was a topical look-alike rather than the same claim.
+"""
 
 from __future__ import annotations
 

@@ -83,12 +83,12 @@ from spacy.language import Language
 from sourcetrace.config import DEFAULT_MODEL, Settings
 from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rules)
     CLAIM_OK,
-    _norm,
     is_fragment,
     is_hedged,
     is_question,
     parse_rejection,
     text_rejection,
+    words_key,
 )
 from sourcetrace.link import matching
 from sourcetrace.link.blocking import claims_to_embed
@@ -295,10 +295,10 @@ def _attach_context(store: AnalysisStore, claims: list[Claim]) -> None:
 
     def entity(info: ClaimInfo, entity_id: str | None, text: str) -> None:
         # Unlinked mentions still agree on their normalised surface form.
-        info.entities.add(entity_id or f"text:{_norm(text)}")
+        info.entities.add(entity_id or f"text:{words_key(text)}")
 
     def place(info: ClaimInfo, place_id: str | None, text: str) -> None:
-        info.places.add(place_id or f"text:{_norm(text)}")
+        info.places.add(place_id or f"text:{words_key(text)}")
 
     def number(info: ClaimInfo, value: float | None) -> None:
         if value is not None:

@@ -156,9 +156,12 @@ class AnalysisStore:
             pa.array([_cell(row.get(c)) for row in rows], type=_arrow_type(columns[c]))
             for c in names
         ]
-        batch = pa.Table.from_arrays(arrays, names=names)  # noqa: F841 (read by DuckDB)
-        cols = ", ".join(f'"{c}"' for c in names)
-        self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM batch')
+        self.con.register("_incoming_rows", pa.Table.from_arrays(arrays, names=names))
+        try:
+            cols = ", ".join(f'"{c}"' for c in names)
+            self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming_rows')
+        finally:
+            self.con.unregister("_incoming_rows")
 
     def replace(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Replace a whole table (corpus steps)."""
