@@ -450,3 +450,39 @@ def test_candidates_ignore_unembedded_claims_and_keep_the_others() -> None:
     vectors[2] = 0.0  # left out by blocking
     claimset = matching.ClaimSet(infos, vectors)
     assert claimset.candidates() == {(0, 1)}
+
+
+def test_blocked_candidates_stay_within_same_story_documents_and_given_pairs() -> None:
+    """Blocking decides which pairs are compared, not only which claims are embedded: a
+    near-identical claim in a document on another story is no candidate unless the blocks
+    propose the pair (shared wording)."""
+    infos = [
+        matching.ClaimInfo("Six villages were cut off by the floods.", doc="a"),
+        matching.ClaimInfo("The floods cut off six villages.", doc="b"),
+        matching.ClaimInfo("The floods cut off six villages in the valley.", doc="c"),
+        matching.ClaimInfo("The chess club won the regional title.", doc="c"),
+    ]
+    claimset = matching.ClaimSet(infos)
+    assert {(0, 1), (0, 2), (1, 2)} <= claimset.candidates()
+    related = {"a": {"b"}, "b": {"a"}}
+    assert claimset.candidates_within(related) == {(0, 1)}
+    assert claimset.candidates_within(related, pairs=[(2, 1)]) == {(0, 1), (1, 2)}
+    assert claimset.candidates_within({}) == set()
+
+
+def test_block_claims_returns_story_pairs_and_wording_pairs() -> None:
+    from sourcetrace.link.blocking import block_claims
+
+    claims = [
+        Claim(doc="a", text="Six villages were cut off by the floods.", start=0, end=1,
+              sentence=0),
+        Claim(doc="b", text="The floods cut off six villages.", start=0, end=1, sentence=0),
+        Claim(doc="c", text="the northern dam was deliberately sabotaged by foreign agents",
+              start=0, end=1, sentence=0),
+        Claim(doc="a", text="Foreign agents deliberately sabotaged the northern dam", start=2,
+              end=3, sentence=1),
+    ]
+    blocks = block_claims(claims, [FLOOD_A, FLOOD_B, CHESS], copied=set())
+    assert blocks.related == {"a": {"b"}, "b": {"a"}}
+    assert blocks.pairs == {(0, 1), (2, 3)}  # the flood claims share their words too
+    assert blocks.embed.tolist() == [True, True, True, True]

@@ -17,6 +17,12 @@ anything it keeps a claim for matching when at least one of these holds:
    unrelated article.
 3. **Copied.** It sits in a passage the reuse step aligned with another document.
 
+The same blocks decide which pairs are compared: a claim is compared with the claims of the
+documents on its story (its document's same-story pairs) and with the claims it shares
+wording with; copied claims are linked by the reuse alignment itself. So the candidate
+search costs the sum, over same-story document pairs, of their claims' product: it grows
+with the corpus when stories do (a few documents each), not with the square of the claims.
+
 Blocking starts above ``Settings.block_claims_above`` claims (default 2,000, about 50
 articles; ``--block-claims-above`` on the command line): below it every claim is embedded,
 which takes seconds. Every other claim keeps a zero vector: it becomes a singleton cluster
@@ -28,6 +34,7 @@ full matcher made was a topical look-alike rather than the same claim.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -68,13 +75,14 @@ def _day(published: str | None) -> float:
         return float("nan")
 
 
-def same_story_documents(
+def same_story_pairs(
     documents: Sequence[dict[str, Any]],
     embed_texts: Callable[[list[str]], np.ndarray] = embed,
-) -> set[str]:
-    """Ids of documents whose lead is at least ``SAME_STORY`` similar to another's.
-    ``embed_texts``: :func:`~sourcetrace.link.embeddings.embed`, or the same running its
-    batches elsewhere (the Spark engine's executors)."""
+) -> set[tuple[str, str]]:
+    """Pairs of document ids ``(a, b)``, ``a < b``, whose leads are at least ``SAME_STORY``
+    similar and which were published at most ``STORY_DAYS`` apart (when both dates are
+    known). ``embed_texts``: :func:`~sourcetrace.link.embeddings.embed`, or the same running
+    its batches elsewhere (the Spark engine's executors)."""
     if len(documents) < 2:
         return set()
     # In id order, so that the blocks of the similarity product (and their floats) do not
@@ -82,21 +90,34 @@ def same_story_documents(
     documents = sorted(documents, key=lambda d: d["id"])
     vectors = embed_texts([lead(d) for d in documents])
     days = np.array([_day(d.get("published")) for d in documents])
-    related: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
     for lo in range(0, len(documents), ROW_BLOCK):
         sims = vectors[lo : lo + ROW_BLOCK] @ vectors.T
         for k in range(sims.shape[0]):
             sims[k, lo + k] = -1.0  # not with itself
         # NaN (an unknown date) compares False: it never keeps two documents apart.
         sims[np.abs(days[lo : lo + ROW_BLOCK, None] - days[None, :]) > STORY_DAYS] = -1.0
-        for k in np.flatnonzero(sims.max(axis=1) >= SAME_STORY):
-            related.add(documents[lo + int(k)]["id"])
-    return related
+        rows, cols = np.nonzero(sims >= SAME_STORY)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            a, b = documents[lo + r]["id"], documents[c]["id"]
+            pairs.add((a, b) if a < b else (b, a))
+    return pairs
 
 
-def shared_wording_claims(texts: Sequence[str], docs: Sequence[str]) -> set[int]:
-    """Indices of claims whose content words overlap a claim of another document by at
-    least ``SHARED_WORDING`` (Ochiai)."""
+def same_story_documents(
+    documents: Sequence[dict[str, Any]],
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
+) -> set[str]:
+    """Ids of documents whose lead is at least ``SAME_STORY`` similar to another's."""
+    return {d for pair in same_story_pairs(documents, embed_texts) for d in pair}
+
+
+def shared_wording_pairs(
+    texts: Sequence[str], docs: Sequence[str]
+) -> set[tuple[int, int]]:
+    """Pairs of claim indices ``(i, j)``, ``i < j``, of different documents whose content
+    words overlap by at least ``SHARED_WORDING`` (Ochiai) with ``MIN_SHARED`` words in
+    common."""
     vocab: dict[str, int] = {}
     indptr, indices = [0], []
     for text in texts:
@@ -114,7 +135,7 @@ def shared_wording_claims(texts: Sequence[str], docs: Sequence[str]) -> set[int]
     rare = full[:, np.flatnonzero(df <= COMMON_TOKEN_CLAIMS)].tocsr()
     doc_index = {d: k for k, d in enumerate(dict.fromkeys(docs))}
     doc_of = np.array([doc_index[d] for d in docs])
-    found: set[int] = set()
+    found: set[tuple[int, int]] = set()
     for lo in range(0, n, ROW_BLOCK):
         proposed = (rare[lo : lo + ROW_BLOCK] @ rare.T).tocoo()
         rows, cols = proposed.row + lo, proposed.col
@@ -124,8 +145,53 @@ def shared_wording_claims(texts: Sequence[str], docs: Sequence[str]) -> set[int]
             continue
         inter = np.asarray(full[rows].multiply(full[cols]).sum(axis=1)).ravel()
         ochiai = inter / np.sqrt(size[rows] * size[cols])
-        found.update(int(i) for i in rows[(ochiai >= SHARED_WORDING) & (inter >= MIN_SHARED)])
+        keep = (ochiai >= SHARED_WORDING) & (inter >= MIN_SHARED)
+        found.update(
+            (min(i, j), max(i, j))
+            for i, j in zip(rows[keep].tolist(), cols[keep].tolist(), strict=True)
+        )
     return found
+
+
+def shared_wording_claims(texts: Sequence[str], docs: Sequence[str]) -> set[int]:
+    """Indices of claims whose content words overlap a claim of another document by at
+    least ``SHARED_WORDING`` (Ochiai)."""
+    return {i for pair in shared_wording_pairs(texts, docs) for i in pair}
+
+
+@dataclass
+class Blocks:
+    """What the blocking decided: which claims are embedded, and which pairs are compared.
+
+    ``embed``: mask over the claims. ``related``: document -> the documents telling the same
+    story. ``pairs``: claim index pairs proposed outright (shared wording). Candidate pairs
+    are then searched only between related documents plus these pairs (see
+    :meth:`sourcetrace.link.matching.ClaimSet.candidates_within`), so the candidate search
+    grows with the number of same-story document pairs, not with the square of the claims.
+    """
+
+    embed: np.ndarray
+    related: dict[str, set[str]] = field(default_factory=dict)
+    pairs: set[tuple[int, int]] = field(default_factory=set)
+
+
+def block_claims(
+    claims: Sequence[Any], documents: Sequence[dict[str, Any]], copied: set[tuple[int, int]],
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
+) -> Blocks:
+    """The blocks of ``claims`` (objects with ``doc`` and ``text``): see the module
+    docstring and :class:`Blocks`."""
+    blocks = Blocks(embed=np.zeros(len(claims), dtype=bool))
+    if len({c.doc for c in claims}) < 2:
+        return blocks
+    for a, b in same_story_pairs(documents, embed_texts):
+        blocks.related.setdefault(a, set()).add(b)
+        blocks.related.setdefault(b, set()).add(a)
+    blocks.embed |= np.array([c.doc in blocks.related for c in claims], dtype=bool)
+    blocks.pairs = shared_wording_pairs([c.text for c in claims], [c.doc for c in claims])
+    for i, j in blocks.pairs | copied:
+        blocks.embed[i] = blocks.embed[j] = True
+    return blocks
 
 
 def claims_to_embed(
@@ -134,13 +200,4 @@ def claims_to_embed(
 ) -> np.ndarray:
     """Boolean mask over ``claims`` (objects with ``doc`` and ``text``): the claims that
     could match a claim of another document (see the module docstring)."""
-    mask = np.zeros(len(claims), dtype=bool)
-    if len({c.doc for c in claims}) < 2:
-        return mask
-    related = same_story_documents(documents, embed_texts)
-    mask |= np.array([c.doc in related for c in claims], dtype=bool)
-    for i in shared_wording_claims([c.text for c in claims], [c.doc for c in claims]):
-        mask[i] = True
-    for i, j in copied:
-        mask[i] = mask[j] = True
-    return mask
+    return block_claims(claims, documents, copied, embed_texts).embed

@@ -45,7 +45,9 @@ Claim clusters
 --------------
 Only claims that could match a claim of another document are embedded and compared
 (:mod:`sourcetrace.link.blocking`: documents on the same story, shared wording, copied
-passages); the others stay singletons. Claims of different documents are scored pairwise
+passages); the others stay singletons, and the embedded ones are compared only within those
+blocks (with the claims of same-story documents and the claims they share wording with).
+Claims of different documents are scored pairwise
 with :mod:`sourcetrace.link.matching` (MiniLM cosine, content-word overlap, agreement of
 linked entities, places, numbers and dates) and linked when the score reaches
 ``matching.MATCH_THRESHOLD``. Two claims at corresponding places of an aligned passage pair
@@ -91,7 +93,7 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
     words_key,
 )
 from sourcetrace.link import matching
-from sourcetrace.link.blocking import claims_to_embed
+from sourcetrace.link.blocking import Blocks, block_claims
 from sourcetrace.link.embeddings import DIM, BatchEncoder, embed
 from sourcetrace.link.matching import ClaimInfo, ClaimSet
 from sourcetrace.outputs.store import AnalysisStore
@@ -342,15 +344,21 @@ def _reuse_pairs(store: AnalysisStore, claims: list[Claim]) -> set[tuple[int, in
 
 # --- clustering -------------------------------------------------------------------------------
 def cluster_groups(
-    claimset: ClaimSet, forced: set[tuple[int, int]] | None = None
+    claimset: ClaimSet, forced: set[tuple[int, int]] | None = None,
+    blocks: Blocks | None = None,
 ) -> tuple[list[list[int]], np.ndarray]:
     """Groups of claim indices that state the same claim (each spans several documents), and
-    every claim's centrality (mean score to its group, 0 for singletons)."""
+    every claim's centrality (mean score to its group, 0 for singletons). With ``blocks``,
+    candidate pairs are searched only within them (same-story documents, shared wording)."""
     forced = forced or set()
     docs = [c.doc for c in claimset.claims]
     graph = nx.Graph()
     graph.add_nodes_from(range(len(claimset)))
-    candidates = sorted(claimset.candidates() - forced)
+    found = (
+        claimset.candidates() if blocks is None
+        else claimset.candidates_within(blocks.related, blocks.pairs)
+    )
+    candidates = sorted(found - forced)
     if candidates:
         rows = np.array([i for i, _ in candidates])
         cols = np.array([j for _, j in candidates])
@@ -426,7 +434,7 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 
 def build_clusters(
     claims: list[Claim], documents: list[dict[str, Any]], forced: set[tuple[int, int]],
-    vectors: np.ndarray | None = None,
+    vectors: np.ndarray | None = None, blocks: Blocks | None = None,
 ) -> list[dict[str, Any]]:
     """Cluster claims (sets ``claim.cluster``) and return the ``claim_clusters`` rows.
     ``vectors``: the claims' embeddings when the caller has them (zero rows are never
@@ -435,7 +443,7 @@ def build_clusters(
         return []
     infos = [c.info or ClaimInfo(text=c.text, doc=c.doc) for c in claims]
     claimset = ClaimSet(infos, vectors)
-    groups, centrality = cluster_groups(claimset, forced)
+    groups, centrality = cluster_groups(claimset, forced, blocks)
     meta = {d["id"]: d for d in documents}
 
     def published(docs: Iterable[str]) -> str | None:
@@ -487,8 +495,10 @@ def claims_step(
     _attach_context(store, claims)
     copied = _reuse_pairs(store, claims)
     # On a big corpus only claims that could match a claim elsewhere are embedded.
+    blocks: Blocks | None = None
     if len(claims) > settings.block_claims_above:
-        wanted = claims_to_embed(claims, documents, copied, embed_texts)
+        blocks = block_claims(claims, documents, copied, embed_texts)
+        wanted = blocks.embed
     else:
         wanted = np.ones(len(claims), dtype=bool)
     vectors = np.zeros((len(claims), DIM), dtype=np.float32)
@@ -497,7 +507,7 @@ def claims_step(
             [c.text for c, w in zip(claims, wanted, strict=True) if w]
         )
     log.info("embedded %d of %d claims", int(wanted.sum()), len(claims))
-    clusters = build_clusters(claims, documents, copied, vectors)
+    clusters = build_clusters(claims, documents, copied, vectors, blocks)
     store.replace("claims", [c.row() for c in claims])
     store.replace("claim_clusters", clusters)
     if not settings.quiet:

@@ -25,7 +25,7 @@ tokeniser, lexical overlap and embeddings.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -249,6 +249,37 @@ class ClaimSet:
                         other = int(everything[j])
                         pairs.add((min(int(row), other), max(int(row), other)))
         return pairs
+
+
+    def candidates_within(
+        self, related: Mapping[str, set[str]], pairs: Iterable[tuple[int, int]] = ()
+    ) -> set[tuple[int, int]]:
+        """Like :meth:`candidates`, but each claim is compared only with the claims of the
+        documents ``related`` to its own (blocking: the same story), plus the claim pairs
+        given outright. The work is the sum over related document pairs of their claims'
+        product: it grows with the number of same-story pairs, not with the square of the
+        corpus."""
+        found = {(min(i, j), max(i, j)) for i, j in pairs}
+        embedded = np.any(self.vectors != 0, axis=1)
+        by_doc: dict[str, list[int]] = {}
+        for i, c in enumerate(self.claims):
+            if embedded[i]:
+                by_doc.setdefault(c.doc, []).append(i)
+        for doc in sorted(related):
+            rows = np.array(by_doc.get(doc, []), dtype=int)
+            others = [by_doc[d] for d in sorted(related[doc]) if d != doc and d in by_doc]
+            if not len(rows) or not others:
+                continue
+            partners = np.concatenate([np.array(o, dtype=int) for o in others])
+            sims = self.cosine(rows, partners)
+            k = min(CANDIDATE_K, len(partners))
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            for r, row in enumerate(rows.tolist()):
+                for j in top[r]:
+                    if sims[r, j] >= CANDIDATE_COSINE:
+                        other = int(partners[j])
+                        found.add((min(row, other), max(row, other)))
+        return found
 
 
 def _combine(parts: dict[str, np.ndarray]) -> np.ndarray:
