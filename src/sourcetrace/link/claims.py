@@ -281,39 +281,60 @@ def claim_units(
 
 
 # --- matching context from the other tables ---------------------------------------------------
-def _attach_context(store: AnalysisStore, claims: list[Claim]) -> None:
-    """Fill each claim's ClaimInfo with the entities, places, numbers and dates in its span."""
+# Per-document tables that tell what a claim mentions: table -> the columns read after
+# (doc, start, end).
+CONTEXT_COLUMNS = {
+    "mentions": ("entity", "text"), "place_mentions": ("place", "text"),
+    "quantities": ("value",), "dates": ("value",),
+}
+
+
+def _add_entity(info: ClaimInfo, entity_id: str | None, text: str) -> None:
+    # Unlinked mentions still agree on their normalised surface form.
+    info.entities.add(entity_id or f"text:{words_key(text)}")
+
+
+def _add_place(info: ClaimInfo, place_id: str | None, text: str) -> None:
+    info.places.add(place_id or f"text:{words_key(text)}")
+
+
+def _add_number(info: ClaimInfo, value: float | None) -> None:
+    if value is not None:
+        info.numbers.add(matching.norm_number(value))
+
+
+def _add_date(info: ClaimInfo, value: str | None) -> None:
+    if value:
+        info.dates.add(value)
+
+
+_CONTEXT_ADD = {
+    "mentions": _add_entity, "place_mentions": _add_place, "quantities": _add_number,
+    "dates": _add_date,
+}
+
+
+def attach_context(claims: list[Claim], rows: dict[str, Iterable[tuple[Any, ...]]]) -> None:
+    """Fill each claim's ClaimInfo with the entities, places, numbers and dates in its span;
+    ``rows``: table -> ``(doc, start, end, *CONTEXT_COLUMNS[table])`` tuples."""
     by_doc: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
         c.info = ClaimInfo(text=c.text, doc=c.doc)
         by_doc[c.doc].append(c)
-
-    def spread(table: str, columns: str, add: Any) -> None:
-        rows = store.con.execute(f'SELECT doc, start, "end", {columns} FROM "{table}"').fetchall()
-        for doc, start, end, *values in rows:
+    for table, add in _CONTEXT_ADD.items():
+        for doc, start, end, *values in rows.get(table, ()):
             for c in by_doc.get(doc, []):
                 if start is not None and c.start <= start and end <= c.end:
-                    add(c.info, *values)
+                    add(c.info, *values)  # type: ignore[operator]
 
-    def entity(info: ClaimInfo, entity_id: str | None, text: str) -> None:
-        # Unlinked mentions still agree on their normalised surface form.
-        info.entities.add(entity_id or f"text:{words_key(text)}")
 
-    def place(info: ClaimInfo, place_id: str | None, text: str) -> None:
-        info.places.add(place_id or f"text:{words_key(text)}")
-
-    def number(info: ClaimInfo, value: float | None) -> None:
-        if value is not None:
-            info.numbers.add(matching.norm_number(value))
-
-    def date(info: ClaimInfo, value: str | None) -> None:
-        if value:
-            info.dates.add(value)
-
-    spread("mentions", "entity, text", entity)
-    spread("place_mentions", "place, text", place)
-    spread("quantities", "value", number)
-    spread("dates", "value", date)
+def _attach_context(store: AnalysisStore, claims: list[Claim]) -> None:
+    attach_context(claims, {
+        table: store.con.execute(
+            f'SELECT doc, start, "end", {", ".join(cols)} FROM "{table}"'
+        ).fetchall()
+        for table, cols in CONTEXT_COLUMNS.items()
+    })
 
 
 def _reuse_pairs(store: AnalysisStore, claims: list[Claim]) -> set[tuple[int, int]]:
@@ -343,6 +364,62 @@ def _reuse_pairs(store: AnalysisStore, claims: list[Claim]) -> set[tuple[int, in
 
 
 # --- clustering -------------------------------------------------------------------------------
+def everyone(docs: Iterable[str]) -> dict[str, set[str]]:
+    """Every document related to every other one: the blocks of a corpus small enough to
+    compare every claim with every other (no blocking)."""
+    ids = set(docs)
+    return {d: ids - {d} for d in ids}
+
+
+def candidate_pairs(
+    claimset: ClaimSet, forced: set[tuple[int, int]], blocks: Blocks | None = None
+) -> list[tuple[int, int]]:
+    """The pairs to score, sorted: each claim's nearest claims of the related documents
+    (every other document without ``blocks``) plus the blocks' own pairs, less the pairs
+    a reuse alignment links anyway."""
+    if blocks is None:
+        found = claimset.candidates_within(everyone(c.doc for c in claimset.claims))
+    else:
+        found = claimset.candidates_within(blocks.related, blocks.pairs)
+    return sorted(found - forced)
+
+
+def linked_pairs(claimset: ClaimSet, candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The candidate pairs whose score reaches ``matching.MATCH_THRESHOLD``."""
+    if not candidates:
+        return []
+    rows = np.array([i for i, _ in candidates])
+    cols = np.array([j for _, j in candidates])
+    linked = claimset.pair_scores(rows, cols) >= matching.MATCH_THRESHOLD
+    return list(zip(rows[linked].tolist(), cols[linked].tolist(), strict=True))
+
+
+def split_component(
+    claimset: ClaimSet, members: list[int], forced: set[tuple[int, int]]
+) -> list[tuple[list[int], list[float]]]:
+    """One connected component of linked claims (indices into ``claimset``, ascending) cut
+    by average linkage into groups that span several documents, each with its members'
+    centrality (mean score to the other members). The Spark engine calls it on a
+    ``ClaimSet`` of the component's claims alone: the scores are the same floats."""
+    docs = [claimset.claims[m].doc for m in members]
+    if len(members) > MAX_LINKAGE_COMPONENT:
+        log.warning("claim component of %d claims kept without linkage", len(members))
+        return [(members, [0.0] * len(members))] if len(set(docs)) > 1 else []
+    scores = claimset.scores(members, members)
+    index = {m: k for k, m in enumerate(members)}
+    for i, j in forced:
+        if i in index and j in index:
+            scores[index[i], index[j]] = scores[index[j], index[i]] = 1.0
+    out = []
+    for part in _average_linkage(members, scores):
+        if len({docs[index[m]] for m in part}) < 2:
+            continue  # one document alone: same-document claims never form a cluster
+        idx = [index[m] for m in part]
+        sub = scores[np.ix_(idx, idx)]
+        out.append((part, ((sub.sum(axis=1) - np.diag(sub)) / (len(part) - 1)).tolist()))
+    return out
+
+
 def cluster_groups(
     claimset: ClaimSet, forced: set[tuple[int, int]] | None = None,
     blocks: Blocks | None = None,
@@ -354,43 +431,16 @@ def cluster_groups(
     docs = [c.doc for c in claimset.claims]
     graph = nx.Graph()
     graph.add_nodes_from(range(len(claimset)))
-    found = (
-        claimset.candidates() if blocks is None
-        else claimset.candidates_within(blocks.related, blocks.pairs)
-    )
-    candidates = sorted(found - forced)
-    if candidates:
-        rows = np.array([i for i, _ in candidates])
-        cols = np.array([j for _, j in candidates])
-        linked = claimset.pair_scores(rows, cols) >= matching.MATCH_THRESHOLD
-        graph.add_edges_from(zip(rows[linked].tolist(), cols[linked].tolist(), strict=True))
+    graph.add_edges_from(linked_pairs(claimset, candidate_pairs(claimset, forced, blocks)))
     graph.add_edges_from((i, j) for i, j in forced if docs[i] != docs[j])
-
     centrality = np.zeros(len(claimset))
     groups: list[list[int]] = []
     for component in nx.connected_components(graph):
-        members = sorted(component)
-        if len(members) < 2:
+        if len(component) < 2:
             continue
-        if len(members) > MAX_LINKAGE_COMPONENT:
-            log.warning("claim component of %d claims kept without linkage", len(members))
-            parts = [members]
-            scores = None
-        else:
-            scores = claimset.scores(members, members)
-            index = {m: k for k, m in enumerate(members)}
-            for i, j in forced:
-                if i in index and j in index:
-                    scores[index[i], index[j]] = scores[index[j], index[i]] = 1.0
-            parts = _average_linkage(members, scores)
-        for part in parts:
-            if len({docs[m] for m in part}) < 2:
-                continue  # one document alone: same-document claims never form a cluster
+        for part, central in split_component(claimset, sorted(component), forced):
             groups.append(part)
-            if scores is not None and len(part) > 1:
-                idx = [members.index(m) for m in part]
-                sub = scores[np.ix_(idx, idx)]
-                centrality[part] = (sub.sum(axis=1) - np.diag(sub)) / (len(part) - 1)
+            centrality[part] = central
     return groups, centrality
 
 
