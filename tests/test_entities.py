@@ -305,7 +305,7 @@ ATTRIBUTIONS = [
 
 def test_linker_on_hand_made_rows(kb: KnowledgeBase) -> None:
     linker = EntityLinker(kb)
-    res = linker.link_corpus({d: t for d, t in DOCS.items()}, MENTIONS, ATTRIBUTIONS)
+    res = linker.link_texts({d: t for d, t in DOCS.items()}, MENTIONS, ATTRIBUTIONS)
     by_text: dict[tuple[str, str], str | None] = {}
     for m, eid in zip(MENTIONS, res.mention_entities, strict=True):
         by_text[(m["doc"], m["text"])] = eid
@@ -343,7 +343,7 @@ def test_place_heads_and_prepositions_keep_places_apart(kb: KnowledgeBase) -> No
         assert text[start:start + len(surface)] == surface
         mentions.append({"doc": "p", "start": start, "end": start + len(surface),
                          "text": surface, "label": label})
-    res = EntityLinker(kb).link_corpus({"p": text}, mentions)
+    res = EntityLinker(kb).link_texts({"p": text}, mentions)
     assert res.mention_entities[0] != "al-jazeera"
     assert res.mention_entities[1] != "gov-russia"
     assert res.mention_entities[2] == "gov-russia"
@@ -398,7 +398,7 @@ def test_qualifiers_generic_nouns_and_place_heads(kb: KnowledgeBase) -> None:
         pos = start + len(surface)
         mentions.append({"doc": "q", "start": start, "end": pos, "text": surface,
                          "label": label})
-    ids = EntityLinker(kb).link_corpus({"q": text}, mentions).mention_entities
+    ids = EntityLinker(kb).link_texts({"q": text}, mentions).mention_entities
     assert ids[0] == "sdf" and ids[1] == "hezbollah"
     assert ids[2] == ids[3] and ids[2].startswith("ent:")
     assert ids[4] == ids[5] == "ent:omar-zaydan-halabi"
@@ -429,7 +429,7 @@ def test_seed_corpus_links_the_key_actors(shared_dir: Path, kb: KnowledgeBase) -
         for d, doc in zip(texts, nlp.pipe(texts.values()), strict=True)
         for e in doc.ents if e.label_ in MENTION_LABELS
     ]
-    ids = EntityLinker(kb).link_corpus(texts, mentions).mention_entities
+    ids = EntityLinker(kb).link_texts(texts, mentions).mention_entities
     linked: dict[str, set[str | None]] = {}
     for m, eid in zip(mentions, ids, strict=True):
         linked.setdefault(normalize_name(m["text"]), set()).add(eid)

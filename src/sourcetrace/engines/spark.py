@@ -297,6 +297,7 @@ def run_analysis_spark(
     from pyspark.sql import types as T
     from pyspark.sql.window import Window
 
+    from sourcetrace.engines.spark_entities import spark_step
     from sourcetrace.nlp.pipeline import pipeline_version
 
     started = time.perf_counter()
@@ -426,6 +427,8 @@ def run_analysis_spark(
                 clock = time.perf_counter()
                 if name == "claims":
                     step(store, settings, encode=encoder)  # type: ignore[operator]
+                elif spark_step(name) is not None:  # entities, places: Spark jobs
+                    spark_step(name)(spark, store, parquet, settings)
                 else:
                     step(store, settings)  # type: ignore[operator]
                 result.stages[f"link:{name}"] = time.perf_counter() - clock

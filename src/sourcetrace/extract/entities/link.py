@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -70,6 +70,19 @@ _ACRONYM_DEF = re.compile(
     r"\s*\((?P<acr>[A-Z][A-Za-z.\-]{1,9})\)"
 )
 _MAX_NGRAM = 9
+# Characters of the document just before and after a mention that linking looks at: enough
+# for a possessive or demonym cut off by NER ("Russia's | Foreign Intelligence Service"),
+# a preposition ("in | Moscow") and a place head ("Zarqat | base").
+CONTEXT_BEFORE, CONTEXT_AFTER = 40, 30
+
+# Full row orders (no ties): the linker must see rows in the same order on every engine.
+MENTION_ORDER = 'ORDER BY doc, start, "end", label, text'
+ATTRIBUTION_ORDER = "ORDER BY doc, source_start, id"
+
+# A mention's target before the corpus-wide pass: ("kb", entry id), ("key", cluster key),
+# SURNAME (a lone name such as "Nebenzya", settled over the corpus) or None (nothing to link).
+Target = tuple[str, str] | None
+SURNAME: tuple[str, str] = ("surname", "")
 
 
 @dataclass
@@ -96,6 +109,33 @@ class Cluster:
         return LABEL_TYPES.get(label, "organisation")
 
 
+@dataclass(frozen=True)
+class DocumentContext:
+    """All that linking reads of one document's text: the acronyms it defines and, per
+    mention (in the order given), the text just before and just after it."""
+
+    acronyms: dict[str, str]
+    around: list[tuple[str, str]]
+
+
+def mention_context(text: str, start: int | None, end: int | None) -> tuple[str, str]:
+    """The ``CONTEXT_BEFORE`` characters before a mention and ``CONTEXT_AFTER`` after it."""
+    before = text[max(0, start - CONTEXT_BEFORE) : start] if text and start is not None else ""
+    after = text[end : end + CONTEXT_AFTER] if text and end is not None else ""
+    return before, after
+
+
+def document_context(
+    text: str | None, mentions: Iterable[Mapping[str, Any]], kb: KnowledgeBase
+) -> DocumentContext:
+    """What :meth:`EntityLinker.link_corpus` needs of one document, so that the text itself
+    can stay where the document is (a Spark executor) and only these strings move."""
+    text = text or ""
+    return DocumentContext(
+        find_acronyms(text, kb), [mention_context(text, m["start"], m["end"]) for m in mentions]
+    )
+
+
 @dataclass
 class LinkResult:
     entities: list[dict[str, Any]]
@@ -115,32 +155,74 @@ class EntityLinker:
         self._kb_initials = _initials_index(kb)
 
     # -- mentions --------------------------------------------------------------------------
-    def link_corpus(
+    def link_texts(
         self,
         texts: Mapping[str, str],
         mentions: list[dict[str, Any]],
         attributions: list[dict[str, Any]] = (),  # type: ignore[assignment]
     ) -> LinkResult:
-        acronyms = {doc: find_acronyms(text, self.kb) for doc, text in texts.items()}
-        # target per mention: ("kb", id) | ("key", cluster key)
-        targets: list[tuple[str, str] | None] = [None] * len(mentions)
-        pending_single: list[int] = []
+        """:meth:`link_corpus` for a caller that has the documents' texts at hand."""
+        by_doc: dict[str, list[int]] = defaultdict(list)
         for i, m in enumerate(mentions):
-            text = texts.get(m["doc"], "")
-            surface = _clean(m["text"], m.get("label"))
-            if not surface:
-                continue
-            entry = self._kb_for_mention(surface, m, text, acronyms.get(m["doc"], {}))
-            if entry is not None:
-                targets[i] = ("kb", entry.id)
-                continue
-            defs = acronyms.get(m["doc"], {})
-            if is_acronym(surface) and acronym_letters(surface) in defs:
-                targets[i] = ("key", normalize_name(defs[acronym_letters(surface)]))
-            elif _single_name(surface) and m.get("label") in ("PERSON", "ORG", "GPE", "NORP"):
-                pending_single.append(i)
-            else:
-                targets[i] = ("key", cluster_key(surface))
+            by_doc[m["doc"]].append(i)
+        acronyms: dict[str, dict[str, str]] = {}
+        context: list[tuple[str, str]] = [("", "")] * len(mentions)
+        for doc, idx in by_doc.items():
+            ctx = document_context(texts.get(doc, ""), [mentions[i] for i in idx], self.kb)
+            acronyms[doc] = ctx.acronyms
+            for i, around in zip(idx, ctx.around, strict=True):
+                context[i] = around
+        return self.link_corpus(mentions, acronyms, context, attributions)
+
+    def link_corpus(
+        self,
+        mentions: list[dict[str, Any]],
+        acronyms: Mapping[str, Mapping[str, str]],
+        context: Sequence[tuple[str, str]],
+        attributions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    ) -> LinkResult:
+        """Link a corpus from its mention rows and what :func:`document_context` kept of
+        each document: ``acronyms`` by document, ``context`` (before, after) per mention."""
+        targets = [
+            self.first_target(m, around, acronyms.get(m["doc"], {}))
+            for m, around in zip(mentions, context, strict=True)
+        ]
+        return self.link_targets(mentions, targets, attributions)
+
+    def first_target(
+        self, m: Mapping[str, Any], around: tuple[str, str], defs: Mapping[str, str]
+    ) -> Target:
+        """What one mention links to before the corpus is seen: ``("kb", id)``, ``("key",
+        cluster key)``, :data:`SURNAME` (a lone name, settled over the corpus) or None.
+
+        A function of the mention, its context and its document's acronyms alone (the
+        linker's corpus state is not read), so it may run wherever the document is."""
+        surface = _clean(m["text"], m.get("label"))
+        if not surface:
+            return None
+        entry = self._kb_for_mention(surface, around, defs)
+        if entry is not None:
+            return ("kb", entry.id)
+        if is_acronym(surface) and acronym_letters(surface) in defs:
+            return ("key", normalize_name(defs[acronym_letters(surface)]))
+        if _single_name(surface) and m.get("label") in ("PERSON", "ORG", "GPE", "NORP"):
+            return SURNAME
+        return ("key", cluster_key(surface))
+
+    def link_targets(
+        self,
+        mentions: list[dict[str, Any]],
+        first: Sequence[Target],
+        attributions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    ) -> LinkResult:
+        """The corpus-wide part of linking, over mention rows and their :meth:`first_target`
+        (no document text): lone surnames, clusters and their merges, ids, sources."""
+        # target per mention: ("kb", id) | ("key", cluster key); lone names wait for the
+        # corpus (None meanwhile, so that they do not count as full names below)
+        targets: list[tuple[str, str] | None] = [
+            None if t == SURNAME else t for t in first
+        ]
+        pending_single = [i for i, t in enumerate(first) if t == SURNAME]
 
         # Lone surnames: the full name in the same document, then the KB, then the corpus.
         full_names: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(
@@ -213,11 +295,9 @@ class EntityLinker:
         return LinkResult(self.entity_rows(), mention_ids, source_ids)
 
     def _kb_for_mention(
-        self, surface: str, m: dict[str, Any], text: str, defs: dict[str, str]
+        self, surface: str, around: tuple[str, str], defs: Mapping[str, str]
     ) -> Entry | None:
-        start, end = m.get("start"), m.get("end")
-        before = text[max(0, start - 40) : start] if text and start is not None else ""
-        after = text[end : end + 30] if text and end is not None else ""
+        before, after = around
         next_word = (re.match(r"\s*([A-Za-z]+)", after) or [None, ""])[1].lower()
         prev_word = (re.search(r"([A-Za-z]+)\s*$", before) or [None, ""])[1].lower()
 
@@ -571,10 +651,20 @@ def entities_step(store: Any, settings: Settings) -> None:
     """Fill ``entities``, ``mentions.entity`` and ``attributions.source_entity``."""
     kb = KnowledgeBase.load(settings.kb_files)
     texts = dict(store.con.execute("SELECT id, text FROM documents").fetchall())
-    # Full orders (no ties): the linker must see rows in the same order on every engine.
-    mentions = store.read("mentions", 'ORDER BY doc, start, "end", label, text')
-    attributions = store.read("attributions", "ORDER BY doc, source_start, id")
-    result = EntityLinker(kb).link_corpus(texts, mentions, attributions)
+    mentions = store.read("mentions", MENTION_ORDER)
+    attributions = store.read("attributions", ATTRIBUTION_ORDER)
+    result = EntityLinker(kb).link_texts(texts, mentions, attributions)
+    store_links(store, mentions, attributions, result)
+
+
+def store_links(
+    store: Any,
+    mentions: list[dict[str, Any]],
+    attributions: list[dict[str, Any]],
+    result: LinkResult,
+) -> None:
+    """Write a corpus's links: ``mentions.entity``, ``attributions.source_entity`` and the
+    ``entities`` table (both engines)."""
     for m, eid in zip(mentions, result.mention_entities, strict=True):
         m["entity"] = eid
     for a, eid in zip(attributions, result.source_entities, strict=True):

@@ -623,12 +623,25 @@ def place_rows(doc: Doc, document: Document) -> dict[str, list[dict[str, Any]]]:
     return {"place_mentions": rows}
 
 
+# Columns of a place taken from its mentions, and the order that says which mention's value:
+# the first non-null one in (doc, start, end) order, ties by the value. ``any_value`` would
+# take whichever row a thread met first; the Spark engine (engines.spark_entities) takes the
+# same value as this through ``min_by`` over the same order.
+PLACE_COLUMNS = ("name", "lat", "lon", "country")
+PLACE_VALUE_ORDER = ("doc", "start", "end")
+
+
 @corpus_steps.register("places", order=20)
 def places_step(store: Any, settings: Any) -> None:
     """The distinct places of the corpus, from the mentions."""
+    order = ", ".join(f'"{c}"' for c in PLACE_VALUE_ORDER)
+    values = ", ".join(
+        f'first("{c}" ORDER BY {order}, "{c}") FILTER (WHERE "{c}" IS NOT NULL)'
+        for c in PLACE_COLUMNS
+    )
     rows = store.con.execute(
-        'SELECT place, any_value(name), any_value(lat), any_value(lon), any_value(country) '
-        'FROM place_mentions WHERE place IS NOT NULL GROUP BY place ORDER BY place'
+        f"SELECT place, {values} FROM place_mentions WHERE place IS NOT NULL "
+        "GROUP BY place ORDER BY place"
     ).fetchall()
     store.replace(
         "places",
