@@ -297,6 +297,7 @@ def run_analysis_spark(
     from pyspark.sql import types as T
     from pyspark.sql.window import Window
 
+    from sourcetrace.engines.spark_claims import run_claims_on_spark
     from sourcetrace.engines.spark_entities import spark_step
     from sourcetrace.nlp.pipeline import pipeline_version
 
@@ -421,12 +422,10 @@ def run_analysis_spark(
             tick("analyse", 1, 4)
             steps = [(n, s) for n, s in load_corpus_steps() if not (reuse_done and n == "reuse")]
             tick("link", 0, len(steps))
-            # The session stays up for the claims step: its embeddings run on the executors.
-            encoder = SparkEncoder(spark, parquet / "embeddings")
             for name, step in steps:
                 clock = time.perf_counter()
-                if name == "claims":
-                    step(store, settings, encode=encoder)  # type: ignore[operator]
+                if name == "claims":  # Spark jobs (engines/spark_claims.py)
+                    run_claims_on_spark(spark, store, parquet, settings)
                 elif spark_step(name) is not None:  # entities, places: Spark jobs
                     spark_step(name)(spark, store, parquet, settings)
                 else:

@@ -90,8 +90,14 @@ def same_story_pairs(
     documents = sorted(documents, key=lambda d: d["id"])
     vectors = embed_texts([lead(d) for d in documents])
     days = np.array([_day(d.get("published")) for d in documents])
+    return story_pairs([d["id"] for d in documents], days, vectors)
+
+
+def story_pairs(ids: Sequence[str], days: np.ndarray, vectors: np.ndarray) -> set[tuple[str, str]]:
+    """The same-story pairs among documents (in id order) given their publication days
+    (NaN when unknown) and lead vectors."""
     pairs: set[tuple[str, str]] = set()
-    for lo in range(0, len(documents), ROW_BLOCK):
+    for lo in range(0, len(ids), ROW_BLOCK):
         sims = vectors[lo : lo + ROW_BLOCK] @ vectors.T
         for k in range(sims.shape[0]):
             sims[k, lo + k] = -1.0  # not with itself
@@ -99,7 +105,7 @@ def same_story_pairs(
         sims[np.abs(days[lo : lo + ROW_BLOCK, None] - days[None, :]) > STORY_DAYS] = -1.0
         rows, cols = np.nonzero(sims >= SAME_STORY)
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            a, b = documents[lo + r]["id"], documents[c]["id"]
+            a, b = ids[lo + r], ids[c]
             pairs.add((a, b) if a < b else (b, a))
     return pairs
 

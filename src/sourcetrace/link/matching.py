@@ -271,15 +271,30 @@ class ClaimSet:
             if not len(rows) or not others:
                 continue
             partners = np.concatenate([np.array(o, dtype=int) for o in others])
-            sims = self.cosine(rows, partners)
-            k = min(CANDIDATE_K, len(partners))
-            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-            for r, row in enumerate(rows.tolist()):
-                for j in top[r]:
-                    if sims[r, j] >= CANDIDATE_COSINE:
-                        other = int(partners[j])
-                        found.add((min(row, other), max(row, other)))
+            found.update(
+                nearest_pairs(rows, partners, self.vectors[rows], self.vectors[partners])
+            )
         return found
+
+
+def nearest_pairs(
+    rows: np.ndarray, partners: np.ndarray, row_vectors: np.ndarray,
+    partner_vectors: np.ndarray,
+) -> set[tuple[int, int]]:
+    """Candidate pairs ``(i < j)`` of claim indices: each row's ``CANDIDATE_K`` nearest
+    partners by cosine, at least ``CANDIDATE_COSINE``. One document's claims (``rows``)
+    against the claims of its related documents (``partners``, ascending): the Spark engine
+    calls it with the same arrays, so the product (and every float) is the same."""
+    sims = row_vectors @ partner_vectors.T
+    k = min(CANDIDATE_K, len(partners))
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    found: set[tuple[int, int]] = set()
+    for r, row in enumerate(rows.tolist()):
+        for j in top[r]:
+            if sims[r, j] >= CANDIDATE_COSINE:
+                other = int(partners[j])
+                found.add((min(row, other), max(row, other)))
+    return found
 
 
 def _combine(parts: dict[str, np.ndarray]) -> np.ndarray:
