@@ -33,6 +33,7 @@ from typing import Any
 
 from sourcetrace.config import Settings
 from sourcetrace.engines.local import Progress, RunResult, write_outputs
+from sourcetrace.engines.spark_provenance import run_provenance_on_spark
 from sourcetrace.engines.steps import load_corpus_steps
 from sourcetrace.ingest import IngestOptions
 from sourcetrace.model import IngestError
@@ -426,6 +427,8 @@ def run_analysis_spark(
                 clock = time.perf_counter()
                 if name == "claims":
                     step(store, settings, encode=encoder)  # type: ignore[operator]
+                elif name == "provenance":  # a Spark job over each claim cluster's rows
+                    run_provenance_on_spark(spark, store, parquet)
                 else:
                     step(store, settings)  # type: ignore[operator]
                 result.stages[f"link:{name}"] = time.perf_counter() - clock
