@@ -14,7 +14,11 @@ import pytest
 from sourcetrace.config import Settings
 from sourcetrace.engines.local import run_analysis
 from sourcetrace.engines.spark import compare_stores, get_session, table_rows
-from sourcetrace.engines.spark_provenance import provenance_spark, run_provenance_on_spark
+from sourcetrace.engines.spark_provenance import (
+    INPUT_TABLES,
+    provenance_spark,
+    run_provenance_on_spark,
+)
 from sourcetrace.outputs.store import DB_NAME, AnalysisStore
 from sourcetrace.provenance.independence import provenance_step
 from test_provenance import fill_store, order_sensitive_rows
@@ -100,8 +104,7 @@ def test_tables_written_by_spark_in_several_parts(spark: Any, tmp_path: Path) ->
         provenance_step(store, Settings(out=tmp_path / "local"))
         expected = {r["id"]: r for r in store.read("claim_clusters")}
         tables = tmp_path / "tables"
-        for name in ("claims", "claim_clusters", "attributions", "reuse", "documents",
-                     "entities"):
+        for name in INPUT_TABLES:
             staged = tmp_path / "staged" / f"{name}.parquet"
             staged.parent.mkdir(exist_ok=True)
             store.con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{staged}' (FORMAT parquet)")

@@ -13,7 +13,8 @@ A cluster's provenance (:func:`sourcetrace.provenance.independence.analyse_clust
 * the ``Actors``, read from the small ``entities`` table and broadcast.
 
 Each of those becomes a row ``(key, kind, payload)``: the cluster id, what the row is, and the
-table row as JSON; the union is grouped by cluster (``applyInPandas``) and every group gives
+table row as JSON; the union is grouped by cluster (``collect_list``, then ``mapInPandas``
+over batches of clusters) and every group gives
 the cluster's ``origins``, ``independent_origins``, ``outlets``, ``amplification`` and
 ``flags``, computed by the same code as the local step. The result is joined back onto the
 ``claim_clusters`` rows. Nothing of the corpus comes back to the driver: it reads only the
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from sourcetrace.provenance.actors import Actors
 from sourcetrace.provenance.independence import Corpus, analyse_cluster, chain_ids
 from sourcetrace.tables import CORPUS, PER_DOCUMENT
 
+# What provenance_spark reads from ``tables/<name>/``.
 INPUT_TABLES = ("claims", "claim_clusters", "attributions", "reuse", "documents", "entities")
 DOC_COLUMNS = ("id", "outlet", "published")
 # The claim_clusters columns provenance fills; the others pass through the job untouched.
@@ -85,30 +87,45 @@ def _rows(payloads: Iterable[str], kind: str) -> list[dict[str, Any]]:
     return out
 
 
-def analyse_group(frame: Any, actors: Actors) -> Any:
-    """Executor: one cluster's ``(key, kind, payload)`` rows -> its provenance row."""
-    import pandas as pd
-
-    by_kind = {kind: part["payload"].tolist() for kind, part in frame.groupby("kind")}
+def analyse_rows(rows: Iterable[tuple[str, str]], actors: Actors) -> dict[str, Any]:
+    """One cluster's ``(kind, payload)`` rows -> its ``id`` and the columns provenance fills."""
+    by_kind: dict[str, list[str]] = {kind: [] for kind in PAYLOAD_COLUMNS}
+    for kind, payload in rows:
+        by_kind[kind].append(payload)
     # Every group has its cluster's row: the other rows are all joined to a cluster id.
     [cluster] = _rows(by_kind["cluster"], "cluster")
     cluster["claims"] = cluster["claims"] or []
     corpus = Corpus.from_rows(
-        docs=_rows(by_kind.get("document", []), "document"),
-        attributions=_rows(by_kind.get("attribution", []), "attribution"),
-        claims=_rows(by_kind.get("claim", []), "claim"),
-        reuse=_rows(by_kind.get("reuse", []), "reuse"),
+        docs=_rows(by_kind["document"], "document"),
+        attributions=_rows(by_kind["attribution"], "attribution"),
+        claims=_rows(by_kind["claim"], "claim"),
+        reuse=_rows(by_kind["reuse"], "reuse"),
         actors=actors,
     )
-    result = analyse_cluster(corpus, cluster)
-    return pd.DataFrame({
-        "id": [cluster["id"]],
-        "origins": [result["origins"]],
-        "independent_origins": pd.array([result["independent_origins"]], dtype="Int32"),
-        "outlets": [list(result["outlets"])],
-        "amplification": [float(result["amplification"])],
-        "flags": [list(result["flags"])],
-    })
+    return {"id": cluster["id"], **analyse_cluster(corpus, cluster)}
+
+
+def _analyse_batches(batches: Iterator[Any], actors: Actors) -> Iterator[Any]:
+    """Executor: batches of clusters, each with the list of its rows -> provenance rows.
+    One frame a batch of clusters, not one a cluster: pandas' cost per frame was six times
+    that of the provenance itself (1.4 ms against 0.2 ms a cluster on the demo corpus)."""
+    import pandas as pd
+
+    for batch in batches:
+        out = [
+            analyse_rows(((r["kind"], r["payload"]) for r in rows), actors)
+            for rows in batch["rows"]
+        ]
+        yield pd.DataFrame({
+            "id": pd.Series([r["id"] for r in out], dtype=object),
+            "origins": pd.Series([r["origins"] for r in out], dtype=object),
+            "independent_origins": pd.array(
+                [r["independent_origins"] for r in out], dtype="Int32"
+            ),
+            "outlets": pd.Series([list(r["outlets"]) for r in out], dtype=object),
+            "amplification": pd.array([float(r["amplification"]) for r in out], dtype="Float64"),
+            "flags": pd.Series([list(r["flags"]) for r in out], dtype=object),
+        })
 
 
 # -- driver side ------------------------------------------------------------------------------
@@ -194,8 +211,11 @@ def provenance_spark(spark: Any, tables: Path) -> Any:
         .unionByName(typed(needed_docs, "document"))
     )
     actors = spark.sparkContext.broadcast(read_actors(tables))
-    filled = rows.groupBy("key").applyInPandas(
-        lambda frame: analyse_group(frame, actors.value), RESULT_SCHEMA
+    # Each cluster's rows gathered into one list (an aggregate on the executors), so that
+    # Python takes whole batches of clusters at a time.
+    grouped = rows.groupBy("key").agg(F.collect_list(F.struct("kind", "payload")).alias("rows"))
+    filled = grouped.mapInPandas(
+        lambda batches: _analyse_batches(batches, actors.value), RESULT_SCHEMA
     )
     columns = list(CORPUS["claim_clusters"])
     extra = [c for c in clusters.columns if c not in columns]
@@ -218,11 +238,10 @@ def export_tables(store: AnalysisStore, folder: Path) -> None:
                      "WHERE duplicate_of IS NULL",
         "entities": 'SELECT * FROM "entities"',
     }
-    assert set(queries) == set(INPUT_TABLES)
-    for name, query in queries.items():
+    for name in INPUT_TABLES:
         (folder / name).mkdir(parents=True)
         target = (folder / name / "part-0.parquet").as_posix()
-        store.con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
+        store.con.execute(f"COPY ({queries[name]}) TO '{target}' (FORMAT parquet)")
 
 
 def run_provenance_on_spark(spark: Any, store: AnalysisStore, folder: Path) -> None:
