@@ -69,11 +69,10 @@ def _chains(frame: Any) -> Any:
     """Executor: one document's attributions -> (attribution, member of its chain) pairs."""
     import pandas as pd
 
-    parents = {
-        a: (None if pd.isna(p) else p)
+    by_id = {
+        a: {"parent": None if pd.isna(p) else p}
         for a, p in zip(frame["id"], frame["parent"], strict=True)
     }
-    by_id = {a: {"parent": p} for a, p in parents.items()}
     pairs = [(a, member) for a in by_id for member in chain_ids(by_id, a)]
     return pd.DataFrame(pairs, columns=["attribution", "member"], dtype=object)
 
