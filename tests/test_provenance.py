@@ -12,7 +12,13 @@ from sourcetrace.cli import app
 from sourcetrace.config import Settings
 from sourcetrace.model import Document
 from sourcetrace.outputs.store import AnalysisStore
-from sourcetrace.provenance.independence import provenance_step
+from sourcetrace.provenance.actors import Actors
+from sourcetrace.provenance.independence import (
+    Corpus,
+    analyse_cluster,
+    chain_ids,
+    provenance_step,
+)
 from sourcetrace.provenance.jsonld import build_jsonld
 
 TEXT = "x" * 400
@@ -220,3 +226,137 @@ def test_claims_and_trace_commands(store: AnalysisStore, tmp_path: Path) -> None
     assert "Norvanian Security Bureau" in res.stdout and "Government of Norvania" in res.stdout
     res = runner.invoke(app, ["trace", str(tmp_path), "nope"])
     assert res.exit_code == 1
+
+
+# -- row order and per-cluster rows -------------------------------------------------------------
+# Rows where the order a store returns them in used to change the result: a document with two
+# claims in one cluster (which one a copy's "twin" is), and two entities with one alias.
+ORDER_DOCS = {
+    "e1": ("Harbour Gazette", "2026-04-01"), "l1": ("Lakeside Ledger", "2026-04-02"),
+    "m1": ("Mill Street Courier", "2026-04-03"),
+}
+ORDER_ENTITIES = [  # not in id order
+    ("port", "Tarvik Port Authority", ["Tarvik Port Authority"]),
+    ("guard", "Tarvik Coast Guard", ["Tarvik Coast Guard"]),
+    ("agency-b", "Ferry Safety Agency", ["Ferry Safety Agency", "the agency"]),
+    ("agency-a", "Fisheries Agency", ["Fisheries Agency", "the agency"]),
+]
+
+
+def order_sensitive_rows() -> dict[str, list[dict]]:
+    """Table rows, each table in the order a pipeline run would write them."""
+    attributions = [
+        att("e1:a1", "e1", "the port authority", "port"),
+        att("e1:a2", "e1", "the coast guard", "guard", start=200),
+        att("l1:a1", "l1", "Mill Street Courier", None, "outlet", start=150),
+        att("m1:a1", "m1", "the agency", None, start=150),
+        # the Courier, citing the Ledger, citing harbour pilots: the Ledger cites the Courier
+        att("m1:a2", "m1", "the Lakeside Ledger", None, "outlet"),
+        att("m1:a3", "m1", "harbour pilots", None, "person", parent="m1:a2", start=20),
+    ]
+    for a in attributions:
+        if a["source_text"] == "the Lakeside Ledger":
+            a["source_resolved"] = "Lakeside Ledger"
+    claims = [
+        claim("e1:c1", "e1", "t", "e1:a1"), claim("e1:c2", "e1", "t", "e1:a2", 260, 300),
+        claim("l1:c1", "l1", "t"),  # copied from e1 with the port authority's claim
+        claim("l1:c2", "l1", "v", "l1:a1", 200, 240),
+        claim("m1:c1", "m1", "v", "m1:a3"), claim("m1:c2", "m1", "u", "m1:a1", 200, 240),
+    ]
+    clusters = []
+    for key in ("t", "u", "v"):
+        members = [c for c in claims if c["cluster"] == key]
+        docs = sorted({c["doc"] for c in members})
+        clusters.append({
+            "id": key, "label": key, "claims": [c["id"] for c in members], "documents": docs,
+            "outlets": sorted(ORDER_DOCS[d][0] for d in docs), "origins": "[]",
+            "independent_origins": 0, "amplification": None,
+            "first_appearance": min(ORDER_DOCS[d][1] for d in docs), "flags": [],
+        })
+    return {
+        "documents": [{"id": d, "outlet": o, "published": p} for d, (o, p) in ORDER_DOCS.items()],
+        "entities": [
+            {"id": i, "name": n, "type": "organisation", "country": None, "controlled_by": None,
+             "aliases": aliases, "in_kb": True}
+            for i, n, aliases in ORDER_ENTITIES
+        ],
+        "attributions": attributions,
+        "claims": claims,
+        "claim_clusters": clusters,
+        "reuse": [{"a": "e1", "b": "l1", "earlier": "e1", "same_outlet": False, "cluster": 0,
+                   "a_start": 50, "a_end": 110, "b_start": 50, "b_end": 110, "words": 12,
+                   "similarity": 0.97}],
+    }
+
+
+def fill_store(store: AnalysisStore, rows: dict[str, list[dict]], reverse: bool) -> None:
+    """Write the rows into a store, every table in the given order or reversed."""
+    def ordered(items: list[dict]) -> list[dict]:
+        return list(reversed(items)) if reverse else list(items)
+
+    for d in ordered(rows["documents"]):
+        document = Document(d["id"], TEXT + d["id"], outlet=d["outlet"], published=d["published"])
+        store.save_documents([(document, {})], "v")
+    insert_attributions(store, ordered(rows["attributions"]))
+    for table in ("entities", "claims", "claim_clusters", "reuse"):
+        store.replace(table, ordered(rows[table]))
+
+
+def test_provenance_does_not_depend_on_row_order(tmp_path: Path) -> None:
+    from sourcetrace.engines.spark import table_rows
+
+    rows = order_sensitive_rows()
+    results = []
+    for reverse in (False, True):
+        with AnalysisStore(tmp_path / str(reverse)) as s:
+            fill_store(s, rows, reverse)
+            assert s.read("claims")[0]["id"] == ("m1:c2" if reverse else "e1:c1")
+            provenance_step(s, Settings(out=tmp_path))
+            results.append(table_rows(s, "claim_clusters"))
+            found = {r["id"]: r for r in s.read("claim_clusters")}
+        # the copy's twin is the earlier article's first claim of the cluster (e1:c1)
+        [copied] = [o for o in json.loads(found["t"]["origins"]) if "l1:c1" in o["claims"]]
+        assert copied["entity"] == "port" and copied["copied_from"] == "e1"
+        # an alias two entities share goes to the first by id
+        assert [o["entity"] for o in json.loads(found["u"]["origins"])] == ["agency-a"]
+        # the loop Courier -> Ledger -> Courier goes through a parent attribution (m1:a2)
+        assert "circular_reporting" in found["v"]["flags"]
+    assert results[0] == results[1]
+
+
+def cluster_slice(rows: dict[str, list[dict]], cluster: dict) -> dict[str, list[dict]]:
+    """One cluster's rows, as the Spark job selects them (spark_provenance's docstring)."""
+    claims = [c for c in rows["claims"]
+              if c["id"] in cluster["claims"] or c["cluster"] == cluster["id"]]
+    docs = {c["doc"] for c in claims}
+    by_id = {a["id"]: a for a in rows["attributions"]}
+    chains = {m for c in claims for m in chain_ids(by_id, c["attribution"])}
+    reuse = [r for r in rows["reuse"] if r["a"] in docs or r["b"] in docs]
+    docs |= {d for r in reuse for d in (r["a"], r["b"])}
+    return {
+        "docs": [d for d in rows["documents"] if d["id"] in docs],
+        "attributions": [a for a in rows["attributions"] if a["id"] in chains],
+        "claims": claims, "reuse": reuse,
+    }
+
+
+@pytest.mark.parametrize("corpus", ["order_sensitive", "fixture"])
+def test_one_clusters_rows_give_the_whole_corpus_result(
+    corpus: str, store: AnalysisStore
+) -> None:
+    """analyse_cluster over only the rows a cluster's Spark group holds gives what it gives
+    over the whole corpus, for every cluster (rows handed over in reverse order, too)."""
+    if corpus == "order_sensitive":
+        rows = order_sensitive_rows()
+    else:
+        rows = {t: store.read(t) for t in ("attributions", "claims", "claim_clusters", "reuse")}
+        rows["documents"] = store.read("documents", "WHERE duplicate_of IS NULL")
+        rows["entities"] = store.read("entities")
+    actors = Actors.from_rows(rows["entities"])
+    whole = Corpus.from_rows(rows["documents"], rows["attributions"], rows["claims"],
+                             rows["reuse"], actors)
+    for cluster in rows["claim_clusters"]:
+        part = {t: list(reversed(r)) for t, r in cluster_slice(rows, cluster).items()}
+        assert len(part["claims"]) < len(rows["claims"])
+        alone = Corpus.from_rows(actors=actors, **part)
+        assert analyse_cluster(alone, cluster) == analyse_cluster(whole, cluster), cluster["id"]

@@ -185,6 +185,8 @@ def test_demo_corpus_same_results_on_both_engines(demo: tuple[Path, Path, Any, A
         # Reuse passages come from the Spark jobs (spark_reuse), not a driver-side fallback.
         assert (spark_dir / "spark-tables" / "reuse").is_dir()
         assert len(table_rows(store, "reuse")) == diff["reuse"][1]
+        # and provenance from its Spark job (spark_provenance), not the driver-side step
+        assert any((spark_dir / "spark-tables" / "provenance-out").glob("*.parquet"))
         independent = store.con.execute(
             "SELECT max(independent_origins) FROM claim_clusters"
         ).fetchone()[0]

@@ -33,6 +33,7 @@ from typing import Any
 
 from sourcetrace.config import Settings
 from sourcetrace.engines.local import Progress, RunResult, write_outputs
+from sourcetrace.engines.spark_provenance import run_provenance_on_spark
 from sourcetrace.engines.steps import load_corpus_steps
 from sourcetrace.ingest import IngestOptions
 from sourcetrace.model import IngestError
@@ -426,6 +427,8 @@ def run_analysis_spark(
                 clock = time.perf_counter()
                 if name == "claims":  # Spark jobs (engines/spark_claims.py)
                     run_claims_on_spark(spark, store, parquet, settings)
+                elif name == "provenance":  # a Spark job over each claim cluster's rows
+                    run_provenance_on_spark(spark, store, parquet)
                 elif spark_step(name) is not None:  # entities, places: Spark jobs
                     spark_step(name)(spark, store, parquet, settings)
                 else:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sourcetrace.outputs.store import AnalysisStore
 
@@ -26,8 +28,15 @@ class Actors:
 
     @classmethod
     def from_store(cls, store: AnalysisStore) -> Actors:
+        return cls.from_rows(store.read("entities"))
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[dict[str, Any]]) -> Actors:
+        """Actors of ``entities`` rows, in any order: they are taken by id (then name), so
+        that the first entity to claim an alias is the same whatever order the rows come in
+        (DuckDB's insertion order on one engine, Parquet part files on Spark)."""
         actors = cls()
-        for e in store.read("entities"):
+        for e in sorted(rows, key=lambda e: (e["id"], e.get("name") or "")):
             actors.names[e["id"]] = e["name"]
             actors.types[e["id"]] = e["type"]
             actors.parent[e["id"]] = e["controlled_by"]

@@ -31,7 +31,9 @@ Flags:
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,9 +73,35 @@ class Origin:
         }
 
 
+def claim_order(claim: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Claims by document, then by their number n in ``{doc}:c{n}`` (text order: the claims
+    step numbers them by start and end): "the first claim of a document" must not depend on
+    the order a store returns rows in (Spark's Parquet part files come back in another order
+    than the local engine's inserts)."""
+    found = re.search(r":c(\d+)$", claim.get("id") or "")
+    return (
+        claim.get("doc") or "", int(found.group(1)) if found else -1,
+        claim.get("start") or 0, claim.get("end") or 0, claim.get("id") or "",
+    )
+
+
+def chain_ids(attributions: Mapping[str, Mapping[str, Any]], attribution: str | None) -> list[str]:
+    """Ids of an attribution and its parents, outer first (a loop is cut where it closes)."""
+    chain: list[str] = []
+    current = attribution
+    while current and current in attributions and current not in chain:
+        chain.append(current)
+        current = attributions[current].get("parent")
+    return list(reversed(chain))
+
+
 @dataclass
 class Corpus:
-    """What provenance needs from the store, read once."""
+    """What provenance needs from the store: the whole corpus (:meth:`load`) or only one
+    claim cluster's rows (:meth:`from_rows` given what :func:`cluster_rows` selects), which
+    give each cluster the same result.
+
+    ``claims`` is kept in :func:`claim_order` whatever order it was given in."""
 
     docs: dict[str, dict[str, Any]]
     attributions: dict[str, dict[str, Any]]
@@ -81,19 +109,45 @@ class Corpus:
     # doc -> [(start, end, other doc, whether the other doc is the earlier one)]
     shared: dict[str, list[tuple[int, int, str, bool]]]
     actors: Actors
+    # (doc, cluster) -> the document's first claim in that cluster
+    twins: dict[tuple[str, str | None], dict[str, Any]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.claims = {c["id"]: c for c in sorted(self.claims.values(), key=claim_order)}
+        self.twins = {}
+        for c in self.claims.values():
+            self.twins.setdefault((c["doc"], c["cluster"]), c)
 
     @classmethod
-    def load(cls, store: AnalysisStore) -> Corpus:
-        docs = {d["id"]: d for d in store.read("documents", "WHERE duplicate_of IS NULL")}
+    def from_rows(
+        cls,
+        docs: Iterable[dict[str, Any]],
+        attributions: Iterable[dict[str, Any]],
+        claims: Iterable[dict[str, Any]],
+        reuse: Iterable[dict[str, Any]],
+        actors: Actors,
+    ) -> Corpus:
+        """A corpus of table rows, in any order. ``docs`` must hold only the documents that
+        are no duplicates (``duplicate_of`` NULL): a duplicate's outlet is never looked up."""
         shared: dict[str, list[tuple[int, int, str, bool]]] = defaultdict(list)
-        for r in store.read("reuse"):
+        for r in reuse:
             shared[r["b"]].append((r["b_start"], r["b_end"], r["a"], r["earlier"] == r["a"]))
             shared[r["a"]].append((r["a_start"], r["a_end"], r["b"], r["earlier"] == r["b"]))
         return cls(
-            docs=docs,
-            attributions={a["id"]: a for a in store.read("attributions")},
-            claims={c["id"]: c for c in store.read("claims")},
+            docs={d["id"]: d for d in docs},
+            attributions={a["id"]: a for a in attributions},
+            claims={c["id"]: c for c in claims},
             shared=shared,
+            actors=actors,
+        )
+
+    @classmethod
+    def load(cls, store: AnalysisStore) -> Corpus:
+        return cls.from_rows(
+            docs=store.read("documents", "WHERE duplicate_of IS NULL"),
+            attributions=store.read("attributions"),
+            claims=store.read("claims"),
+            reuse=store.read("reuse"),
             actors=Actors.from_store(store),
         )
 
@@ -106,14 +160,7 @@ class Corpus:
 
     def chain(self, attribution: str | None) -> list[dict[str, Any]]:
         """The attribution and its parents, outer first."""
-        chain: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        current = attribution
-        while current and current in self.attributions and current not in seen:
-            seen.add(current)
-            chain.append(self.attributions[current])
-            current = self.attributions[current]["parent"]
-        return list(reversed(chain))
+        return [self.attributions[a] for a in chain_ids(self.attributions, attribution)]
 
     def shared_with(self, claim: dict[str, Any]) -> list[tuple[str, bool]]:
         """Documents sharing (by text reuse) at least half of the claim's span, each with
@@ -179,11 +226,8 @@ def claim_origin(corpus: Corpus, claim: dict[str, Any], depth: int = 0) -> Origi
 
 
 def _twin_claim(corpus: Corpus, claim: dict[str, Any], earlier: str) -> dict[str, Any] | None:
-    """The claim of the earlier article in the same cluster, if it has one."""
-    for other in corpus.claims.values():
-        if other["doc"] == earlier and other["cluster"] == claim["cluster"]:
-            return other
-    return None
+    """The (first) claim of the earlier article in the same cluster, if it has one."""
+    return corpus.twins.get((earlier, claim["cluster"]))
 
 
 def _group(origins: list[Origin], copy_links: list[tuple[str, str]]) -> int:
@@ -252,10 +296,8 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
 
 
 def _twin_origin_id(corpus: Corpus, earlier: str, cluster: str | None) -> str | None:
-    for other in corpus.claims.values():
-        if other["doc"] == earlier and other["cluster"] == cluster:
-            return claim_origin(corpus, other, depth=5).id
-    return None
+    twin = corpus.twins.get((earlier, cluster))
+    return claim_origin(corpus, twin, depth=5).id if twin is not None else None
 
 
 def _flags(
