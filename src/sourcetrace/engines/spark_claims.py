@@ -324,6 +324,11 @@ def claims_spark(
     work.mkdir(parents=True, exist_ok=True)
     read = spark.read.parquet
     documents = read(_folder(tables, "documents")).where(F.col("duplicate_of").isNull())
+    failed = tables / "failed"
+    if any(failed.glob("*.parquet")):  # documents an extractor broke on are not in the store
+        documents = documents.join(
+            read(str(failed)).select(F.col("doc_id").alias("id")), "id", "left_anti"
+        )
 
     # 1. claim units and context, per document
     def rows_of(name: str, frame: Any) -> Any:
