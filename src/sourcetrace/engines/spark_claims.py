@@ -390,11 +390,11 @@ def claims_spark(
         )
         # lead() joins words with single spaces: the text is its own key
         vectors = embed_column(spark, keyed, work / "lead-vectors")
-        lead_rows = (
-            documents.select("id", "published").join(keyed, "id")
-            .join(vectors, "key", "left").select("id", "published", "vector")
-            .orderBy("id").collect()  # ids, dates and vectors: no text
+        lead_frame = documents.select("id", "published").join(keyed, "id").join(
+            vectors, "key", "left"
         )
+        # ids, dates and vectors: no text
+        lead_rows = lead_frame.select("id", "published", "vector").orderBy("id").collect()
         ids = [r["id"] for r in lead_rows]
         days = np.array([_day(r["published"]) for r in lead_rows])
         lead_vectors = np.zeros((len(ids), DIM), dtype=np.float32)
@@ -460,14 +460,13 @@ def claims_spark(
     linked.write.mode("overwrite").parquet(str(work / "linked"))
 
     # 7. components (claim numbers only come to the driver)
-    edges = [
-        (int(r["i"]), int(r["j"]))
-        for r in read(str(work / "linked")).unionByName(
-            forced.join(claims.select(F.col("idx").alias("i"), F.col("doc").alias("di")), "i")
-            .join(claims.select(F.col("idx").alias("j"), F.col("doc").alias("dj")), "j")
-            .where(F.col("di") != F.col("dj")).select("i", "j")
-        ).collect()
-    ]
+    cross_forced = (
+        forced.join(claims.select(F.col("idx").alias("i"), F.col("doc").alias("di")), "i")
+        .join(claims.select(F.col("idx").alias("j"), F.col("doc").alias("dj")), "j")
+        .where(F.col("di") != F.col("dj"))
+    )
+    edge_frame = read(str(work / "linked")).unionByName(cross_forced.select("i", "j"))
+    edges = [(int(r["i"]), int(r["j"])) for r in edge_frame.select("i", "j").collect()]
     component = _components(edges)
     comp_df = spark.createDataFrame(
         sorted(component.items()) or [(-1, -1)], "idx long, comp long"
@@ -492,13 +491,15 @@ def claims_spark(
     grouped = read(str(work / "groups"))
 
     # 9. numbering: groups ranked with the local engine's key, then singletons in order
-    keys = (
+    key_frame = (
         grouped.join(claims.select("idx", "id", "doc"), "idx")
         .join(documents.select(F.col("id").alias("doc"), "published"), "doc", "left")
         .groupBy("grp").applyInPandas(
             _group_keys, "grp long, ndocs int, nclaims int, first string, min_id string"
-        ).collect()  # one short row per group: counts, a date, an id
+        )
     )
+    # one short row per group: counts, a date, a claim id
+    keys = key_frame.select("grp", "ndocs", "nclaims", "first", "min_id").collect()
 
     def rank(r: Any) -> tuple[Any, ...]:
         first = _date_key(r["first"] or "") or datetime.max
