@@ -366,3 +366,48 @@ def test_embeddings_on_the_executors_are_the_local_floats(spark: Any, tmp_path: 
     assert np.array_equal(on_spark, local)
     assert not on_spark[-3:-1].any() and np.array_equal(on_spark[-1], on_spark[5])
     assert np.allclose(np.linalg.norm(on_spark[:150], axis=1), 1.0, atol=1e-5)
+
+
+def test_an_interrupted_run_resumes_without_redoing_finished_jobs(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the NLP jobs: the next run of the same inputs keeps their tables (their
+    files are not rewritten) and gives the local engine's results; a changed input starts
+    afresh."""
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    story = ("The harbour authority said on Monday that the ferry service to Lindholm would "
+             "resume next week after repairs to the pier, which storms damaged in March.")
+    (corpus / "coast.txt").write_text("Ferry to resume\n\n" + story + "\n")
+    (corpus / "bay.txt").write_text(
+        "Lindholm ferry back next week\n\nAccording to the harbour authority, " + story + "\n"
+    )
+    settings = {"formats": ("json",), "kb_files": [], "quiet": True}
+    out = tmp_path / "spark"
+
+    def interrupt(*args: Any, **kwargs: Any) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(spark_engine, "_reuse_on_spark", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_analysis_spark([corpus], Settings(out=out, **settings), spark=spark)
+    tables = out / "spark-tables"
+    assert not (tables / "reuse" / "_SUCCESS").exists()
+    kept = {t: (tables / t / "_SUCCESS").stat().st_mtime_ns
+            for t in ("documents", "sentences", "attributions")}
+    monkeypatch.undo()
+
+    resumed = run_analysis_spark([corpus], Settings(out=out, **settings), spark=spark)
+    assert {t: (tables / t / "_SUCCESS").stat().st_mtime_ns for t in kept} == kept
+    assert (tables / "reuse" / "_SUCCESS").exists()
+    local = run_analysis([corpus], Settings(out=tmp_path / "local", **settings))
+    assert resumed.analysed == local.analysed == 2
+    diff = compare_stores(tmp_path / "local", out)
+    assert {t: d for t, d in diff.items() if d[2]} == {}, diff
+    assert diff["claims"][0] > 0 and diff["reuse"][0] > 0
+
+    # Another input: nothing of the earlier run is kept.
+    (corpus / "hill.txt").write_text("Bridge closed\n\nOfficials in Tarvik closed the bridge.\n")
+    again = run_analysis_spark([corpus], Settings(out=out, **settings), spark=spark)
+    assert again.analysed == 3
+    assert (tables / "documents" / "_SUCCESS").stat().st_mtime_ns != kept["documents"]

@@ -295,8 +295,6 @@ def run_analysis_spark(
     spark: Any = None,
 ) -> RunResult:
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-    from pyspark.sql.window import Window
 
     from sourcetrace.engines.spark_claims import run_claims_on_spark
     from sourcetrace.engines.spark_entities import spark_step
@@ -308,7 +306,6 @@ def run_analysis_spark(
     out = Path(settings.out)
     out.mkdir(parents=True, exist_ok=True)
     parquet = out / "spark-tables"  # what the Spark jobs write; loaded into the store below
-    shutil.rmtree(parquet, ignore_errors=True)
     result = RunResult(out=out)
     version = pipeline_version(settings.model)
     own_session = spark is None
@@ -316,75 +313,48 @@ def run_analysis_spark(
     spark.sparkContext.setLogLevel("ERROR")
     try:
         files, problems = plan_inputs(inputs, options)
+        if prepare_tables(parquet, run_fingerprint(files, settings, options, version)):
+            log.info("resuming: Spark tables of an earlier run of these inputs are kept")
         tick("analyse", 0, 4)
-        schema = T.StructType([
-            T.StructField("fi", T.IntegerType()),
-            T.StructField("path", T.StringType()), T.StructField("root", T.StringType()),
-            T.StructField("explicit", T.BooleanType()),
-        ])
         parallelism = spark.sparkContext.defaultParallelism
-        files_df = spark.createDataFrame(files, schema).repartition(
-            max(1, min(len(files), parallelism * 2))
-        )
-        read = files_df.mapInPandas(
-            lambda it: _read_partition(it, options), spark_schema(READ_COLUMNS)
-        ).persist()
-        # The local engine keeps the first document with an id (later ones are errors), then
-        # marks later copies of the same text as duplicates of the first: both in input order.
-        by_id = Window.partitionBy("id").orderBy(*ORDER)
-        items = read.withColumn(
-            "id_rank", F.when(F.col("problem").isNull(), F.row_number().over(by_id))
-        )
-        dup_ids = items.where(F.col("id_rank") > 1).select(
-            F.coalesce("source_path", F.lit("?")).alias("path"),
-            F.lit(None).cast("int").alias("line"), F.col("id").alias("doc_id"),
-            F.lit(None).cast("string").alias("problem"),  # worded on the driver (repr)
-            *ORDER,
-        )
-        (
-            items.where(F.col("problem").isNotNull()).select(*ERRORS, *ORDER)
-            .unionByName(dup_ids)
-            .write.parquet(str(parquet / "errors"))
-        )
-        by_text = Window.partitionBy("content_hash").orderBy(*ORDER)
-        docs = (
-            items.where(F.col("id_rank") == 1)
-            .withColumn("first_id", F.first("id").over(by_text))
-            .withColumn(
-                "duplicate_of", F.when(F.col("first_id") != F.col("id"), F.col("first_id"))
+        if not finished(parquet, INGEST_TABLES):
+            _ingest(spark, files, options, version, parquet)
+        tick("analyse", 1, 4)
+        if not finished(parquet, [*PER_DOCUMENT, FAILED]):
+            unique = spark.read.parquet(str(parquet / "documents")).where(
+                F.col("duplicate_of").isNull()
+            ).select(*DOC_FIELDS)
+            # Several tasks per core: a slow partition then leaves no core idle at the end,
+            # and a Python worker (with its pipeline) is reused across tasks, so more tasks
+            # cost little.
+            unique = unique.repartition(max(parallelism * 4, 1))
+            rows = unique.mapInPandas(
+                lambda it: _analyse_partition(it, settings.model, settings.batch_size),
+                "table string, doc string, row string",
+            ).persist()
+            for table, columns in [*PER_DOCUMENT.items(), (FAILED, FAILED_COLUMNS)]:
+                (
+                    rows.filter(F.col("table") == table)
+                    .select(F.from_json("row", spark_schema(columns)).alias("r"))
+                    .select("r.*")
+                    .write.mode("overwrite").parquet(str(parquet / table))
+                )
+            rows.unpersist()
+        tick("analyse", 1, 4)
+        reuse_done = finished(parquet, ["reuse"])
+        if not reuse_done:
+            # The documents the store will hold: no duplicates, none the analysis failed on.
+            analysed = spark.read.parquet(str(parquet / "documents")).where(
+                F.col("duplicate_of").isNull()
             )
-            .withColumn("pipeline_version", F.lit(version))
-            .persist()
-        )
-        docs.select(*DOCUMENTS).write.parquet(str(parquet / "documents"))
+            if any((parquet / FAILED).glob("*.parquet")):
+                failed_ids = spark.read.parquet(str(parquet / FAILED)).select(
+                    F.col("doc_id").alias("id")
+                )
+                analysed = analysed.join(failed_ids, "id", "left_anti")
+            analysed = analysed.select(*DOC_FIELDS)
+            reuse_done = _reuse_on_spark(spark, analysed, settings, parquet)
         tick("analyse", 1, 4)
-        unique = docs.filter(F.col("duplicate_of").isNull()).select(*DOC_FIELDS)
-        # Several tasks per core: a slow partition then leaves no core idle at the end, and a
-        # Python worker (with its pipeline) is reused across tasks, so more tasks cost little.
-        unique = unique.repartition(max(parallelism * 4, 1))
-        rows = unique.mapInPandas(
-            lambda it: _analyse_partition(it, settings.model, settings.batch_size),
-            "table string, doc string, row string",
-        ).persist()
-        for table, columns in PER_DOCUMENT.items():
-            (
-                rows.filter(F.col("table") == table)
-                .select(F.from_json("row", spark_schema(columns)).alias("r"))
-                .select("r.*")
-                .write.parquet(str(parquet / table))
-            )
-        (
-            rows.filter(F.col("table") == FAILED)
-            .select(F.from_json("row", spark_schema(FAILED_COLUMNS)).alias("r"))
-            .select("r.*")
-            .write.parquet(str(parquet / "failed"))
-        )
-        tick("analyse", 1, 4)
-        reuse_done = _reuse_on_spark(spark, unique, settings, parquet)
-        tick("analyse", 1, 4)
-        rows.unpersist()
-        docs.unpersist()
-        read.unpersist()
         # ingest, NLP and extraction, reuse: the Spark jobs (session start-up included)
         result.stages["analyse"] = time.perf_counter() - started
         with AnalysisStore(out) as store:
@@ -446,6 +416,109 @@ def run_analysis_spark(
     return result
 
 
+INGEST_TABLES = ["errors", "documents"]
+RUN_FILE = "_run.json"
+
+
+def run_fingerprint(
+    files: list[tuple[int, str, str, bool]], settings: Settings, options: IngestOptions,
+    version: str,
+) -> str:
+    """What the Spark tables of a run depend on: the input files as found (path, size,
+    modification time), the pipeline version and the ingest options. A run with the same
+    fingerprint may keep the tables an interrupted run finished."""
+    import hashlib
+
+    found = []
+    for fi, path, root, explicit in files:
+        try:
+            stat = os.stat(path)
+            found.append([fi, path, root, explicit, stat.st_size, stat.st_mtime_ns])
+        except OSError:
+            found.append([fi, path, root, explicit, None, None])
+    from sourcetrace.link.reuse import ReuseSettings
+
+    described = json.dumps(
+        {"files": found, "version": version, "model": settings.model,
+         "options": repr(options), "reuse": repr(ReuseSettings.from_settings(settings))},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(described.encode()).hexdigest()
+
+
+def prepare_tables(parquet: Path, fingerprint: str) -> bool:
+    """Keep ``parquet`` (the Spark tables) when an earlier run of the same inputs wrote it,
+    else start it afresh. True when tables were kept (a resumed run)."""
+    marker = parquet / RUN_FILE
+    try:
+        same = json.loads(marker.read_text()).get("fingerprint") == fingerprint
+    except (OSError, ValueError):
+        same = False
+    if not same:
+        shutil.rmtree(parquet, ignore_errors=True)
+        parquet.mkdir(parents=True)
+        marker.write_text(json.dumps({"fingerprint": fingerprint}))
+    return same
+
+
+def finished(parquet: Path, tables: Sequence[str]) -> bool:
+    """Whether every one of ``tables`` was written whole (Spark's ``_SUCCESS`` marker is
+    written last, once all of a table's part files are in place)."""
+    return all((parquet / t / "_SUCCESS").exists() for t in tables)
+
+
+def _ingest(
+    spark: Any, files: list[tuple[int, str, str, bool]], options: IngestOptions, version: str,
+    parquet: Path,
+) -> None:
+    """Executors read the files; exact duplicates and reused ids as the local engine finds
+    them; ``errors`` and ``documents`` written as Parquet."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+    from pyspark.sql.window import Window
+
+    schema = T.StructType([
+        T.StructField("fi", T.IntegerType()),
+        T.StructField("path", T.StringType()), T.StructField("root", T.StringType()),
+        T.StructField("explicit", T.BooleanType()),
+    ])
+    parallelism = spark.sparkContext.defaultParallelism
+    files_df = spark.createDataFrame(files, schema).repartition(
+        max(1, min(len(files), parallelism * 2))
+    )
+    read = files_df.mapInPandas(
+        lambda it: _read_partition(it, options), spark_schema(READ_COLUMNS)
+    ).persist()
+    # The local engine keeps the first document with an id (later ones are errors), then
+    # marks later copies of the same text as duplicates of the first: both in input order.
+    by_id = Window.partitionBy("id").orderBy(*ORDER)
+    items = read.withColumn(
+        "id_rank", F.when(F.col("problem").isNull(), F.row_number().over(by_id))
+    )
+    dup_ids = items.where(F.col("id_rank") > 1).select(
+        F.coalesce("source_path", F.lit("?")).alias("path"),
+        F.lit(None).cast("int").alias("line"), F.col("id").alias("doc_id"),
+        F.lit(None).cast("string").alias("problem"),  # worded on the driver (repr)
+        *ORDER,
+    )
+    (
+        items.where(F.col("problem").isNotNull()).select(*ERRORS, *ORDER)
+        .unionByName(dup_ids)
+        .write.mode("overwrite").parquet(str(parquet / "errors"))
+    )
+    by_text = Window.partitionBy("content_hash").orderBy(*ORDER)
+    docs = (
+        items.where(F.col("id_rank") == 1)
+        .withColumn("first_id", F.first("id").over(by_text))
+        .withColumn(
+            "duplicate_of", F.when(F.col("first_id") != F.col("id"), F.col("first_id"))
+        )
+        .withColumn("pipeline_version", F.lit(version))
+    )
+    docs.select(*DOCUMENTS).write.mode("overwrite").parquet(str(parquet / "documents"))
+    read.unpersist()
+
+
 def _with(settings: Settings, formats: tuple[str, ...]) -> Settings:
     from dataclasses import replace
 
@@ -464,9 +537,9 @@ def _reuse_on_spark(spark: Any, docs: Any, settings: Settings, parquet: Path) ->
         return False
     from sourcetrace.link.reuse import ReuseSettings
 
-    find_reuse_spark(spark, docs, ReuseSettings.from_settings(settings)).write.parquet(
-        str(parquet / "reuse")
-    )
+    find_reuse_spark(spark, docs, ReuseSettings.from_settings(settings)).write.mode(
+        "overwrite"
+    ).parquet(str(parquet / "reuse"))
     return True
 
 
