@@ -11,12 +11,15 @@ The flow is the local engine's, as Spark jobs over DataFrames:
 5. text reuse runs as Spark joins and alignments (:mod:`sourcetrace.engines.spark_reuse`);
 6. every table lands as Parquet (``DIR/spark-tables/``, then ``DIR/parquet/``).
 
-The corpus-level linking that needs all of a table at once (entity clusters, claim clusters,
-provenance) then runs on the driver, in DuckDB over those Parquet files, on the extracted
-tables. Its one heavy part, embedding the claims (and the document leads of the blocking)
-with MiniLM, runs on the executors (:class:`SparkEncoder`): the driver writes the texts to
-Parquet, a ``mapInPandas`` job embeds them (model loaded once per Python worker) and writes
-the vectors back as an array column.
+The corpus steps then run as Spark jobs over those tables too, each calling the local
+engine's own functions on the executors: entities and places
+(:mod:`sourcetrace.engines.spark_entities`; the corpus-wide merge of entity clusters stays on
+the driver, over mention rows), claims (:mod:`sourcetrace.engines.spark_claims`) and
+provenance (:mod:`sourcetrace.engines.spark_provenance`). The driver holds the DuckDB store
+that serves the outputs, filled from the Parquet the jobs wrote.
+
+A run interrupted during the Spark jobs resumes: tables whose job finished are kept when the
+inputs, pipeline and options are unchanged (:func:`prepare_tables`).
 """
 
 from __future__ import annotations
