@@ -119,23 +119,38 @@ def _vectors(column: Any) -> np.ndarray:
     return np.asarray(np.stack(column.tolist()), dtype=np.float32).reshape(len(column), DIM)
 
 
-def _document_candidates(rows: Any) -> Any:
-    """Executor: one document's embedded claims (``own``) and those of its related
-    documents -> candidate pairs, as the local ``ClaimSet.candidates_within`` finds them."""
+def _document_links(rows: Any) -> Any:
+    """Executor: one document's embedded claims (``own``, with the claims each is linked to
+    by a copied passage) and those of its related documents -> the candidate pairs that
+    link: found as the local ``ClaimSet.candidates_within`` finds them, less the copied
+    pairs, scored with ``ClaimSet.pair_scores``."""
     import pandas as pd
 
-    from sourcetrace.link.matching import nearest_pairs
+    from sourcetrace.link.matching import MATCH_THRESHOLD, ClaimSet, nearest_pairs
 
     own = rows[rows["own"]].sort_values("idx")
     partners = rows[~rows["own"]].sort_values("idx")
-    pairs: set[tuple[int, int]] = set()
+    linked: list[tuple[int, int]] = []
     if len(own) and len(partners):
         pairs = nearest_pairs(
             own["idx"].to_numpy(dtype=int), partners["idx"].to_numpy(dtype=int),
             _vectors(own["vector"]), _vectors(partners["vector"]),
         )
-    ordered = sorted(pairs)
-    return pd.DataFrame({"i": [i for i, _ in ordered], "j": [j for _, j in ordered]},
+        forced = {
+            (min(int(i), int(j)), max(int(i), int(j)))
+            for i, js in zip(own["idx"], own["forced"], strict=True)
+            for j in (js if js is not None else [])
+        }
+        pairs = sorted(pairs - forced)
+        if pairs:
+            claims = pd.concat([own, partners]).drop_duplicates("idx").sort_values("idx")
+            position = {int(i): k for k, i in enumerate(claims["idx"])}
+            claimset = ClaimSet(_infos(claims), _vectors(claims["vector"]))
+            left = np.array([position[i] for i, _ in pairs], dtype=int)
+            right = np.array([position[j] for _, j in pairs], dtype=int)
+            keep = claimset.pair_scores(left, right) >= MATCH_THRESHOLD
+            linked = [p for p, k in zip(pairs, keep.tolist(), strict=True) if k]
+    return pd.DataFrame({"i": [i for i, _ in linked], "j": [j for _, j in linked]},
                         dtype="int64")
 
 
@@ -434,30 +449,34 @@ def claims_spark(
     embedded.write.mode("overwrite").parquet(str(work / "embedded"))
     embedded = read(str(work / "embedded"))
 
-    # 5. candidate pairs, per document
-    own = embedded.select("doc", "idx", "vector", F.lit(True).alias("own"))
-    others = related.join(embedded.withColumnRenamed("doc", "e"), "e").select(
-        F.col("d").alias("doc"), "idx", "vector", F.lit(False).alias("own")
+    # 5. candidate pairs, per document, scored where they are found (the vectors are there)
+    forced_lists = (
+        forced.unionByName(forced.select(F.col("j").alias("i"), F.col("i").alias("j")))
+        .groupBy(F.col("i").alias("idx")).agg(F.collect_list("j").alias("forced"))
     )
-    candidates = own.unionByName(others).groupBy("doc").applyInPandas(
-        _document_candidates, "i long, j long"
-    )
-    if wording is not None:
-        candidates = candidates.unionByName(wording)
-    candidates = candidates.distinct().join(forced, ["i", "j"], "left_anti")
-
-    # 6. scores: the pairs that link
     features = claims.select(*[c for c in FEATURES if c != "vector"]).join(
         embedded.select("idx", "vector"), "idx"
     )
-    left = features.select(*[F.col(c).alias(f"l_{c}") for c in FEATURES])
-    right = features.select(*[F.col(c).alias(f"r_{c}") for c in FEATURES])
-    linked = (
-        candidates.join(left, F.col("i") == F.col("l_idx"))
-        .join(right, F.col("j") == F.col("r_idx"))
-        .mapInPandas(_score_pairs, "i long, j long")
+    own = features.join(forced_lists, "idx", "left").select(
+        F.col("doc").alias("g"), *FEATURES, "forced", F.lit(True).alias("own")
     )
-    linked.write.mode("overwrite").parquet(str(work / "linked"))
+    others = related.join(features, F.col("e") == F.col("doc")).select(
+        F.col("d").alias("g"), *FEATURES, F.lit(None).cast("array<long>").alias("forced"),
+        F.lit(False).alias("own"),
+    )
+    linked = own.unionByName(others).groupBy("g").applyInPandas(
+        _document_links, "i long, j long"
+    )
+    if wording is not None:  # pairs of shared wording: scored apart
+        left = features.select(*[F.col(c).alias(f"l_{c}") for c in FEATURES])
+        right = features.select(*[F.col(c).alias(f"r_{c}") for c in FEATURES])
+        linked = linked.unionByName(
+            wording.join(forced, ["i", "j"], "left_anti")
+            .join(left, F.col("i") == F.col("l_idx"))
+            .join(right, F.col("j") == F.col("r_idx"))
+            .mapInPandas(_score_pairs, "i long, j long")
+        )
+    linked.distinct().write.mode("overwrite").parquet(str(work / "linked"))
 
     # 7. components (claim numbers only come to the driver)
     cross_forced = (
@@ -473,9 +492,6 @@ def claims_spark(
     ).where(F.col("idx") >= 0)
 
     # 8. average linkage per component
-    forced_lists = forced.groupBy(F.col("i").alias("idx")).agg(
-        F.collect_list("j").alias("forced")
-    )
     all_features = claims.select(*[c for c in FEATURES if c != "vector"]).join(
         embedded.select("idx", "vector"), "idx", "left"
     ).withColumn(
