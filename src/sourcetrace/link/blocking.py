@@ -42,7 +42,7 @@ import numpy as np
 from scipy import sparse
 
 from sourcetrace.link.embeddings import embed
-from sourcetrace.link.matching import content_tokens
+from sourcetrace.link.matching import content_tokens, dot
 
 LEAD_WORDS = 40
 SAME_STORY = 0.5
@@ -98,7 +98,7 @@ def story_pairs(ids: Sequence[str], days: np.ndarray, vectors: np.ndarray) -> se
     (NaN when unknown) and lead vectors."""
     pairs: set[tuple[str, str]] = set()
     for lo in range(0, len(ids), ROW_BLOCK):
-        sims = vectors[lo : lo + ROW_BLOCK] @ vectors.T
+        sims = dot(vectors[lo : lo + ROW_BLOCK], vectors)
         for k in range(sims.shape[0]):
             sims[k, lo + k] = -1.0  # not with itself
         # NaN (an unknown date) compares False: it never keeps two documents apart.

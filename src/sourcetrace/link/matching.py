@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 from spacy.lang.en.stop_words import STOP_WORDS
+from threadpoolctl import threadpool_limits
 
 from sourcetrace.link.embeddings import embed
 
@@ -75,6 +76,15 @@ _NUMBER_WORDS = {
      "ninety": 90, "hundred": 100, "dozen": 12, "dozens": 12}
 # "one" is far more often a pronoun ("one of the...") than a count.
 _NUMBER_WORDS.pop("one")
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` on one BLAS thread. How BLAS splits a product over threads changes the
+    last bit of some entries (seen from 64 rows up), and a Spark executor's Python worker
+    runs another number of threads than the local engine: with one thread everywhere the
+    cosines, and every threshold decision on them, are the same on both engines."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return a @ b.T
 
 
 def stem(token: str) -> str:
@@ -159,7 +169,7 @@ class ClaimSet:
         return len(self.claims)
 
     def cosine(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        return self.vectors[rows] @ self.vectors[cols].T
+        return dot(self.vectors[rows], self.vectors[cols])
 
     def _overlap(self, kind: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         m = self._sets[kind]
@@ -285,7 +295,7 @@ def nearest_pairs(
     partners by cosine, at least ``CANDIDATE_COSINE``. One document's claims (``rows``)
     against the claims of its related documents (``partners``, ascending): the Spark engine
     calls it with the same arrays, so the product (and every float) is the same."""
-    sims = row_vectors @ partner_vectors.T
+    sims = dot(row_vectors, partner_vectors)
     k = min(CANDIDATE_K, len(partners))
     top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
     found: set[tuple[int, int]] = set()
