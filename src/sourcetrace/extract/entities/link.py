@@ -149,6 +149,7 @@ class EntityLinker:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.clusters: dict[str, Cluster] = {}
+        self._cluster_of_id: dict[str, Cluster] = {}  # entity id -> its corpus cluster
         self._alias_of: dict[str, str] = {}  # cluster key merged -> surviving cluster key
         self.surface_index: dict[str, str] = {}  # normalised surface -> entity id (corpus)
         self._kb_surfaces: dict[str, Counter[str]] = defaultdict(Counter)
@@ -401,6 +402,7 @@ class EntityLinker:
                 eid, n = f"{base}-{n}", n + 1
             used.add(eid)
             cl.id = eid
+            self._cluster_of_id[eid] = cl
         for key in self.clusters:
             final = self._final_key(key)
             if final.startswith("kb:"):
@@ -506,10 +508,10 @@ class EntityLinker:
         entry = self.kb.get(eid)
         if entry is not None:
             return entry.type
-        for cl in self.clusters.values():
-            if cl.id == eid:
-                return cl.type
-        return "organisation"
+        # An index, not a scan over the clusters: this runs for every candidate of every
+        # attribution source (a scan was 137 s of the step at 2,000 articles).
+        cl = self._cluster_of_id.get(eid)
+        return cl.type if cl is not None else "organisation"
 
     def _rank(self, eid: str) -> int:
         return _RANK.get(self._type(eid), _ORG_RANK)
