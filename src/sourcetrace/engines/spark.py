@@ -262,7 +262,8 @@ class SparkEncoder:
         return out
 
 
-FAILED = "_failed"  # pseudo-table of documents whose analysis failed
+FAILED = "_failed"  # pseudo-table of documents whose analysis failed (row tag)
+FAILED_FOLDER = "failed"  # ... and the folder its rows land in
 FAILED_COLUMNS = {"path": "VARCHAR", "problem": "VARCHAR", "doc_id": "VARCHAR"}
 
 
@@ -323,7 +324,7 @@ def run_analysis_spark(
         if not finished(parquet, INGEST_TABLES):
             _ingest(spark, files, options, version, parquet)
         tick("analyse", 1, 4)
-        if not finished(parquet, [*PER_DOCUMENT, FAILED]):
+        if not finished(parquet, [*PER_DOCUMENT, FAILED_FOLDER]):
             unique = spark.read.parquet(str(parquet / "documents")).where(
                 F.col("duplicate_of").isNull()
             ).select(*DOC_FIELDS)
@@ -335,12 +336,13 @@ def run_analysis_spark(
                 lambda it: _analyse_partition(it, settings.model, settings.batch_size),
                 "table string, doc string, row string",
             ).persist()
-            for table, columns in [*PER_DOCUMENT.items(), (FAILED, FAILED_COLUMNS)]:
+            outputs = [(t, t, c) for t, c in PER_DOCUMENT.items()]
+            for tag, folder, columns in [*outputs, (FAILED, FAILED_FOLDER, FAILED_COLUMNS)]:
                 (
-                    rows.filter(F.col("table") == table)
+                    rows.filter(F.col("table") == tag)
                     .select(F.from_json("row", spark_schema(columns)).alias("r"))
                     .select("r.*")
-                    .write.mode("overwrite").parquet(str(parquet / table))
+                    .write.mode("overwrite").parquet(str(parquet / folder))
                 )
             rows.unpersist()
         tick("analyse", 1, 4)
@@ -350,8 +352,8 @@ def run_analysis_spark(
             analysed = spark.read.parquet(str(parquet / "documents")).where(
                 F.col("duplicate_of").isNull()
             )
-            if any((parquet / FAILED).glob("*.parquet")):
-                failed_ids = spark.read.parquet(str(parquet / FAILED)).select(
+            if any((parquet / FAILED_FOLDER).glob("*.parquet")):
+                failed_ids = spark.read.parquet(str(parquet / FAILED_FOLDER)).select(
                     F.col("doc_id").alias("id")
                 )
                 analysed = analysed.join(failed_ids, "id", "left_anti")
