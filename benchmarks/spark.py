@@ -65,7 +65,11 @@ def analyze(path: Path, out: Path, engine: list[str]) -> tuple[float, dict[str, 
     start = proc.stdout.rfind("\n{")
     text = proc.stdout[start + 1:] if start >= 0 else proc.stdout
     if proc.returncode not in (0, 1) or not text.startswith("{"):
-        sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
+        # The Python side of the error, not the JVM's stack frames that end the message.
+        lines = [ln for ln in proc.stderr.splitlines()
+                 if not ln.lstrip().startswith("at ") and "WARN" not in ln]
+        sys.stderr.write(proc.stdout[-2000:] + "\n".join(lines)[-6000:] + "\n")
+        (path.parent / f"failed-{out.name}.stderr").write_text(proc.stderr)
         raise SystemExit(f"analyze {' '.join(engine)} failed ({proc.returncode})")
     return seconds, json.loads(text)
 

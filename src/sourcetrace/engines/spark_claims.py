@@ -292,6 +292,9 @@ def embed_column(spark: Any, texts: Any, folder: Path) -> Any:
     indexed = ordered.rdd.zipWithIndex().map(
         lambda row_pos: (row_pos[0]["key"], int(row_pos[1] // BATCH), int(row_pos[1] % BATCH))
     ).toDF("text string, batch int, pos int")
+    # Written once: the batches are read twice below, and a sort recomputed is a sort redone.
+    indexed.write.mode("overwrite").parquet(str(folder) + "-batches")
+    indexed = spark.read.parquet(str(folder) + "-batches")
     parts = max(1, spark.sparkContext.defaultParallelism * 4)
     (
         indexed.repartition(parts, "batch")
