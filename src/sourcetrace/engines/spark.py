@@ -550,15 +550,21 @@ def _reuse_on_spark(spark: Any, docs: Any, settings: Settings, parquet: Path) ->
 
 def _load_parquet(store: AnalysisStore, parquet: Path) -> None:
     """Fill the DuckDB store from the Parquet tables the Spark jobs wrote."""
-    tables = {"documents": DOCUMENTS, "errors": ERRORS, **PER_DOCUMENT}
     from sourcetrace.tables import CORPUS
 
-    tables["reuse"] = CORPUS["reuse"]
+    tables = {"documents": DOCUMENTS, "errors": ERRORS, **PER_DOCUMENT, "reuse": CORPUS["reuse"]}
+    replace_from_parquet(store, {t: (c, parquet / t) for t, c in tables.items()})
+
+
+def replace_from_parquet(
+    store: AnalysisStore, tables: dict[str, tuple[dict[str, str], Path]]
+) -> None:
+    """Replace store tables (name -> (columns, folder of Parquet parts)) in one transaction;
+    a folder without parts leaves its table empty."""
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, columns in tables.items():
-            folder = parquet / table
+        for table, (columns, folder) in tables.items():
             con.execute(f'DELETE FROM "{table}"')
             if not any(folder.glob("*.parquet")):
                 continue

@@ -308,20 +308,10 @@ def embed_column(spark: Any, texts: Any, folder: Path) -> Any:
 
 def _components(edges: list[tuple[int, int]]) -> dict[int, int]:
     """Claim number -> its component (the smallest claim number in it), for linked claims."""
-    parent: dict[int, int] = {}
+    import networkx as nx
 
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i, j in edges:
-        a, b = find(i), find(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    return {x: find(x) for x in parent}
+    graph = nx.Graph(edges)
+    return {m: min(c) for c in nx.connected_components(graph) for m in c}
 
 
 def claims_spark(
@@ -594,17 +584,8 @@ def run_claims_on_spark(spark: Any, store: Any, parquet: Path, settings: Setting
         f"'{(linked / 'part-0.parquet').as_posix()}' (FORMAT parquet)"
     )
     claims, clusters = claims_spark(spark, parquet, parquet / "claims-work", settings, linked)
-    con = store.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table, folder in (("claims", claims), ("claim_clusters", clusters)):
-            cols = ", ".join(f'"{c}"' for c in CORPUS[table])
-            con.execute(f'DELETE FROM "{table}"')
-            con.execute(
-                f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM '
-                f"read_parquet('{(folder / '*.parquet').as_posix()}')"
-            )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    from sourcetrace.engines.spark import replace_from_parquet
+
+    replace_from_parquet(store, {
+        "claims": (CORPUS["claims"], claims), "claim_clusters": (CORPUS["claim_clusters"], clusters)
+    })
