@@ -11,9 +11,9 @@ import pytest
 
 from sourcetrace.config import Settings
 from sourcetrace.extract.entities.kb import KnowledgeBase, KnowledgeBaseError
+from sourcetrace.link.entities import entities_step
 from sourcetrace.extract.entities.link import (
     EntityLinker,
-    entities_step,
     find_acronyms,
     link_surface,
 )

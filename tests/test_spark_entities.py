@@ -33,7 +33,7 @@ from sourcetrace.extract.entities.link import (
     EntityLinker,
     document_context,
 )
-from sourcetrace.extract.places import places_step
+from sourcetrace.link.places import places_step
 from sourcetrace.outputs.store import AnalysisStore
 
 pytestmark = pytest.mark.slow

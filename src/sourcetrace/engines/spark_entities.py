@@ -32,9 +32,9 @@ from sourcetrace.extract.entities.link import (
     EntityLinker,
     Target,
     document_context,
-    store_links,
 )
-from sourcetrace.extract.places import PLACE_COLUMNS, PLACE_VALUE_ORDER
+from sourcetrace.link.entities import store_links
+from sourcetrace.link.places import PLACE_COLUMNS, PLACE_VALUE_ORDER
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.tables import CORPUS
 

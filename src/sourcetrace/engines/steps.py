@@ -11,8 +11,8 @@ log = logging.getLogger(__name__)
 
 # Importing these modules registers their corpus steps (order is set at registration).
 CORPUS_MODULES = [
-    "sourcetrace.extract.entities.link",
-    "sourcetrace.extract.places",
+    "sourcetrace.link.entities",
+    "sourcetrace.link.places",
     "sourcetrace.link.reuse",
     "sourcetrace.link.claims",
     "sourcetrace.provenance.independence",
