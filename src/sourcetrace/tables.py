@@ -10,6 +10,18 @@ VARCHAR holding JSON text.
 
 from __future__ import annotations
 
+# The documents as ingested (one row per document, exact duplicates included) and the
+# problems met with the inputs.
+DOCUMENTS = {
+    "id": "VARCHAR PRIMARY KEY", "title": "VARCHAR", "outlet": "VARCHAR", "url": "VARCHAR",
+    "published": "VARCHAR", "language": "VARCHAR", "n_words": "INTEGER", "text": "VARCHAR",
+    "source_path": "VARCHAR", "content_hash": "VARCHAR",
+    # id of the first document with the same text, when this one is an exact duplicate
+    "duplicate_of": "VARCHAR",
+    "pipeline_version": "VARCHAR",
+}
+ERRORS = {"path": "VARCHAR", "line": "INTEGER", "doc_id": "VARCHAR", "problem": "VARCHAR"}
+
 # Per-document tables: filled while each document is analysed (resumable one document at a time).
 PER_DOCUMENT: dict[str, dict[str, str]] = {
     "sentences": {

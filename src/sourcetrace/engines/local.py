@@ -21,7 +21,7 @@ from typing import Any
 from sourcetrace import __version__
 from sourcetrace.config import Settings, available_cpus
 from sourcetrace.engines.steps import load_corpus_steps
-from sourcetrace.ingest import IngestOptions, iter_inputs
+from sourcetrace.ingest import DUPLICATE_ID, IngestOptions, iter_inputs
 from sourcetrace.model import Document, IngestError
 from sourcetrace.nlp.pipeline import Rows, analyze_safely, load_pipeline, pipeline_version
 from sourcetrace.outputs.export import write_json, write_parquet
@@ -148,8 +148,7 @@ def select_documents(
             continue
         if item.id in seen_ids:
             errors.append(
-                IngestError(item.source_path or "?", f"duplicate document id {item.id!r}; "
-                            "the first one is kept", doc_id=item.id)
+                IngestError(item.source_path or "?", DUPLICATE_ID.format(item.id), doc_id=item.id)
             )
             continue
         seen_ids.add(item.id)

@@ -24,6 +24,7 @@ inputs, pipeline and options are unchanged (:func:`prepare_tables`).
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -35,35 +36,18 @@ from pathlib import Path
 from typing import Any
 
 from sourcetrace.config import Settings
+from sourcetrace.corpus import CorpusStep
 from sourcetrace.engines.local import Progress, RunResult, write_outputs
-from sourcetrace.engines.spark_provenance import run_provenance_on_spark
+from sourcetrace.engines.spark_steps import run_step_spark, spark_schema
 from sourcetrace.engines.steps import load_corpus_steps
-from sourcetrace.ingest import IngestOptions
+from sourcetrace.ingest import DUPLICATE_ID, IngestOptions
 from sourcetrace.model import IngestError
-from sourcetrace.outputs.store import DOCUMENTS, ERRORS, AnalysisStore
-from sourcetrace.tables import PER_DOCUMENT
+from sourcetrace.outputs.store import AnalysisStore
+from sourcetrace.tables import ALL_TABLES, DOCUMENTS, ERRORS, PER_DOCUMENT
 
 log = logging.getLogger(__name__)
 
 DOC_FIELDS = ["id", "text", "title", "outlet", "url", "published", "source_path", "language"]
-
-
-def spark_type(sql_type: str) -> Any:
-    from pyspark.sql import types as T
-
-    base = sql_type.split()[0]
-    if base.endswith("[]"):
-        return T.ArrayType(spark_type(base[:-2]))
-    return {
-        "VARCHAR": T.StringType(), "INTEGER": T.IntegerType(), "DOUBLE": T.DoubleType(),
-        "BOOLEAN": T.BooleanType(),
-    }[base]
-
-
-def spark_schema(columns: dict[str, str]) -> Any:
-    from pyspark.sql import types as T
-
-    return T.StructType([T.StructField(c, spark_type(t), True) for c, t in columns.items()])
 
 
 def _on_loopback(master: str) -> bool:
@@ -89,6 +73,9 @@ def get_session(master: str = "local[*]", app: str = "sourcetrace") -> Any:
         .config("spark.driver.bindAddress", address)
         .config("spark.driver.host", address)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # The corpus steps' SQL is one text for DuckDB and Spark: "quoted" identifiers.
+        .config("spark.sql.ansi.enabled", "true")
+        .config("spark.sql.ansi.doubleQuotedIdentifiers", "true")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")  # we draw our own progress bar
@@ -111,7 +98,6 @@ READ_COLUMNS = {
     "fi": "INTEGER", "seq": "INTEGER",
 }
 ORDER = ["fi", "seq"]
-DUPLICATE_ID = "duplicate document id {!r}; the first one is kept"  # as the local engine says
 
 
 def _typed(rows: list[dict[str, Any]], columns: dict[str, str]) -> Any:
@@ -138,7 +124,7 @@ def _read_partition(
     Metadata-file problems are not reported here: every partition loads the metadata files
     again, so the driver reports each of them once, where the local engine would."""
 
-    from sourcetrace.ingest import _read_candidate
+    from sourcetrace.ingest import read_candidate
     from sourcetrace.ingest.enrich import MetadataSources
     from sourcetrace.ingest.paths import Candidate
 
@@ -150,7 +136,7 @@ def _read_partition(
         ):
             candidate = Candidate(Path(path), bool(explicit), Path(root))
             seq = 0
-            for item in _read_candidate(candidate, options, metadata):
+            for item in read_candidate(candidate, options, metadata):
                 if isinstance(item, IngestError):
                     if item.problem.startswith("metadata file:"):
                         continue
@@ -194,74 +180,6 @@ def plan_inputs(
     return files, problems
 
 
-def _embed_partition(batches: Iterator[Any]) -> Iterator[Any]:
-    """Executor: (batch, pos, text) rows -> (batch, pos, vector). Rows of one model batch
-    arrive in one partition (repartitioned by ``batch``), possibly over several Arrow
-    chunks: the partition is gathered first, then each batch is run exactly as
-    ``embeddings.encode_batches`` runs it on one machine, so the floats are the same."""
-    import pandas as pd
-
-    from sourcetrace.link.embeddings import encode_batches
-
-    frames = list(batches)
-    if not frames:
-        return
-    rows = pd.concat(frames, ignore_index=True).sort_values(["batch", "pos"])
-    for batch, group in rows.groupby("batch", sort=True):
-        [vectors] = encode_batches([group["text"].tolist()])
-        yield pd.DataFrame({
-            "batch": pd.array([batch] * len(group), dtype="Int32"),
-            "pos": pd.array(group["pos"].tolist(), dtype="Int32"),
-            "vector": list(vectors),
-        })
-
-
-class SparkEncoder:
-    """``encode`` for :func:`sourcetrace.link.embeddings.embed` (a ``BatchEncoder``) that runs
-    the model batches on the Spark executors.
-
-    The texts go to the executors through a Parquet file under ``folder`` (which must be
-    shared with them, like the rest of ``DIR``); the vectors come back as an
-    ``array<float>`` column in Parquet, which the driver reads with pyarrow. Only the
-    texts to embed (claims, document leads) and their vectors pass through the driver."""
-
-    def __init__(self, spark: Any, folder: Path) -> None:
-        self.spark, self.folder, self.calls = spark, folder, 0
-
-    def __call__(self, batches: list[list[str]]) -> list[Any]:
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        base = self.folder / f"embed-{self.calls}"
-        self.calls += 1
-        shutil.rmtree(base, ignore_errors=True)
-        base.mkdir(parents=True)
-        pq.write_table(pa.table({
-            "batch": pa.array([b for b, batch in enumerate(batches) for _ in batch], pa.int32()),
-            "pos": pa.array([p for batch in batches for p in range(len(batch))], pa.int32()),
-            "text": pa.array([t for batch in batches for t in batch], pa.string()),
-        }), base / "texts.parquet")
-        parts = max(1, min(len(batches), self.spark.sparkContext.defaultParallelism * 4))
-        (
-            self.spark.read.parquet(str(base / "texts.parquet"))
-            .repartition(parts, "batch")
-            .mapInPandas(_embed_partition, "batch int, pos int, vector array<float>")
-            .write.parquet(str(base / "vectors"))
-        )
-        table = pq.read_table(base / "vectors").sort_by([("batch", "ascending"),
-                                                          ("pos", "ascending")])
-        flat = table.column("vector").combine_chunks().flatten().to_numpy()
-        vectors = np.asarray(flat, dtype=np.float32).reshape(table.num_rows, -1)
-        batch_of = table.column("batch").to_numpy()
-        out, at = [], 0
-        for b, batch in enumerate(batches):
-            assert (batch_of[at : at + len(batch)] == b).all(), "a batch came back incomplete"
-            out.append(vectors[at : at + len(batch)])
-            at += len(batch)
-        return out
-
-
 FAILED = "_failed"  # pseudo-table of documents whose analysis failed (row tag)
 FAILED_FOLDER = "failed"  # ... and the folder its rows land in
 FAILED_COLUMNS = {"path": "VARCHAR", "problem": "VARCHAR", "doc_id": "VARCHAR"}
@@ -300,8 +218,6 @@ def run_analysis_spark(
 ) -> RunResult:
     from pyspark.sql import functions as F
 
-    from sourcetrace.engines.spark_claims import run_claims_on_spark
-    from sourcetrace.engines.spark_entities import spark_step
     from sourcetrace.nlp.pipeline import pipeline_version
 
     started = time.perf_counter()
@@ -346,21 +262,9 @@ def run_analysis_spark(
                 )
             rows.unpersist()
         tick("analyse", 1, 4)
-        reuse_done = finished(parquet, ["reuse"])
-        if not reuse_done:
-            # The documents the store will hold: no duplicates, none the analysis failed on.
-            analysed = spark.read.parquet(str(parquet / "documents")).where(
-                F.col("duplicate_of").isNull()
-            )
-            if any((parquet / FAILED_FOLDER).glob("*.parquet")):
-                failed_ids = spark.read.parquet(str(parquet / FAILED_FOLDER)).select(
-                    F.col("doc_id").alias("id")
-                )
-                analysed = analysed.join(failed_ids, "id", "left_anti")
-            analysed = analysed.select(*DOC_FIELDS)
-            reuse_done = _reuse_on_spark(spark, analysed, settings, parquet)
+        folders = stored_tables(spark, parquet)
         tick("analyse", 1, 4)
-        # ingest, NLP and extraction, reuse: the Spark jobs (session start-up included)
+        # ingest, NLP and extraction: the Spark jobs (session start-up included)
         result.stages["analyse"] = time.perf_counter() - started
         with AnalysisStore(out) as store:
             _load_parquet(store, parquet)
@@ -380,15 +284,10 @@ def run_analysis_spark(
                 IngestError(path, problem, None, doc_id)
                 for path, problem, doc_id in store.con.execute(
                     "SELECT path, problem, doc_id FROM read_parquet("
-                    f"'{(parquet / 'failed' / '*.parquet').as_posix()}') ORDER BY doc_id"
+                    f"'{(parquet / FAILED_FOLDER / '*.parquet').as_posix()}') ORDER BY doc_id"
                 ).fetchall()
-            ] if any((parquet / "failed").glob("*.parquet")) else []
-            if failed:  # not analysed: forget them so that the next run tries them again
-                ids = [e.doc_id for e in failed]
-                store.con.execute(
-                    f"DELETE FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids
-                )
-                result.errors += failed
+            ] if any((parquet / FAILED_FOLDER).glob("*.parquet")) else []
+            result.errors += failed
             store.save_errors(result.errors)
             result.analysed, result.duplicates, result.words = store.con.execute(
                 "SELECT count(*) FILTER (WHERE duplicate_of IS NULL), "
@@ -396,18 +295,11 @@ def run_analysis_spark(
                 "coalesce(sum(n_words) FILTER (WHERE duplicate_of IS NULL), 0) FROM documents"
             ).fetchone()
             tick("analyse", 1, 4)
-            steps = [(n, s) for n, s in load_corpus_steps() if not (reuse_done and n == "reuse")]
+            steps = load_corpus_steps()
             tick("link", 0, len(steps))
             for name, step in steps:
                 clock = time.perf_counter()
-                if name == "claims":  # Spark jobs (engines/spark_claims.py)
-                    run_claims_on_spark(spark, store, parquet, settings)
-                elif name == "provenance":  # a Spark job over each claim cluster's rows
-                    run_provenance_on_spark(spark, store, parquet)
-                elif spark_step(name) is not None:  # entities, places: Spark jobs
-                    spark_step(name)(spark, store, parquet, settings)
-                else:
-                    step(store, settings)  # type: ignore[operator]
+                folders.update(run_corpus_step(spark, step, store, folders, parquet, settings))
                 result.stages[f"link:{name}"] = time.perf_counter() - clock
                 tick("link", 1, len(steps))
             clock = time.perf_counter()
@@ -419,6 +311,63 @@ def run_analysis_spark(
             spark.stop()
     result.seconds = time.perf_counter() - started
     return result
+
+
+STEPS_FOLDER = "steps"  # where the corpus steps' stages write, under spark-tables/
+
+
+def stored_tables(spark: Any, parquet: Path) -> dict[str, Path]:
+    """Table -> Parquet folder of what the store holds after the NLP jobs. ``documents``
+    leaves out those the analysis failed on (not stored, so that a later run retries them),
+    as the local engine does."""
+    from pyspark.sql import functions as F
+
+    folders = {t: parquet / t for t in PER_DOCUMENT}
+    stored = parquet / "stored-documents"
+    if not finished(parquet, ["stored-documents"]):
+        documents = spark.read.parquet(str(parquet / "documents"))
+        if any((parquet / FAILED_FOLDER).glob("*.parquet")):
+            failed_ids = spark.read.parquet(str(parquet / FAILED_FOLDER)).select(
+                F.col("doc_id").alias("id")
+            )
+            documents = documents.join(failed_ids, "id", "left_anti")
+        documents.select(*DOCUMENTS).write.mode("overwrite").parquet(str(stored))
+    folders["documents"] = stored
+    return folders
+
+
+def run_corpus_step(
+    spark: Any, step: Any, store: AnalysisStore, folders: dict[str, Path], parquet: Path,
+    settings: Settings,
+) -> dict[str, Path]:
+    """Run one registered corpus step on Spark and put what it writes into the store;
+    returns the Parquet folders of the tables it wrote, for the steps after it.
+
+    A declared step (:class:`~sourcetrace.corpus.CorpusStep`) runs its stages as Spark
+    jobs; a step not declared yet carries its own Spark function (``spark``), which fills
+    the store, whose tables are then written out as Parquet."""
+    work = parquet / STEPS_FOLDER
+    if isinstance(step, CorpusStep):
+        written = run_step_spark(spark, step, folders, work, settings)
+        replace_from_parquet(store, {
+            table: (ALL_TABLES[table], written[table], write.order)
+            for table, write in step.writes.items()
+        })
+        return written
+    module, _, function = step.spark.partition(":")
+    run_on_spark = getattr(importlib.import_module(module), function)
+    run_on_spark(spark, store, folders, work / step.name, settings)
+    written = {}
+    for table in step.writes:
+        folder = work / step.name / f"stored-{table}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        store.con.execute(
+            f"COPY (SELECT * FROM \"{table}\") TO '{(folder / 'part-0.parquet').as_posix()}' "
+            "(FORMAT parquet)"
+        )
+        written[table] = folder
+    return written
 
 
 INGEST_TABLES = ["errors", "documents"]
@@ -530,41 +479,22 @@ def _with(settings: Settings, formats: tuple[str, ...]) -> Settings:
     return replace(settings, formats=formats)
 
 
-def _reuse_on_spark(spark: Any, docs: Any, settings: Settings, parquet: Path) -> bool:
-    """Text reuse as Spark jobs; False when that module is missing (the local corpus step
-    then runs in DuckDB instead)."""
-    try:
-        from sourcetrace.engines.spark_reuse import find_reuse_spark
-    except ModuleNotFoundError as exc:
-        if exc.name != "sourcetrace.engines.spark_reuse":
-            raise
-        log.warning("sourcetrace.engines.spark_reuse missing: text reuse runs on the driver")
-        return False
-    from sourcetrace.link.reuse import ReuseSettings
-
-    find_reuse_spark(spark, docs, ReuseSettings.from_settings(settings)).write.mode(
-        "overwrite"
-    ).parquet(str(parquet / "reuse"))
-    return True
-
-
 def _load_parquet(store: AnalysisStore, parquet: Path) -> None:
     """Fill the DuckDB store from the Parquet tables the Spark jobs wrote."""
-    from sourcetrace.tables import CORPUS
-
-    tables = {"documents": DOCUMENTS, "errors": ERRORS, **PER_DOCUMENT, "reuse": CORPUS["reuse"]}
-    replace_from_parquet(store, {t: (c, parquet / t) for t, c in tables.items()})
+    tables = {"documents": DOCUMENTS, "errors": ERRORS, **PER_DOCUMENT}
+    folders = {**{t: parquet / t for t in tables}, "documents": parquet / "stored-documents"}
+    replace_from_parquet(store, {t: (c, folders[t], None) for t, c in tables.items()})
 
 
 def replace_from_parquet(
-    store: AnalysisStore, tables: dict[str, tuple[dict[str, str], Path]]
+    store: AnalysisStore, tables: dict[str, tuple[dict[str, str], Path, str | None]]
 ) -> None:
-    """Replace store tables (name -> (columns, folder of Parquet parts)) in one transaction;
-    a folder without parts leaves its table empty."""
+    """Replace store tables (name -> (columns, folder of Parquet parts, ORDER BY or None))
+    in one transaction; a folder without parts leaves its table empty."""
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, (columns, folder) in tables.items():
+        for table, (columns, folder, order) in tables.items():
             con.execute(f'DELETE FROM "{table}"')
             if not any(folder.glob("*.parquet")):
                 continue
@@ -572,6 +502,7 @@ def replace_from_parquet(
             con.execute(
                 f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM '
                 f"read_parquet('{(folder / '*.parquet').as_posix()}')"
+                + (f" ORDER BY {order}" if order else "")
             )
         con.execute("COMMIT")
     except BaseException:

@@ -55,10 +55,6 @@ UNIT_SCHEMA = (
 )
 
 
-def _folder(tables: Path, name: str) -> str:
-    return str(tables / name)
-
-
 # -- executor side ----------------------------------------------------------------------------
 def _document_claims(rows: Any, model: str) -> Any:
     """Executor: one document's rows (``kind``, JSON ``row``) -> its claims with features."""
@@ -274,9 +270,25 @@ def _cluster_rows(batches: Iterator[Any]) -> Iterator[Any]:
 
 
 def _embed_rows(batches: Iterator[Any]) -> Iterator[Any]:
-    from sourcetrace.engines.spark import _embed_partition
+    """Executor: (batch, pos, text) rows -> (batch, pos, vector). Rows of one model batch
+    arrive in one partition (repartitioned by ``batch``), possibly over several Arrow
+    chunks: the partition is gathered first, then each batch is run exactly as
+    ``embeddings.encode_batches`` runs it on one machine, so the floats are the same."""
+    import pandas as pd
 
-    yield from _embed_partition(batches)
+    from sourcetrace.link.embeddings import encode_batches
+
+    frames = list(batches)
+    if not frames:
+        return
+    rows = pd.concat(frames, ignore_index=True).sort_values(["batch", "pos"])
+    for batch, group in rows.groupby("batch", sort=True):
+        [vectors] = encode_batches([group["text"].tolist()])
+        yield pd.DataFrame({
+            "batch": pd.array([batch] * len(group), dtype="Int32"),
+            "pos": pd.array(group["pos"].tolist(), dtype="Int32"),
+            "vector": list(vectors),
+        })
 
 
 # -- driver side ------------------------------------------------------------------------------
@@ -315,12 +327,11 @@ def _components(edges: list[tuple[int, int]]) -> dict[int, int]:
 
 
 def claims_spark(
-    spark: Any, tables: Path, work: Path, settings: Settings, mentions: Path | None = None
+    spark: Any, folders: dict[str, Path], work: Path, settings: Settings
 ) -> tuple[Path, Path]:
-    """Run the claims step over the Parquet tables in ``tables`` (``documents``, the
-    per-document tables, ``reuse``; ``mentions``: the linked mentions' folder when it is
-    not ``tables/mentions``); write ``claims`` and ``claim_clusters`` under ``work`` and
-    return their folders."""
+    """Run the claims step over the Parquet tables in ``folders`` (``documents`` as the
+    store holds them, the per-document tables with linked mentions, ``reuse``); write
+    ``claims`` and ``claim_clusters`` under ``work`` and return their folders."""
     from datetime import datetime
 
     from pyspark.sql import Window
@@ -331,12 +342,7 @@ def claims_spark(
 
     work.mkdir(parents=True, exist_ok=True)
     read = spark.read.parquet
-    documents = read(_folder(tables, "documents")).where(F.col("duplicate_of").isNull())
-    failed = tables / "failed"
-    if any(failed.glob("*.parquet")):  # documents an extractor broke on are not in the store
-        documents = documents.join(
-            read(str(failed)).select(F.col("doc_id").alias("id")), "id", "left_anti"
-        )
+    documents = read(str(folders["documents"])).where(F.col("duplicate_of").isNull())
 
     # 1. claim units and context, per document
     def rows_of(name: str, frame: Any) -> Any:
@@ -346,8 +352,7 @@ def claims_spark(
 
     parts = [rows_of("document", documents.select(F.col("id").alias("doc"), "id", "title"))]
     for name in ("sentences", "attributions", *CONTEXT):
-        folder = str(mentions) if name == "mentions" and mentions else _folder(tables, name)
-        parts.append(rows_of(name, read(folder)))
+        parts.append(rows_of(name, read(str(folders[name]))))
     union = parts[0]
     for p in parts[1:]:
         union = union.unionByName(p)
@@ -366,7 +371,7 @@ def claims_spark(
     n_claims = claims.count()
 
     # 2. claims at corresponding places of a copied passage
-    reuse = read(_folder(tables, "reuse")).where(
+    reuse = read(str(folders["reuse"])).where(
         F.col("a_start").isNotNull() & F.col("a_end").isNotNull()
         & F.col("b_start").isNotNull() & F.col("b_end").isNotNull()
         & (F.col("a") != F.col("b")) & (F.col("a_end") > F.col("a_start"))
@@ -573,19 +578,15 @@ def _shared_wording(claims: Any) -> Any:
     ).select("i", "j")
 
 
-def run_claims_on_spark(spark: Any, store: Any, parquet: Path, settings: Settings) -> None:
-    """The claims step of the Spark engine: the mentions as entity linking left them go to
-    Parquet, the Spark jobs above run, and ``claims`` and ``claim_clusters`` are loaded into
-    the store from the Parquet they wrote."""
-    linked = parquet / "linked-mentions"
-    linked.mkdir(parents=True, exist_ok=True)
-    store.con.execute(
-        'COPY (SELECT doc, start, "end", entity, text FROM mentions) TO '
-        f"'{(linked / 'part-0.parquet').as_posix()}' (FORMAT parquet)"
-    )
-    claims, clusters = claims_spark(spark, parquet, parquet / "claims-work", settings, linked)
+def run_claims_on_spark(
+    spark: Any, store: Any, folders: dict[str, Path], work: Path, settings: Settings
+) -> None:
+    """The claims step of the Spark engine: the Spark jobs above run over the tables the
+    steps before left, and ``claims`` and ``claim_clusters`` are loaded into the store."""
     from sourcetrace.engines.spark import replace_from_parquet
 
+    claims, clusters = claims_spark(spark, folders, work, settings)
     replace_from_parquet(store, {
-        "claims": (CORPUS["claims"], claims), "claim_clusters": (CORPUS["claim_clusters"], clusters)
+        "claims": (CORPUS["claims"], claims, None),
+        "claim_clusters": (CORPUS["claim_clusters"], clusters, None),
     })

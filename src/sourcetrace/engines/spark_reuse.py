@@ -21,11 +21,13 @@ Only pyarrow is needed on the workers (``mapInArrow``), not pandas.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from sourcetrace.config import Settings
 from sourcetrace.link.reuse import (
     Match,
     ReuseSettings,
@@ -35,6 +37,7 @@ from sourcetrace.link.reuse import (
     shingles,
     tokenize,
 )
+from sourcetrace.tables import CORPUS
 
 SHINGLE_SCHEMA = "doc string, h long, pos int"
 MATCH_SCHEMA = (
@@ -176,3 +179,22 @@ def find_reuse_spark(spark: Any, docs_df: Any, settings: ReuseSettings) -> Any:
         sorted(clusters.items()) or [("", -1)], "a string, cluster int"
     )
     return matched.join(cluster_df, "a").select(*REUSE_COLUMNS)
+
+
+def run_reuse_on_spark(
+    spark: Any, store: Any, folders: dict[str, Path], work: Path, settings: Settings
+) -> None:
+    """The reuse step of the Spark engine: passages of the stored documents (no
+    duplicates) found by the jobs above, loaded into the store."""
+    from pyspark.sql import functions as F
+
+    from sourcetrace.engines.spark import finished, replace_from_parquet
+
+    if not finished(work, ["reuse"]):
+        docs = spark.read.parquet(str(folders["documents"])).where(
+            F.col("duplicate_of").isNull()
+        )
+        find_reuse_spark(spark, docs, ReuseSettings.from_settings(settings)).write.mode(
+            "overwrite"
+        ).parquet(str(work / "reuse"))
+    replace_from_parquet(store, {"reuse": (CORPUS["reuse"], work / "reuse", None)})

@@ -39,6 +39,10 @@ for _module in READER_MODULES:
     importlib.import_module(_module)
 
 
+# The problem reported for a second document with an id already seen (both engines).
+DUPLICATE_ID = "duplicate document id {!r}; the first one is kept"
+
+
 def read_file(
     path: Path, options: IngestOptions, explicit: bool = True
 ) -> Iterator[Document | IngestError]:
@@ -95,10 +99,10 @@ def iter_inputs(
         if key in seen:  # the same file named twice (a folder and a glob inside it)
             continue
         seen.add(key)
-        yield from _read_candidate(candidate, options, metadata)
+        yield from read_candidate(candidate, options, metadata)
 
 
-def _read_candidate(
+def read_candidate(
     candidate: Candidate, options: IngestOptions, metadata: MetadataSources
 ) -> Iterator[Document | IngestError]:
     applicable = metadata.for_file(candidate.path, candidate.root)

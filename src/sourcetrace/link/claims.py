@@ -74,7 +74,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
@@ -83,6 +83,7 @@ import spacy
 from spacy.language import Language
 
 from sourcetrace.config import DEFAULT_MODEL, Settings
+from sourcetrace.corpus import EngineStep
 from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rules)
     CLAIM_OK,
     is_fragment,
@@ -94,7 +95,7 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
 )
 from sourcetrace.link import matching
 from sourcetrace.link.blocking import Blocks, block_claims
-from sourcetrace.link.embeddings import DIM, BatchEncoder, embed
+from sourcetrace.link.embeddings import DIM, embed
 from sourcetrace.link.matching import ClaimInfo, ClaimSet
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.registry import corpus_steps
@@ -526,16 +527,8 @@ def build_clusters(
     return rows
 
 
-@corpus_steps.register("claims", order=40)
-def claims_step(
-    store: AnalysisStore, settings: Settings, encode: BatchEncoder | None = None
-) -> None:
-    """Fill ``claims`` and ``claim_clusters`` from the per-document tables.
-
-    ``encode`` runs the sentence model on batches of texts (see
-    :func:`sourcetrace.link.embeddings.embed`); by default in this process. The Spark engine
-    passes one that runs the batches on its executors; the result is the same floats."""
-    embed_texts = partial(embed, encode=encode) if encode is not None else embed
+def cluster_claims(store: AnalysisStore, settings: Settings) -> None:
+    """Fill ``claims`` and ``claim_clusters`` from the per-document tables."""
     # Rows sorted by id: nothing below may depend on the order the store returns them in.
     documents = store.read("documents", "WHERE duplicate_of IS NULL ORDER BY id")
     keep = {d["id"] for d in documents}
@@ -547,13 +540,13 @@ def claims_step(
     # On a big corpus only claims that could match a claim elsewhere are embedded.
     blocks: Blocks | None = None
     if len(claims) > settings.block_claims_above:
-        blocks = block_claims(claims, documents, copied, embed_texts)
+        blocks = block_claims(claims, documents, copied, embed)
         wanted = blocks.embed
     else:
         wanted = np.ones(len(claims), dtype=bool)
     vectors = np.zeros((len(claims), DIM), dtype=np.float32)
     if wanted.any():
-        vectors[wanted] = embed_texts(
+        vectors[wanted] = embed(
             [c.text for c, w in zip(claims, wanted, strict=True) if w]
         )
     log.info("embedded %d of %d claims", int(wanted.sum()), len(claims))
@@ -563,3 +556,12 @@ def claims_step(
     if not settings.quiet:
         multi = sum(1 for r in clusters if len(r["documents"]) > 1)
         log.info("%d claims, %d claim clusters across documents", len(claims), multi)
+
+
+claims_step = corpus_steps.register("claims", order=40)(
+    EngineStep(
+        "claims", local=cluster_claims,
+        spark="sourcetrace.engines.spark_claims:run_claims_on_spark",
+        writes=("claims", "claim_clusters"),
+    )
+)

@@ -1,41 +1,125 @@
 """The ``entities`` corpus step: mentions and attribution sources linked to canonical
-entities across the corpus (:class:`~sourcetrace.extract.entities.link.EntityLinker`)."""
+entities across the corpus (:class:`~sourcetrace.extract.entities.link.EntityLinker`).
+
+Two stages. Per document, where its text is, each mention's context is cut and looked up
+in the knowledge base (:meth:`~sourcetrace.extract.entities.link.EntityLinker.first_target`,
+a function of the mention, its context and its document alone). Then, over mention and
+attribution rows and those targets (never a document text), the corpus-wide part: lone
+surnames across documents, cluster merges, ids, attribution sources
+(:meth:`~sourcetrace.extract.entities.link.EntityLinker.link_targets`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sourcetrace.config import Settings
+from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Rows, Write
 from sourcetrace.extract.entities.kb import KnowledgeBase
-from sourcetrace.extract.entities.link import ATTRIBUTION_ORDER, MENTION_ORDER, EntityLinker, LinkResult
+from sourcetrace.extract.entities.link import EntityLinker, document_context
 from sourcetrace.registry import corpus_steps
+from sourcetrace.tables import CORPUS, PER_DOCUMENT
+
+# A mention is known by these columns: its first target is a function of them and of its
+# document's text, so two equal rows always get the same target.
+MENTION_KEY = ("doc", "start", "end", "label", "text")
+MENTION_ORDER = (*MENTION_KEY, "sentence")
+ATTRIBUTION_ORDER = ("doc", "source_start", "id")
+TARGET_COLUMNS = {
+    "doc": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "label": "VARCHAR",
+    "text": "VARCHAR",
+    # the first target: kind "kb" | "key" | "surname" (a lone name) | NULL, and its value
+    "target_kind": "VARCHAR", "target": "VARCHAR",
+}
+
+# The linker of this process, built once for the knowledge base it was given (building it
+# indexes the initials of every entry: too slow to redo per document).
+_process_linker: tuple[KnowledgeBase, EntityLinker] | None = None
 
 
-@corpus_steps.register("entities", order=10)
-def entities_step(store: Any, settings: Settings) -> None:
-    """Fill ``entities``, ``mentions.entity`` and ``attributions.source_entity``."""
-    kb = KnowledgeBase.load(settings.kb_files)
-    texts = dict(store.con.execute("SELECT id, text FROM documents").fetchall())
-    mentions = store.read("mentions", MENTION_ORDER)
-    attributions = store.read("attributions", ATTRIBUTION_ORDER)
-    result = EntityLinker(kb).link_texts(texts, mentions, attributions)
-    store_links(store, mentions, attributions, result)
+def _linker_for(kb: KnowledgeBase) -> EntityLinker:
+    global _process_linker
+    if _process_linker is None or _process_linker[0] is not kb:
+        _process_linker = (kb, EntityLinker(kb))
+    return _process_linker[1]
 
 
-def store_links(
-    store: Any,
-    mentions: list[dict[str, Any]],
-    attributions: list[dict[str, Any]],
-    result: LinkResult,
-) -> None:
-    """Write a corpus's links: ``mentions.entity``, ``attributions.source_entity`` and the
-    ``entities`` table (both engines)."""
+def mention_targets(group: Rows, kb: KnowledgeBase) -> Rows:
+    """One document's mentions and text -> each mention's first target."""
+    mentions = group["mentions"]
+    text = group["documents"][0]["body"] if group["documents"] else None
+    linker = _linker_for(kb)
+    ctx = document_context(text, mentions, kb)
+    rows = []
+    for m, around in zip(mentions, ctx.around, strict=True):
+        target = linker.first_target(m, around, ctx.acronyms)
+        rows.append({**{k: m[k] for k in MENTION_KEY},
+                     "target_kind": target[0] if target else None,
+                     "target": target[1] if target else None})
+    return {"mention_targets": rows}
+
+
+def link_corpus(tables: Rows, kb: KnowledgeBase) -> Rows:
+    """Mention and attribution rows with their targets -> linked rows and the entities."""
+    mentions, attributions = tables["mentions"], tables["attributions"]
+    targets = {
+        tuple(t[k] for k in MENTION_KEY):
+            (t["target_kind"], t["target"]) if t["target_kind"] is not None else None
+        for t in tables["targets"]
+    }
+    # Every mention row has its target: a missing key would be a bug, so it fails loudly.
+    first = [targets[tuple(m[k] for k in MENTION_KEY)] for m in mentions]
+    result = EntityLinker(kb).link_targets(mentions, first, attributions)
     for m, eid in zip(mentions, result.mention_entities, strict=True):
         m["entity"] = eid
     for a, eid in zip(attributions, result.source_entities, strict=True):
         a["source_entity"] = eid
-    # Rewritten whole: the per-document pass is over, and one transaction keeps each
-    # table consistent if the step is interrupted.
-    store.replace("mentions", mentions)
-    store.replace("attributions", attributions)
-    store.replace("entities", result.entities)
+    entities = [{**e, "position": n} for n, e in enumerate(result.entities)]
+    return {"linked_mentions": mentions, "linked_attributions": attributions,
+            "found_entities": entities}
+
+
+def _knowledge_base(settings: Settings, shared: Rows) -> KnowledgeBase:
+    return KnowledgeBase.load(settings.kb_files)
+
+
+def _order(columns: tuple[str, ...]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+entities_step = corpus_steps.register("entities", order=10)(
+    CorpusStep(
+        name="entities",
+        reads=("mentions", "attributions", "documents"),
+        stages=(
+            PerGroup(
+                {
+                    "mentions": f"SELECT {_order(MENTION_KEY)} FROM mentions",
+                    # only documents with mentions travel to the linker
+                    "documents": "SELECT id AS doc, text AS body FROM documents "
+                                 "WHERE id IN (SELECT doc FROM mentions)",
+                },
+                key=("doc",), fn=mention_targets, outputs={"mention_targets": TARGET_COLUMNS},
+                order={"mentions": MENTION_KEY},
+            ),
+            OnDriver(
+                {
+                    "mentions": "SELECT * FROM mentions",
+                    "attributions": "SELECT * FROM attributions",
+                    "targets": "SELECT * FROM mention_targets",
+                },
+                fn=link_corpus,
+                outputs={
+                    "linked_mentions": PER_DOCUMENT["mentions"],
+                    "linked_attributions": PER_DOCUMENT["attributions"],
+                    "found_entities": {**CORPUS["entities"], "position": "INTEGER"},
+                },
+                order={"mentions": MENTION_ORDER, "attributions": ATTRIBUTION_ORDER},
+            ),
+        ),
+        writes={
+            "mentions": Write("linked_mentions", _order(MENTION_ORDER)),
+            "attributions": Write("linked_attributions", _order(ATTRIBUTION_ORDER)),
+            "entities": Write("found_entities", "position"),
+        },
+        setup=_knowledge_base,
+    )
+)

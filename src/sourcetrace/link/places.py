@@ -1,32 +1,43 @@
-"""The ``places`` corpus step: the distinct places of the corpus, from the place mentions."""
+"""The ``places`` corpus step: the distinct places of the corpus, from the place mentions.
+
+One SQL text, run by DuckDB (local engine) and Spark SQL (Spark engine): each column of a
+place is the first non-null value among its mentions in (doc, start, end) order, ties by the
+value. ``any_value`` would take whichever row a thread met first.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
+from sourcetrace.corpus import CorpusStep, Sql, Write
 from sourcetrace.registry import corpus_steps
+from sourcetrace.tables import CORPUS
 
-# Columns of a place taken from its mentions, and the order that says which mention's value:
-# the first non-null one in (doc, start, end) order, ties by the value. ``any_value`` would
-# take whichever row a thread met first; the Spark engine (engines.spark_entities) takes the
-# same value as this through ``min_by`` over the same order.
+# Columns of a place taken from its mentions, and the order that says which mention's value.
 PLACE_COLUMNS = ("name", "lat", "lon", "country")
 PLACE_VALUE_ORDER = ("doc", "start", "end")
 
 
-@corpus_steps.register("places", order=20)
-def places_step(store: Any, settings: Any) -> None:
-    """The distinct places of the corpus, from the mentions."""
+def _first_values_sql() -> str:
     order = ", ".join(f'"{c}"' for c in PLACE_VALUE_ORDER)
-    values = ", ".join(
-        f'first("{c}" ORDER BY {order}, "{c}") FILTER (WHERE "{c}" IS NOT NULL)'
+    ranks = ",\n".join(
+        f'    row_number() OVER (PARTITION BY place ORDER BY "{c}" IS NULL, {order}, "{c}") '
+        f'AS "rank_{c}"'
         for c in PLACE_COLUMNS
     )
-    rows = store.con.execute(
-        f"SELECT place, {values} FROM place_mentions WHERE place IS NOT NULL "
-        "GROUP BY place ORDER BY place"
-    ).fetchall()
-    store.replace(
-        "places",
-        [{"id": r[0], "name": r[1], "lat": r[2], "lon": r[3], "country": r[4]} for r in rows],
+    picks = ", ".join(
+        f'max(CASE WHEN "rank_{c}" = 1 THEN "{c}" END) AS "{c}"' for c in PLACE_COLUMNS
     )
+    columns = ", ".join(f'"{c}"' for c in PLACE_COLUMNS)
+    return (
+        f'SELECT place AS id, {picks} FROM (\n  SELECT place, {columns},\n{ranks}\n'
+        "  FROM place_mentions WHERE place IS NOT NULL\n) AS ranked GROUP BY place"
+    )
+
+
+places_step = corpus_steps.register("places", order=20)(
+    CorpusStep(
+        name="places",
+        reads=("place_mentions",),
+        stages=(Sql("found_places", _first_values_sql(), CORPUS["places"]),),
+        writes={"places": Write("found_places", "id")},
+    )
+)

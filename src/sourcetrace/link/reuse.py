@@ -35,6 +35,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from sourcetrace.config import Settings
+from sourcetrace.corpus import EngineStep
 from sourcetrace.model import Document
 from sourcetrace.registry import corpus_steps
 
@@ -714,9 +715,16 @@ def align_index(index: ReuseIndex, chunk: int = 200_000) -> list[ReusePassage]:
     return passages_from_matches(found)
 
 
-@corpus_steps.register("reuse", order=30)
-def reuse_step(store: Any, settings: Settings) -> None:
+def reuse_passages(store: Any, settings: Settings) -> None:
     """Corpus step: fill the ``reuse`` table from the stored documents."""
     passages = find_reuse(store.documents(), ReuseSettings.from_settings(settings))
     store.replace("reuse", [p.to_row() for p in passages])
     log.info("reuse: %d passages", len(passages))
+
+
+reuse_step = corpus_steps.register("reuse", order=30)(
+    EngineStep(
+        "reuse", local=reuse_passages,
+        spark="sourcetrace.engines.spark_reuse:run_reuse_on_spark", writes=("reuse",),
+    )
+)

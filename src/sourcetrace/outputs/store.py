@@ -16,19 +16,10 @@ import duckdb
 import pyarrow as pa
 
 from sourcetrace.model import Document, IngestError
-from sourcetrace.tables import ALL_TABLES, PER_DOCUMENT
+from sourcetrace.tables import ALL_TABLES, DOCUMENTS, ERRORS, PER_DOCUMENT
 
 DB_NAME = "sourcetrace.duckdb"
 
-DOCUMENTS = {
-    "id": "VARCHAR PRIMARY KEY", "title": "VARCHAR", "outlet": "VARCHAR", "url": "VARCHAR",
-    "published": "VARCHAR", "language": "VARCHAR", "n_words": "INTEGER", "text": "VARCHAR",
-    "source_path": "VARCHAR", "content_hash": "VARCHAR",
-    # id of the first document with the same text, when this one is an exact duplicate
-    "duplicate_of": "VARCHAR",
-    "pipeline_version": "VARCHAR",
-}
-ERRORS = {"path": "VARCHAR", "line": "INTEGER", "doc_id": "VARCHAR", "problem": "VARCHAR"}
 
 
 def _ddl(name: str, columns: dict[str, str]) -> str:
@@ -152,11 +143,7 @@ class AnalysisStore:
         if not rows:
             return
         names = list(columns)
-        arrays = [
-            pa.array([_cell(row.get(c)) for row in rows], type=_arrow_type(columns[c]))
-            for c in names
-        ]
-        self.con.register("_incoming_rows", pa.Table.from_arrays(arrays, names=names))
+        self.con.register("_incoming_rows", arrow_table(rows, columns))
         try:
             cols = ", ".join(f'"{c}"' for c in names)
             self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming_rows')
@@ -192,8 +179,18 @@ def _cell(value: Any) -> Any:
 
 _ARROW_TYPES = {
     "VARCHAR": pa.string(), "INTEGER": pa.int64(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string()),
+    "FLOAT": pa.float32(), "BOOLEAN": pa.bool_(), "VARCHAR[]": pa.list_(pa.string()),
+    "BIGINT[]": pa.list_(pa.int64()), "FLOAT[]": pa.list_(pa.float32()),
 }
+
+
+def arrow_table(rows: list[dict[str, Any]], columns: dict[str, str]) -> pa.Table:
+    """Row dicts as an Arrow table with the declared columns (missing keys are NULL)."""
+    return pa.Table.from_arrays(
+        [pa.array([_cell(row.get(c)) for row in rows], type=_arrow_type(t))
+         for c, t in columns.items()],
+        names=list(columns),
+    )
 
 
 def _arrow_type(sql_type: str) -> pa.DataType:

@@ -40,9 +40,11 @@ from typing import Any
 import networkx as nx
 
 from sourcetrace.config import Settings
+from sourcetrace.corpus import CorpusStep, PerGroup, Sql, Write
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.provenance.actors import Actors
 from sourcetrace.registry import corpus_steps
+from sourcetrace.tables import CORPUS
 
 # Sources that never count as corroboration: nobody named, or the outlet's own say-so.
 UNCOUNTED_KINDS = {"anonymous", "vague", "outlet"}
@@ -343,12 +345,71 @@ def _one_controller(
     return len(actors) >= 2
 
 
-@corpus_steps.register("provenance", order=50)
-def provenance_step(store: AnalysisStore, settings: Settings) -> None:
-    corpus = Corpus.load(store)
-    rows = []
-    for cluster in store.read("claim_clusters"):
-        row = dict(cluster)
-        row.update(analyse_cluster(corpus, cluster))
-        rows.append(row)
-    store.replace("claim_clusters", rows)
+# -- the corpus step: each claim cluster analysed from its own rows --------------------------
+# Every input carries the claim cluster's id as "of_cluster" (reuse rows have a "cluster" of
+# their own). A claim's chain lies in its document, so the attributions of its document are
+# enough; the documents are those of the claims and of the reuse rows touching them.
+_CLUSTER_DOCS = (
+    'SELECT DISTINCT "cluster" AS of_cluster, doc FROM claims WHERE "cluster" IS NOT NULL'
+)
+_CLUSTER_REUSE = (
+    "SELECT d.of_cluster, r.* FROM cluster_docs d JOIN reuse r ON r.a = d.doc "
+    "UNION SELECT d.of_cluster, r.* FROM cluster_docs d JOIN reuse r ON r.b = d.doc"
+)
+_INPUTS = {
+    "clusters": "SELECT id AS of_cluster, * FROM claim_clusters",
+    "claims": 'SELECT "cluster" AS of_cluster, * FROM claims WHERE "cluster" IS NOT NULL',
+    "attributions": (
+        "SELECT DISTINCT c.of_cluster, a.* FROM cluster_docs c JOIN attributions a "
+        "ON a.doc = c.doc WHERE c.doc IN (SELECT doc FROM claims WHERE attribution IS NOT NULL)"
+    ),
+    "reuse": "SELECT * FROM cluster_reuse",
+    "documents": (
+        "SELECT DISTINCT x.of_cluster, d.id, d.outlet, d.published FROM ("
+        "SELECT of_cluster, doc FROM cluster_docs UNION SELECT of_cluster, a FROM cluster_reuse "
+        "UNION SELECT of_cluster, b FROM cluster_reuse) AS x "
+        "JOIN documents d ON d.id = x.doc WHERE d.duplicate_of IS NULL"
+    ),
+}
+
+
+def cluster_provenance(group: dict[str, list[dict[str, Any]]], actors: Actors) -> dict[str, Any]:
+    """One claim cluster's rows -> its ``claim_clusters`` row with provenance filled."""
+    if not group["clusters"]:
+        return {"analysed_clusters": []}  # claims naming a cluster that has no row
+    [cluster] = group["clusters"]
+    cluster["claims"] = cluster["claims"] or []
+    corpus = Corpus.from_rows(
+        docs=group["documents"], attributions=group["attributions"], claims=group["claims"],
+        reuse=group["reuse"], actors=actors,
+    )
+    row = {c: cluster[c] for c in CORPUS["claim_clusters"]}
+    row.update(analyse_cluster(corpus, cluster))
+    return {"analysed_clusters": [row]}
+
+
+def _actors(settings: Settings, shared: dict[str, list[dict[str, Any]]]) -> Actors:
+    return Actors.from_rows(shared["entities"])
+
+
+provenance_step = corpus_steps.register("provenance", order=50)(
+    CorpusStep(
+        name="provenance",
+        reads=("claims", "claim_clusters", "attributions", "reuse", "documents", "entities"),
+        stages=(
+            Sql("cluster_docs", _CLUSTER_DOCS, {"of_cluster": "VARCHAR", "doc": "VARCHAR"}),
+            Sql("cluster_reuse", _CLUSTER_REUSE, {"of_cluster": "VARCHAR", **CORPUS["reuse"]}),
+            PerGroup(
+                _INPUTS, key=("of_cluster",), fn=cluster_provenance,
+                outputs={"analysed_clusters": CORPUS["claim_clusters"]},
+            ),
+        ),
+        writes={
+            "claim_clusters": Write(
+                "analysed_clusters", "CAST(substr(id, 4) AS INTEGER), id"
+            ),
+        },
+        shared={"entities": "SELECT * FROM entities"},
+        setup=_actors,
+    )
+)

@@ -1,0 +1,148 @@
+"""What a corpus step is: a declaration that every engine runs the same way.
+
+A corpus step reads store tables and replaces some of them (entity linking, places, reuse,
+claims, provenance). It is declared once, as data: a sequence of *stages*, each one of
+
+* :class:`Sql`: one SQL text giving one table. It is written in the SQL that DuckDB and Spark
+  SQL share (double-quoted identifiers, joins, ``GROUP BY``, window functions, ``CASE``; no
+  list or dialect functions), so the local engine runs it in DuckDB and the Spark engine in
+  Spark SQL;
+* :class:`PerGroup`: the rows of its inputs (each an SQL text) that share a key go to one call
+  of a pure function, which returns rows of the stage's outputs. The local engine calls it in
+  this process; the Spark engine on the executors (``groupBy(...).agg(collect_list)`` then
+  ``mapInPandas``);
+* :class:`OnDriver`: a pure function of whole inputs that are small (edge lists, sort keys,
+  one row per actor), run in the engine's driver process.
+
+Every stage names its outputs; later stages read them by name, like store tables. The step's
+``writes`` say which output replaces which store table, in which row order. How a stage runs
+is the engine's business (``engines/``); what it computes is the step's (``link/``,
+``provenance/``), written once.
+
+A stage function receives its group (or whole inputs) as ``{input name: [row dict, ...]}``,
+each input's rows sorted by the stage's ``order`` for it, whatever order the engine read
+them in, and the step's *context*: an object built once on the driver by the step's
+``setup`` from the settings and its ``shared`` tables (the knowledge base, the actors), shipped
+to every worker. It returns ``{output name: [row dict, ...]}``; each output's columns and
+types are declared like the store's tables (:mod:`sourcetrace.tables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sourcetrace.config import Settings
+
+Row = dict[str, Any]
+Rows = dict[str, list[Row]]
+Columns = dict[str, str]  # column -> DuckDB type, as in sourcetrace.tables
+
+
+@dataclass(frozen=True)
+class Sql:
+    """``output`` is the result of ``query``, with ``columns``."""
+
+    output: str
+    query: str
+    columns: Columns
+
+
+@dataclass(frozen=True)
+class PerGroup:
+    """Rows of ``inputs`` grouped by the ``key`` columns (every input has them); ``fn(group,
+    context)`` gives each group's rows of ``outputs``. ``order``: input -> the columns its
+    rows are sorted by inside a group (rows equal on them must be equal altogether, or the
+    function must not depend on their order)."""
+
+    inputs: Mapping[str, str]
+    key: Sequence[str]
+    fn: Callable[[Rows, Any], Rows]
+    outputs: Mapping[str, Columns]
+    order: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OnDriver:
+    """``fn(inputs, context)`` over the whole (small) ``inputs`` gives the rows of
+    ``outputs``; inputs sorted as in :class:`PerGroup`."""
+
+    inputs: Mapping[str, str]
+    fn: Callable[[Rows, Any], Rows]
+    outputs: Mapping[str, Columns]
+    order: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+Stage = Sql | PerGroup | OnDriver
+
+
+@dataclass(frozen=True)
+class Write:
+    """A store table replaced by a stage output (same columns), its rows in ``order``."""
+
+    output: str
+    order: str  # an SQL ORDER BY list
+
+
+def no_context(settings: Settings, shared: Rows) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class CorpusStep:
+    """A corpus step, declared. ``reads``: the store tables its SQL texts name (the Spark
+    engine makes them views); ``writes``: store table -> :class:`Write`."""
+
+    name: str
+    reads: Sequence[str]
+    stages: Sequence[Stage]
+    writes: Mapping[str, Write]
+    shared: Mapping[str, str] = field(default_factory=dict)
+    setup: Callable[[Settings, Rows], Any] = no_context
+
+    def outputs(self) -> dict[str, Columns]:
+        """Every stage output's columns, by name."""
+        found: dict[str, Columns] = {}
+        for stage in self.stages:
+            if isinstance(stage, Sql):
+                found[stage.output] = stage.columns
+            else:
+                found.update(stage.outputs)
+        return found
+
+    def __call__(self, store: Any, settings: Settings) -> None:
+        """Run the step in this process over ``store`` (what the local engine does)."""
+        from sourcetrace.engines.local_steps import run_step
+
+        run_step(self, store, settings)
+
+
+@dataclass(frozen=True)
+class EngineStep:
+    """A corpus step not declared as stages yet: a function per engine. ``local`` runs over
+    the store; ``spark`` ("module:function", imported only by the Spark engine) is called
+    as ``(spark, store, folders, work, settings)`` with the Parquet folder of every table
+    the steps before it left, and fills the store tables named in ``writes``."""
+
+    name: str
+    local: Callable[[Any, Settings], None]
+    spark: str
+    writes: Sequence[str]
+
+    def __call__(self, store: Any, settings: Settings) -> None:
+        self.local(store, settings)
+
+
+def sort_rows(rows: list[Row], columns: Sequence[str]) -> list[Row]:
+    """Rows sorted by ``columns``, NULLs last: the order a stage function sees on every
+    engine."""
+    if not columns:
+        return rows
+    return sorted(
+        rows, key=lambda r: tuple((0, r[c]) if r[c] is not None else (1, 0) for c in columns)
+    )
+
+
+def ordered_inputs(rows: Rows, order: Mapping[str, Sequence[str]]) -> Rows:
+    return {name: sort_rows(items, order.get(name, ())) for name, items in rows.items()}

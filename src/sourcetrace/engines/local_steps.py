@@ -1,0 +1,92 @@
+"""Run a declared corpus step (:mod:`sourcetrace.corpus`) in this process over the DuckDB store.
+
+Stage outputs are temporary DuckDB tables of the store's connection; the step's writes
+replace store tables in one transaction at the end, so an interrupted step leaves the store
+as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sourcetrace.config import Settings
+from sourcetrace.corpus import Columns, CorpusStep, OnDriver, PerGroup, Rows, Sql, ordered_inputs
+from sourcetrace.outputs.store import AnalysisStore, arrow_table
+from sourcetrace.tables import ALL_TABLES
+
+log = logging.getLogger(__name__)
+
+
+def _rows(con: Any, query: str) -> list[dict[str, Any]]:
+    return con.sql(query).to_arrow_table().to_pylist()
+
+
+def _create(con: Any, name: str, columns: Columns, rows: list[dict[str, Any]]) -> None:
+    con.register("_stage_rows", arrow_table(rows, columns))
+    try:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _stage_rows')
+    finally:
+        con.unregister("_stage_rows")
+
+
+def group_rows(
+    inputs: Mapping[str, Iterable[dict[str, Any]]], key: tuple[str, ...]
+) -> dict[tuple[Any, ...], Rows]:
+    """Input rows gathered by their key values: key -> {input: rows}."""
+    groups: dict[tuple[Any, ...], Rows] = defaultdict(lambda: {n: [] for n in inputs})
+    for name, rows in inputs.items():
+        for row in rows:
+            groups[tuple(row[k] for k in key)][name].append(row)
+    return groups
+
+
+def run_stage_local(con: Any, stage: Sql | PerGroup | OnDriver, context: Any) -> None:
+    if isinstance(stage, Sql):
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{stage.output}" AS {stage.query}')
+        return
+    inputs = {name: _rows(con, query) for name, query in stage.inputs.items()}
+    out: Rows = {name: [] for name in stage.outputs}
+    if isinstance(stage, PerGroup):
+        groups = group_rows(inputs, tuple(stage.key))
+        del inputs
+        for key in sorted(groups, key=repr):
+            for name, rows in stage.fn(ordered_inputs(groups[key], stage.order), context).items():
+                out[name].extend(rows)
+    else:
+        out.update(stage.fn(ordered_inputs(inputs, stage.order), context))
+    for name, columns in stage.outputs.items():
+        _create(con, name, columns, out[name])
+
+
+def step_context(step: CorpusStep, con: Any, settings: Settings) -> Any:
+    shared = {name: _rows(con, query) for name, query in step.shared.items()}
+    return step.setup(settings, shared)
+
+
+def run_step(step: CorpusStep, store: AnalysisStore, settings: Settings) -> None:
+    """Run every stage of ``step`` over ``store``, then replace the tables it writes."""
+    con = store.con
+    context = step_context(step, con, settings)
+    made = step.outputs()
+    try:
+        for stage in step.stages:
+            run_stage_local(con, stage, context)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, write in step.writes.items():
+                cols = ", ".join(f'"{c}"' for c in ALL_TABLES[table])
+                con.execute(f'DELETE FROM "{table}"')
+                con.execute(
+                    f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{write.output}" '
+                    f"ORDER BY {write.order}"
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        for name in made:
+            con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
