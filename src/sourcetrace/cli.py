@@ -140,7 +140,7 @@ def analyze(
     settings = Settings(
         out=out_dir, model=model, workers=workers, batch_size=batch_size,
         formats=tuple(sorted(formats | ({"report"} if report else set()))),
-        max_bytes=max_bytes, kb_files=list(kb or []), engine=engine,
+        kb_files=list(kb or []), engine=engine,
         spark_master=spark_master, quiet=quiet, block_claims_above=block_claims_above,
     )
     options = IngestOptions(
