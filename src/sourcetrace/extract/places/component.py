@@ -1,0 +1,346 @@
+"""The spaCy component ``sourcetrace_places`` (``doc._.places``) and its row exporter.
+
+spaCy's GPE/LOC/FAC entities are the toponyms, plus names of well-known places
+(countries, first-level subdivisions, our supplement, cities of 100,000 people or more) that
+the small NER model misses or mislabels ORG: a capitalised token sequence whose normalised
+form is such a name. FAC entities are kept only when the gazetteer knows them (most are
+streets and buildings we cannot place). Span rules:
+
+* a leading "the" and a trailing possessive are not part of the toponym ("the United
+  States", "Boone County's");
+* a gazetteer name heading an institution's name is a toponym ("Hall County Sheriff's
+  Office", "Mansfield Police Department");
+* one sense per discourse: a name the document already uses as a place is a place wherever
+  else it appears outside a person's name, even where NER missed it;
+* alone, a generic word ("Central", "Street") or an English word that is only an
+  abbreviation or alternate name of a place ("Act", "Day") is not a toponym.
+
+Geocoding is :class:`~sourcetrace.extract.places.resolver.Resolver`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from sourcetrace.extract.places.data import (
+    GENERIC_WORDS,
+    INSTITUTION_WORDS,
+    NOT_PLACES,
+    PLACE_LABELS,
+    SCAN_MIN_CITY_POP,
+)
+from sourcetrace.extract.places.gazetteer import (
+    ADMIN1,
+    CITY,
+    CONTINENT,
+    COUNTRY,
+    FEATURE,
+    REGION,
+    Gazetteer,
+    load_gazetteer,
+    normalize,
+)
+from sourcetrace.extract.places.resolver import Resolver
+from sourcetrace.model import Document
+from sourcetrace.nlp.basic import sentence_index
+from sourcetrace.registry import row_exporters
+
+if not Doc.has_extension("places"):
+    Doc.set_extension("places", default=None)
+
+
+@dataclass
+class PlaceMention:
+    start: int  # character offsets into the document text
+    end: int
+    text: str
+    place: str | None  # GeoNames id, or "kb:..." for our supplement; None when not placed
+    name: str | None
+    lat: float | None
+    lon: float | None
+    country: str | None  # ISO-2
+    kind: str | None
+    label: str  # GPE/LOC/FAC from spaCy, GAZ for a gazetteer match, NORP for a demonym
+    token_start: int
+    token_end: int
+
+
+class PlacesComponent:
+    def __init__(self, nlp: Language, name: str, include_demonyms: bool, scan: bool) -> None:
+        self.name = name
+        self.include_demonyms = include_demonyms
+        self.scan = scan
+        self._gz: Gazetteer | None = None
+        self._scan_keys: set[str] | None = None
+
+    @property
+    def gz(self) -> Gazetteer:
+        if self._gz is None:
+            self._gz = load_gazetteer()
+        return self._gz
+
+    @property
+    def scan_keys(self) -> set[str]:
+        """Keys of well-known places worth finding when NER did not label them."""
+        if self._scan_keys is None:
+            gz = self.gz
+            keys = set()
+            for key, entries in gz.index.items():
+                if len(key) < 4 and not key.isalpha():
+                    continue
+                for j in entries:
+                    kind = gz.kinds[j]
+                    if kind in (COUNTRY, CONTINENT, REGION, ADMIN1, FEATURE) or (
+                        kind == CITY and gz.pops[j] >= SCAN_MIN_CITY_POP
+                    ):
+                        keys.add(key)
+                        break
+            self._scan_keys = keys
+        return self._scan_keys
+
+    # -- finding -------------------------------------------------------------------------
+    def spans(self, doc: Doc) -> list[tuple[Span, str, list[int]]]:
+        gz = self.gz
+        found: list[tuple[Span, str, list[int]]] = []
+        # 2: a toponym already; 1: inside another kind of entity (only our curated names,
+        # countries and provinces may take those tokens back); 0: free.
+        taken = [0] * len(doc)
+        for whole in doc.ents:
+            ent = _trim(whole)
+            key = normalize(ent.text)
+            if ent.label_ in PLACE_LABELS and key not in NOT_PLACES:
+                cands = gz.lookup(ent.text)
+                if cands or (ent.label_ != "FAC" and "," not in ent.text):
+                    found.append((ent, ent.label_, cands))
+                    taken[whole.start : whole.end] = [2] * len(whole)
+                    continue
+                # "Paris, Texas" as one entity, or a FAC we cannot place: look inside it.
+                found.extend(self._scan(doc, ent.start, ent.end, taken, ent.label_,
+                                        inside=ent.label_ != "FAC"))
+            elif ent.label_ != "NORP":
+                # NORP stays free: "Syrian" starts "Syrian desert".
+                taken[ent.start : ent.end] = [1] * len(ent)
+        if self.scan:
+            found.extend(self._scan(doc, 0, len(doc), taken, "GAZ", inside=False))
+            # One sense per discourse: a name the story already uses as a place is a place
+            # wherever else it appears, even where NER missed it ("Alexandria woman charged").
+            known = {normalize(sp.text) for sp, _, cands in found if cands}
+            if known:
+                found.extend(self._scan(doc, 0, len(doc), taken, "GAZ", inside=False,
+                                        known=known))
+        found.sort(key=lambda f: f[0].start)
+        return found
+
+    def _strong(self, cands: list[int], person: bool, words: int = 1) -> bool:
+        """Whether a name is known well enough to take tokens NER gave another label. The
+        small model reads transliterated Arabic names ("Dayr al-Zawr") as people, so a
+        several-word name of a province or large city may overrule PERSON; one word may not
+        ("Jordan said")."""
+        gz = self.gz
+        if any(gz.ids[j].startswith("kb:") for j in cands):
+            return True
+        if person:
+            return words > 1 and any(
+                gz.kinds[j] in (COUNTRY, ADMIN1)
+                or (gz.kinds[j] == CITY and gz.pops[j] >= SCAN_MIN_CITY_POP) for j in cands
+            )
+        return any(gz.kinds[j] in (COUNTRY, ADMIN1) for j in cands)
+
+    def _scan(
+        self, doc: Doc, lo: int, hi: int, taken: list[int], label: str, inside: bool,
+        known: set[str] | None = None,
+    ) -> list[tuple[Span, str, list[int]]]:
+        """Longest capitalised token sequences in [lo, hi) that name a place. With ``known``
+        (names the document already uses as places), only those, wherever they stand."""
+        gz = self.gz
+        keys = known if known is not None else self.scan_keys
+        out = []
+        i = lo
+        while i < hi:
+            tok = doc[i]
+            if (taken[i] == 2 or not (tok.is_title or (tok.is_upper and len(tok) > 1))
+                    or tok.lower_ == "the"):
+                i += 1
+                continue
+            hit = None
+            for n in range(min(6, hi - i), 0, -1):
+                span = doc[i : i + n]
+                if any(t == 2 for t in taken[i : i + n]) or not _tight(span):
+                    continue
+                key = normalize(span.text)
+                if key in NOT_PLACES:
+                    continue
+                last = span[-1]
+                capitalised = last.is_title or last.is_upper
+                if not capitalised and (n == 1 or key not in gz.index):
+                    continue
+                leads = _leads_institution(doc, span)
+                if not (key in keys or ((inside or leads) and key in gz.index)):
+                    continue
+                if n == 1 and key in GENERIC_WORDS:
+                    continue
+                cands = gz.lookup(span.text)
+                if not cands:
+                    continue
+                if not capitalised and not self._strong(cands, person=False):
+                    continue  # "Syrian desert", "Al-Walid crossing": curated names only
+                if n == 1 and not tok.is_upper and not self._own_name(key, cands):
+                    continue  # "Act" is not the ACT, "Day" not Dayton
+                soft = any(t == 1 for t in taken[i : i + n])
+                words = sum(1 for t in span if t.is_alpha)
+                person = self._in_person(doc, span)
+                if known is not None:
+                    if person:
+                        continue
+                elif soft and not (leads and not person) and not self._strong(
+                    cands, person, words
+                ):
+                    continue
+                if (n == 1 and not inside and known is None and not leads
+                        and not self._plausible_single(tok, cands)):
+                    continue
+                hit = (span, cands)
+                break
+            if hit is None:
+                i += 1
+                continue
+            span, cands = hit
+            # spaCy splits "al-Tanf" into "al", "-", "Tanf": take the article back.
+            if (span.start >= 2 and doc[span.start - 1].text == "-"
+                    and doc[span.start - 2].lower_ in ("al", "el", "ad", "ar", "as", "az", "ash",
+                                                       "at", "an", "ed", "er", "es", "ez")
+                    and not doc[span.start - 2].whitespace_ and not doc[span.start - 1].whitespace_
+                    and taken[span.start - 2] != 2 and taken[span.start - 1] != 2):
+                span = doc[span.start - 2 : span.end]
+            out.append((span, label, cands))
+            taken[span.start : span.end] = [2] * len(span)
+            i = span.end
+        return out
+
+    def _own_name(self, key: str, cands: list[int]) -> bool:
+        """Whether one word is a place's own name (or a curated one's), not an abbreviation
+        or alternate name that happens to be an English word."""
+        gz = self.gz
+        return any(
+            gz.ids[j].startswith("kb:") or normalize(gz.names[j]) == key
+            or gz.kinds[j] == COUNTRY for j in cands
+        )
+
+    @staticmethod
+    def _in_person(doc: Doc, span: Span) -> bool:
+        return any(t.ent_type_ == "PERSON" for t in span)
+
+    def _plausible_single(self, tok: Any, cands: list[int]) -> bool:
+        # One capitalised word outside any place entity: a proper noun, not the first word of
+        # a sentence; an all-capitals word only as a country or province ("US", "NSW"), since
+        # most acronyms are organisations ("SANA").
+        if tok.is_upper:
+            return any(self.gz.kinds[j] in (COUNTRY, ADMIN1) for j in cands)
+        return tok.pos_ == "PROPN" and not tok.is_sent_start
+
+    # -- geocoding -----------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        gz = self.gz
+        spans = self.spans(doc)
+        demonyms: list[tuple[Span, int]] = []
+        for ent in doc.ents:
+            if ent.label_ == "NORP":
+                j = gz.demonym(ent.text)
+                if j is not None:
+                    demonyms.append((ent, j))
+        mentions = [(normalize(s.text), cands) for s, _, cands in spans]
+        cues = [_cue(doc, s) for s, _, _ in spans]
+        gaps = [""] + [doc.text[a.end_char : b.start_char]
+                       for (a, _, _), (b, _, _) in zip(spans, spans[1:], strict=False)]
+        picks = Resolver(gz).resolve(
+            mentions, cues, extra_countries=[gz.countries[j] for _, j in demonyms], gaps=gaps
+        )
+        result = [
+            self._mention(span, label, pick) for (span, label, _), pick in zip(spans, picks,
+                                                                                strict=True)
+        ]
+        if self.include_demonyms:
+            result += [self._mention(ent, "NORP", j) for ent, j in demonyms]
+            result.sort(key=lambda m: m.start)
+        doc._.places = result
+        return doc
+
+    def _mention(self, span: Span, label: str, j: int | None) -> PlaceMention:
+        gz = self.gz
+        if j is None:
+            return PlaceMention(span.start_char, span.end_char, span.text, None, None, None, None,
+                                None, None, label, span.start, span.end)
+        return PlaceMention(
+            span.start_char, span.end_char, span.text, gz.ids[j], gz.names[j], gz.lats[j],
+            gz.lons[j], gz.countries[j] or None, gz.kinds[j], label, span.start, span.end,
+        )
+
+
+def _tight(span: Span) -> bool:
+    """A name's tokens: words, joined by hyphens/apostrophes/dots, never ending in one."""
+    if not span[0].is_alpha or not (span[-1].is_alpha or span[-1].text[:-1].isalpha()):
+        return False
+    for t in span:
+        if t.is_space or (t.is_punct and t.text not in ("-", "'", "’")):
+            return False
+        if t.is_punct and t.i > span.start and t.text == "-" and (
+            t.whitespace_ or t.nbor(-1).whitespace_
+        ):
+            return False
+    return True
+
+
+def _trim(ent: Span) -> Span:
+    """An entity without a leading article or a trailing possessive: "the United States" is
+    the toponym "United States", "Boone County's" is "Boone County"."""
+    start, end = ent.start, ent.end
+    doc = ent.doc
+    if end - start > 1 and doc[start].lower_ == "the":
+        start += 1
+    if end - start > 1 and doc[end - 1].lower_ in ("'s", "’s", "'", "’"):
+        end -= 1
+    if (start, end) == (ent.start, ent.end):
+        return ent
+    return Span(doc, start, end, label=ent.label_)
+
+
+def _leads_institution(doc: Doc, span: Span) -> bool:
+    """A place name heading an organisation's name: "Hall County Sheriff's Office",
+    "Mansfield Police Department", "Alexandria City Council"."""
+    if span.end >= len(doc) or span[0].lower_ in INSTITUTION_WORDS:
+        return False
+    nxt = doc[span.end]
+    return nxt.lower_ in INSTITUTION_WORDS and (nxt.is_title or nxt.is_upper)
+
+
+def _cue(doc: Doc, span: Span) -> str:
+    before = doc[max(span.start - 2, 0) : span.start].text.lower()
+    after = doc[span.end : span.end + 1].text.lower()
+    return f"{before} | {after}"
+
+
+@Language.factory(
+    "sourcetrace_places", default_config={"include_demonyms": False, "scan": True}
+)
+def make_places(nlp: Language, name: str, include_demonyms: bool, scan: bool) -> PlacesComponent:
+    return PlacesComponent(nlp, name, include_demonyms, scan)
+
+
+@row_exporters.register("places", order=20)
+def place_rows(doc: Doc, document: Document) -> dict[str, list[dict[str, Any]]]:
+    mentions: list[PlaceMention] = doc._.places or []
+    if not mentions:
+        return {"place_mentions": []}
+    sent_of = sentence_index(doc)
+    rows = []
+    for m in mentions:
+        row = {k: v for k, v in asdict(m).items() if k in (
+            "start", "end", "text", "place", "name", "lat", "lon", "country")}
+        row["doc"] = document.id
+        row["sentence"] = sent_of[m.token_start]
+        rows.append(row)
+    return {"place_mentions": rows}
