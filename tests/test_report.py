@@ -19,6 +19,7 @@ from sourcetrace.outputs.report import (
     summarize,
     write_report,
 )
+from sourcetrace.outputs.shapes import single_origin, single_origin_sql
 from sourcetrace.outputs.store import AnalysisStore
 
 VENDOR = Path(__file__).parents[1] / "src" / "sourcetrace" / "outputs" / "report" / "vendor"
@@ -119,6 +120,33 @@ def test_headline_counts_single_origin_claims(analysis: dict[str, Any], page: st
     assert "2 claims relayed by several outlets rest on one independent origin" in headline
     assert "40 drones were shot down over Port Ellis" in headline
     assert 'href="#claim/k1"' in headline
+
+
+def test_single_origin_rule_is_the_same_in_python_and_sql() -> None:
+    # The report applies the rule to clusters in memory, the web app in SQL over the store:
+    # both must pick the same clusters, missing lists and counts included.
+    duckdb = pytest.importorskip("duckdb")
+    cases = [
+        {"id": f"k{i}", "outlets": outlets, "independent_origins": origins}
+        for i, (outlets, origins) in enumerate(
+            (o, n)
+            for o in (None, [], ["A"], ["A", "B"], ["A", "B", "C"])
+            for n in (None, 0, 1, 2)
+        )
+    ]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE claim_clusters (id VARCHAR, outlets VARCHAR[], "
+                "independent_origins INTEGER)")
+    con.executemany("INSERT INTO claim_clusters VALUES (?, ?, ?)",
+                    [[k["id"], k["outlets"], k["independent_origins"]] for k in cases])
+    in_sql = {r[0] for r in con.execute(
+        f"SELECT id FROM claim_clusters WHERE {single_origin_sql()}").fetchall()}
+    in_python = {k["id"] for k in cases if single_origin(k)}
+    assert in_sql == in_python
+    # Several outlets, at most one independent origin (none known counts as none).
+    expected = {(tuple(k["outlets"] or ()), k["independent_origins"]) for k in cases
+                if k["id"] in in_python}
+    assert expected == {(o, n) for o in (("A", "B"), ("A", "B", "C")) for n in (None, 0, 1)}
 
 
 def test_empty_analysis_renders() -> None:

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sourcetrace.outputs import shapes
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.tables import ALL_TABLES
 
@@ -30,119 +31,51 @@ def _by(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]
     return grouped
 
 
-def _mention(row: dict[str, Any]) -> dict[str, Any]:
-    return {"doc": row["doc"], "start": row["start"], "end": row["end"], "text": row["text"]}
+def _reuse_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``reuse`` rows (one per shared passage, ordered by pair) grouped into pairs."""
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        pair = pairs.setdefault((r["a"], r["b"]), shapes.reuse_pair(r))
+        pair["passages"].append(shapes.reuse_passage(r))
+    return list(pairs.values())
 
 
 def build_analysis(store: AnalysisStore, pipeline: dict[str, Any] | None = None) -> dict[str, Any]:
     """Assemble the export from the store's tables."""
-    docs = store.read(
-        "documents", "ORDER BY id"
-    )
     mentions = _by([m for m in store.read("mentions") if m["entity"]], "entity")
-    entities = [
-        {
-            "id": e["id"], "name": e["name"], "type": e["type"], "country": e["country"],
-            "aliases": list(e["aliases"] or []), "controlled_by": e["controlled_by"],
-            "in_kb": bool(e["in_kb"]),
-            "mentions": [_mention(m) for m in mentions.get(e["id"], [])],
-        }
-        for e in store.read("entities", "ORDER BY id")
-    ]
-    attributions = [
-        {
-            "id": a["id"], "doc": a["doc"],
-            "source": {
-                "text": a["source_text"] or "", "start": a["source_start"],
-                "end": a["source_end"], "kind": a["source_kind"],
-                "resolved": a["source_resolved"], "entity": a["source_entity"],
-            },
-            "cue": {"text": a["cue_text"] or "", "start": a["cue_start"], "end": a["cue_end"]},
-            "content": {
-                "text": a["content_text"] or "", "start": a["content_start"],
-                "end": a["content_end"],
-            },
-            "hedged": bool(a["hedged"]), "parent": a["parent"],
-        }
-        for a in store.read("attributions", "ORDER BY doc, content_start, id")
-    ]
     place_mentions = _by(store.read("place_mentions", "ORDER BY doc, start"), "place")
-    places = [
-        {
-            "id": p["id"], "name": p["name"], "lat": p["lat"], "lon": p["lon"],
-            "country": p["country"],
-            "mentions": [_mention(m) for m in place_mentions.get(p["id"], [])],
-        }
-        for p in store.read("places", "ORDER BY id")
-    ]
-    reuse_pairs: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in store.read("reuse", "ORDER BY a, b, a_start"):
-        pair = reuse_pairs.setdefault(
-            (r["a"], r["b"]),
-            {
-                "docs": [r["a"], r["b"]], "earlier": r["earlier"],
-                "same_outlet": bool(r["same_outlet"]), "cluster": r["cluster"], "passages": [],
-            },
-        )
-        pair["passages"].append(
-            {
-                "a": [r["a_start"], r["a_end"]], "b": [r["b_start"], r["b_end"]],
-                "words": r["words"], "similarity": r["similarity"],
-            }
-        )
-    claims = [
-        {
-            "id": c["id"], "doc": c["doc"], "text": c["text"], "start": c["start"],
-            "end": c["end"], "attribution": c["attribution"], "hedged": bool(c["hedged"]),
-            "unattributed": bool(c["unattributed"]), "cluster": c["cluster"],
-        }
-        for c in store.read("claims", "ORDER BY doc, start")
-    ]
-    clusters = [
-        {
-            "id": k["id"], "label": k["label"] or "", "claims": list(k["claims"] or []),
-            "documents": list(k["documents"] or []), "outlets": list(k["outlets"] or []),
-            "origins": json.loads(k["origins"] or "[]"),
-            "independent_origins": k["independent_origins"] or 0,
-            "amplification": k["amplification"], "first_appearance": k["first_appearance"],
-            "flags": list(k["flags"] or []),
-        }
-        for k in store.read(
-            "claim_clusters", "ORDER BY amplification DESC NULLS LAST, len(documents) DESC, id"
-        )
-    ]
     return {
         "schema": SCHEMA_ID,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "pipeline": pipeline or {},
-        "documents": [
-            {
-                k: d[k]
-                for k in (
-                    "id", "title", "outlet", "url", "published", "language", "n_words", "text",
-                    "duplicate_of",
-                )
-            }
-            for d in docs
+        "documents": [shapes.document(d) for d in store.read("documents", "ORDER BY id")],
+        "entities": [
+            shapes.entity(e, mentions.get(e["id"], []))
+            for e in store.read("entities", "ORDER BY id")
         ],
-        "entities": entities,
-        "attributions": attributions,
-        "places": places,
-        "dates": [
-            {k: d[k] for k in ("doc", "start", "end", "text", "value")}
-            | {"resolved": bool(d["resolved"])}
-            for d in store.read("dates", "ORDER BY doc, start")
+        "attributions": [
+            shapes.attribution(a)
+            for a in store.read("attributions", "ORDER BY doc, content_start, id")
         ],
+        "places": [
+            shapes.place(p, place_mentions.get(p["id"], []))
+            for p in store.read("places", "ORDER BY id")
+        ],
+        "dates": [shapes.date(d) for d in store.read("dates", "ORDER BY doc, start")],
         "quantities": [
-            {k: q[k] for k in ("doc", "start", "end", "text", "value", "unit")}
-            for q in store.read("quantities", "ORDER BY doc, start")
+            shapes.quantity(q) for q in store.read("quantities", "ORDER BY doc, start")
         ],
-        "reuse": list(reuse_pairs.values()),
-        "claims": claims,
-        "claim_clusters": clusters,
+        "reuse": _reuse_pairs(store.read("reuse", "ORDER BY a, b, a_start")),
+        "claims": [shapes.claim(c) for c in store.read("claims", "ORDER BY doc, start")],
+        "claim_clusters": [
+            shapes.cluster(k)
+            for k in store.read(
+                "claim_clusters",
+                "ORDER BY amplification DESC NULLS LAST, len(documents) DESC, id",
+            )
+        ],
         "language": [
-            {k: s[k] for k in ("doc", "start", "end", "technique", "text", "score")}
-            for s in store.read("language", "ORDER BY doc, start")
+            shapes.language_span(s) for s in store.read("language", "ORDER BY doc, start")
         ],
         "errors": store.read("errors", "ORDER BY path, line"),
     }

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sourcetrace.outputs import shapes
 from sourcetrace.outputs.store import AnalysisStore
 
 
@@ -33,7 +34,7 @@ def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
         if not members:
             continue
         members.sort(key=lambda d: (d.get("published") or "9999", d["id"]))
-        origins = json.loads(c["origins"] or "[]")
+        origins = shapes.origins(c["origins"])
         items.append({
             "@context": "https://schema.org",
             "@type": "Claim",

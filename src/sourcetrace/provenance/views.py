@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from sourcetrace.outputs import shapes
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.provenance.actors import Actors
 from sourcetrace.provenance.independence import Corpus
-
-
-def _cluster(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"], "label": row["label"], "outlets": list(row["outlets"] or []),
-        "documents": list(row["documents"] or []), "claims": list(row["claims"] or []),
-        "independent_origins": row["independent_origins"] or 0,
-        "amplification": row["amplification"], "first_appearance": row["first_appearance"],
-        "flags": list(row["flags"] or []), "origins": json.loads(row["origins"] or "[]"),
-    }
 
 
 def ranked_clusters(
@@ -34,7 +24,7 @@ def ranked_clusters(
         "LIMIT ?",
         [min_outlets, limit],
     )
-    return [_cluster(r) for r in rows]
+    return [shapes.cluster(r) for r in rows]
 
 
 def claims_table(rows: list[dict[str, Any]]) -> Table:
@@ -59,7 +49,7 @@ def trace_cluster(store: AnalysisStore, cluster_id: str) -> dict[str, Any] | Non
     rows = store.read("claim_clusters", "WHERE id = ?", [cluster_id])
     if not rows:
         return None
-    cluster = _cluster(rows[0])
+    cluster = shapes.cluster(rows[0])
     corpus = Corpus.load(store)
     actors: Actors = corpus.actors
     origins = {cid: o for o in cluster["origins"] for cid in o["claims"]}

@@ -12,7 +12,6 @@ with ``textContent`` only.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from sourcetrace.outputs.shapes import single_origin, worst_example
 from sourcetrace.outputs.store import AnalysisStore
 
 # Scripts in the order the page needs them: d3-geo's UMD build looks up the d3-array global.
@@ -77,22 +77,9 @@ def environment() -> Environment:
 
 
 # -- the one-paragraph answer ------------------------------------------------------------------
-def single_origin(cluster: dict[str, Any]) -> bool:
-    """A claim relayed by several outlets that rests on at most one independent origin."""
-    return len(cluster.get("outlets") or []) >= 2 and (cluster.get("independent_origins") or 0) <= 1
-
-
-def _origin_names(origins: Iterable[dict[str, Any]]) -> list[str]:
-    names: list[str] = []
-    for origin in origins:
-        name = origin.get("name") or origin.get("id") or "?"
-        if name not in names:
-            names.append(name)
-    return names
-
-
 def summarize(analysis: dict[str, Any]) -> dict[str, Any]:
-    """The figures of the headline paragraph, from an ``analysis.json`` dict."""
+    """The figures of the headline paragraph, from an ``analysis.json`` dict (the web app's
+    ``queries.summary`` computes the same in SQL over the store)."""
     docs = analysis.get("documents") or []
     clusters = analysis.get("claim_clusters") or []
     weak = [k for k in clusters if single_origin(k)]
@@ -105,16 +92,7 @@ def summarize(analysis: dict[str, Any]) -> dict[str, Any]:
         "clusters": len(clusters),
         "multi_outlet": sum(1 for k in clusters if len(k.get("outlets") or []) >= 2),
         "single_origin": len(weak),
-        "worst": [
-            {
-                "id": k["id"], "label": k.get("label") or "",
-                "outlets": len(k.get("outlets") or []),
-                "independent_origins": k.get("independent_origins") or 0,
-                "origins": _origin_names(k.get("origins") or []),
-                "flags": list(k.get("flags") or []),
-            }
-            for k in weak[:WORST_EXAMPLES]
-        ],
+        "worst": [worst_example(k) for k in weak[:WORST_EXAMPLES]],
     }
 
 
@@ -161,4 +139,6 @@ def write_report(store: AnalysisStore, out_dir: Path) -> Path:
     return path
 
 
-__all__ = ["render_page", "render_report", "script_json", "summarize", "write_report"]
+__all__ = [
+    "render_page", "render_report", "script_json", "single_origin", "summarize", "write_report",
+]

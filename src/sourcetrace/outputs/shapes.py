@@ -1,0 +1,188 @@
+"""Store rows -> the JSON objects of ``analysis.json`` (``schema/analysis.schema.json``).
+
+The export, the report (which embeds the export), the web API and the CLI views all hand out
+these objects; the web app's JavaScript reads the same keys whether its data is embedded or
+fetched. Writing each shape once here is what keeps them from drifting apart.
+
+The ``*_FIELDS`` tuples are the columns of a shape that is a plain projection of its table;
+:func:`columns` turns one into a SELECT list so SQL fetching that shape names them once too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Row = Mapping[str, Any]
+
+DOCUMENT_FIELDS = (
+    "id", "title", "outlet", "url", "published", "language", "n_words", "text", "duplicate_of",
+)
+# A document in a list: everything but its text (fetch one document for that).
+DOCUMENT_LIST_FIELDS = tuple(f for f in DOCUMENT_FIELDS if f != "text")
+CLAIM_FIELDS = (
+    "id", "doc", "text", "start", "end", "attribution", "hedged", "unattributed", "cluster",
+)
+LANGUAGE_FIELDS = ("doc", "start", "end", "technique", "text", "score")
+DATE_FIELDS = ("doc", "start", "end", "text", "value")
+QUANTITY_FIELDS = ("doc", "start", "end", "text", "value", "unit")
+
+
+def columns(fields: Iterable[str]) -> str:
+    """A SELECT list for ``fields`` (quoted: ``end`` is an SQL keyword)."""
+    return ", ".join(f'"{f}"' for f in fields)
+
+
+def project(row: Row, fields: Iterable[str]) -> dict[str, Any]:
+    return {f: row[f] for f in fields}
+
+
+# -- per-table shapes --------------------------------------------------------------------------
+def document(row: Row) -> dict[str, Any]:
+    return project(row, DOCUMENT_FIELDS)
+
+
+def mention(row: Row) -> dict[str, Any]:
+    """An entity or place mention: where in which article."""
+    return {"doc": row["doc"], "start": row["start"], "end": row["end"], "text": row["text"]}
+
+
+def entity(row: Row, mentions: Iterable[Row] = ()) -> dict[str, Any]:
+    return {
+        "id": row["id"], "name": row["name"], "type": row["type"], "country": row["country"],
+        "aliases": list(row["aliases"] or []), "controlled_by": row["controlled_by"],
+        "in_kb": bool(row["in_kb"]),
+        "mentions": [mention(m) for m in mentions],
+    }
+
+
+def attribution(row: Row) -> dict[str, Any]:
+    """A flat ``attributions`` row as nested source / cue / content spans."""
+    return {
+        "id": row["id"], "doc": row["doc"],
+        "source": {
+            "text": row["source_text"] or "", "start": row["source_start"],
+            "end": row["source_end"], "kind": row["source_kind"],
+            "resolved": row["source_resolved"], "entity": row["source_entity"],
+        },
+        "cue": {"text": row["cue_text"] or "", "start": row["cue_start"], "end": row["cue_end"]},
+        "content": {
+            "text": row["content_text"] or "", "start": row["content_start"],
+            "end": row["content_end"],
+        },
+        "hedged": bool(row["hedged"]), "parent": row["parent"],
+    }
+
+
+def place(row: Row, mentions: Iterable[Row] = ()) -> dict[str, Any]:
+    return {
+        "id": row["id"], "name": row["name"], "lat": row["lat"], "lon": row["lon"],
+        "country": row["country"],
+        "mentions": [mention(m) for m in mentions],
+    }
+
+
+def date(row: Row) -> dict[str, Any]:
+    return project(row, DATE_FIELDS) | {"resolved": bool(row["resolved"])}
+
+
+def quantity(row: Row) -> dict[str, Any]:
+    return project(row, QUANTITY_FIELDS)
+
+
+def language_span(row: Row) -> dict[str, Any]:
+    return project(row, LANGUAGE_FIELDS)
+
+
+def reuse_pair(row: Row, passages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A pair of articles sharing passages; ``row`` is a ``reuse`` row of the pair (or the
+    pair's aggregate with the same column names)."""
+    return {
+        "docs": [row["a"], row["b"]], "earlier": row["earlier"],
+        "same_outlet": bool(row["same_outlet"]), "cluster": row["cluster"],
+        "passages": [] if passages is None else passages,
+    }
+
+
+def reuse_passage(row: Row) -> dict[str, Any]:
+    """One shared passage of a ``reuse`` row. The web app builds the same object in SQL
+    (``queries.REUSE_PASSAGE_SQL``), so that it can page over pairs without Python."""
+    return {
+        "a": [row["a_start"], row["a_end"]], "b": [row["b_start"], row["b_end"]],
+        "words": row["words"], "similarity": row["similarity"],
+    }
+
+
+def claim(row: Row) -> dict[str, Any]:
+    return project(row, CLAIM_FIELDS) | {
+        "hedged": bool(row["hedged"]), "unattributed": bool(row["unattributed"]),
+    }
+
+
+def origins(text: str | None) -> list[Any]:
+    """A cluster's ``origins`` column (JSON text) as a list; anything unreadable is no origins,
+    so one damaged row cannot take down a page that lists many clusters."""
+    try:
+        value = json.loads(text or "[]")
+    except json.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def cluster(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["id"], "label": row["label"] or "", "claims": list(row["claims"] or []),
+        "documents": list(row["documents"] or []), "outlets": list(row["outlets"] or []),
+        "origins": origins(row.get("origins")),
+        "independent_origins": row["independent_origins"] or 0,
+        "amplification": row["amplification"], "first_appearance": row["first_appearance"],
+        "flags": list(row["flags"] or []),
+    }
+
+
+# -- the headline ------------------------------------------------------------------------------
+# "Single origin": a claim relayed by several outlets that rests on at most one independent
+# origin. The report tests it on clusters in memory, the web app in SQL over the store; both
+# forms are written from these two numbers, here, and tests/test_report.py checks that they
+# agree on the same clusters (missing lists and counts included).
+SINGLE_ORIGIN_MIN_OUTLETS = 2
+SINGLE_ORIGIN_MAX_ORIGINS = 1
+
+
+def single_origin(cluster: Mapping[str, Any]) -> bool:
+    """Whether a cluster (a ``claim_clusters`` row or its JSON object) is single-origin."""
+    return (
+        len(cluster.get("outlets") or []) >= SINGLE_ORIGIN_MIN_OUTLETS
+        and (cluster.get("independent_origins") or 0) <= SINGLE_ORIGIN_MAX_ORIGINS
+    )
+
+
+def single_origin_sql() -> str:
+    """:func:`single_origin` as an SQL condition on ``claim_clusters`` columns. A NULL
+    ``outlets`` makes ``len`` NULL and the condition false, as ``[]`` does in Python."""
+    return (
+        f"len(outlets) >= {SINGLE_ORIGIN_MIN_OUTLETS} "
+        f"AND coalesce(independent_origins, 0) <= {SINGLE_ORIGIN_MAX_ORIGINS}"
+    )
+
+
+def origin_names(items: Iterable[Any]) -> list[str]:
+    """Distinct display names of a cluster's origins, in order."""
+    names: list[str] = []
+    for o in items:
+        name = (o.get("name") or o.get("id") or "?") if isinstance(o, dict) else str(o)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def worst_example(cluster: Mapping[str, Any]) -> dict[str, Any]:
+    """A single-origin claim as the headline names it (``cluster`` in the shape above)."""
+    return {
+        "id": cluster["id"], "label": cluster.get("label") or "",
+        "outlets": len(cluster.get("outlets") or []),
+        "independent_origins": cluster.get("independent_origins") or 0,
+        "origins": origin_names(cluster.get("origins") or []),
+        "flags": list(cluster.get("flags") or []),
+    }

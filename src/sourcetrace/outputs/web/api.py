@@ -1,0 +1,177 @@
+"""The JSON API under ``/api``: parameter validation and response models (they document the
+API in ``/openapi.json``) over the reads of ``queries.py``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from sourcetrace.outputs.web import queries
+from sourcetrace.outputs.web.db import Cursor
+from sourcetrace.outputs.web.queries import DETAIL_CAP, Sort
+
+MAX_LIMIT = 500
+
+# Module level: with postponed annotations FastAPI resolves these names in the module globals.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+Offset = Annotated[int, Query(ge=0, description="rows to skip (offset pagination)")]
+
+router = APIRouter(prefix="/api")
+
+
+# -- response models ---------------------------------------------------------------------------
+class Page(BaseModel):
+    total: int = Field(description="rows matching the filters")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(None, description="offset of the next page, null at the end")
+    next_after: str | None = Field(
+        None, description="keyset cursor: pass as `after` for the next page (id order only)"
+    )
+    items: list[dict[str, Any]]
+
+
+class ClaimDetail(BaseModel):
+    cluster: dict[str, Any] = Field(description="the claim cluster, origins included")
+    claims: list[dict[str, Any]]
+    documents: list[dict[str, Any]] = Field(description="articles with their full text")
+    attributions: list[dict[str, Any]] = Field(description="attributions in those articles")
+    entities: list[dict[str, Any]] = Field(description="origins' entities and controllers")
+    language: list[dict[str, Any]] = Field(description="persuasion-technique spans")
+    truncated: bool = Field(description=f"true when more than {DETAIL_CAP} articles/claims")
+
+
+class Summary(BaseModel):
+    documents: int
+    outlets: int
+    clusters: int
+    multi_outlet: int
+    single_origin: int = Field(description="clusters with >= 2 outlets and <= 1 independent origin")
+    worst: list[dict[str, Any]]
+
+
+class Items(BaseModel):
+    items: list[dict[str, Any]]
+
+
+# -- claims ------------------------------------------------------------------------------------
+@router.get("/summary", response_model=Summary, tags=["claims"])
+def api_summary(con: Cursor) -> dict[str, Any]:
+    """The figures of the headline: articles, outlets, clusters, single-origin claims."""
+    return queries.summary(con)
+
+
+@router.get("/facets", tags=["claims"])
+def api_facets(con: Cursor) -> dict[str, list[str]]:
+    """Values for the claim filters: outlets and flags that occur in claim clusters."""
+    return queries.facets(con)
+
+
+@router.get("/claims", response_model=Page, tags=["claims"])
+def api_claims(
+    con: Cursor,
+    q: Annotated[str, Query(max_length=500, description="text in the label or a claim")] = "",
+    outlet: Annotated[str, Query(description="only clusters relayed by this outlet")] = "",
+    max_origins: Annotated[
+        int | None, Query(ge=0, description="at most this many independent origins")
+    ] = None,
+    min_outlets: Annotated[int | None, Query(ge=0, description="at least this many")] = None,
+    flag: Annotated[str, Query(description="only clusters with this flag")] = "",
+    date_from: Annotated[str, Query(description="first appearance on/after (ISO)")] = "",
+    date_to: Annotated[str, Query(description="first appearance on/before (ISO)")] = "",
+    sort: Annotated[Sort, Query()] = "amplification",
+    order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    after: Annotated[
+        str | None, Query(description="keyset cursor (id order): ids after this one")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Claim clusters: search, filter, sort and page."""
+    return queries.claims_page(
+        con, q=q, outlet=outlet, max_origins=max_origins, min_outlets=min_outlets, flag=flag,
+        date_from=date_from, date_to=date_to, sort=sort, order=order, after=after,
+        limit=limit, offset=offset,
+    )
+
+
+@router.get("/claims/{claim_id}", response_model=ClaimDetail, tags=["claims"])
+def api_claim(claim_id: str, con: Cursor) -> dict[str, Any]:
+    """One claim cluster (or the cluster of one claim id) with everything its card shows."""
+    detail = queries.claim_detail(con, claim_id)
+    if detail is None:
+        raise HTTPException(404, "no such claim")
+    return detail
+
+
+# -- documents ---------------------------------------------------------------------------------
+@router.get("/documents", response_model=Page, tags=["documents"])
+def api_documents(
+    con: Cursor,
+    q: Annotated[str, Query(max_length=500, description="text in the title or body")] = "",
+    outlet: Annotated[str, Query()] = "",
+    after: Annotated[str | None, Query(description="keyset cursor: ids after this")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Articles in id order (no text; fetch one for its text)."""
+    return queries.documents_page(con, q=q, outlet=outlet, after=after, limit=limit,
+                                  offset=offset)
+
+
+@router.get("/documents/{doc_id}", tags=["documents"])
+def api_document(doc_id: str, con: Cursor) -> dict[str, Any]:
+    """One article with its text and what was found in it."""
+    doc = queries.document(con, doc_id)
+    if doc is None:
+        raise HTTPException(404, "no such document")
+    return doc
+
+
+# -- entities, reuse, places, timeline, language -----------------------------------------------
+@router.get("/entities", response_model=Page, tags=["entities"])
+def api_entities(
+    con: Cursor,
+    q: Annotated[str, Query(max_length=200, description="text in the name or an alias")] = "",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Entities with aliases, controllers (up to the root) and mention counts."""
+    return queries.entities_page(con, q=q, limit=limit, offset=offset)
+
+
+@router.get("/reuse", response_model=Page, tags=["reuse"])
+def api_reuse(
+    con: Cursor,
+    doc: Annotated[str, Query(description="only pairs involving this article")] = "",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Pairs of articles sharing passages, most shared words first."""
+    return queries.reuse_page(con, doc=doc, limit=limit, offset=offset)
+
+
+@router.get("/places", response_model=Items, tags=["places"])
+def api_places(
+    con: Cursor,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 2000,
+) -> dict[str, Any]:
+    """Geocoded places with mention counts and (up to 50 of) the articles mentioning them."""
+    return queries.places(con, limit)
+
+
+@router.get("/timeline", response_model=Items, tags=["claims"])
+def api_timeline(con: Cursor, limit: Annotated[int, Query(ge=1, le=200)] = 30) -> dict[str, Any]:
+    """First appearances of the most relayed claim clusters, with their articles' dates."""
+    return queries.timeline(con, limit)
+
+
+@router.get("/language", tags=["language"])
+def api_language(
+    con: Cursor,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> dict[str, Any]:
+    """Persuasion-technique counts per outlet and the highest-scoring passages."""
+    return queries.language(con, limit)

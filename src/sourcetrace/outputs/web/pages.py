@@ -1,0 +1,52 @@
+"""The web app's HTML page and its static files (scripts, styles, the map's atlas)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse
+
+from sourcetrace.outputs.report import render_page
+from sourcetrace.outputs.web import queries
+from sourcetrace.outputs.web.db import Cursor
+
+STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json"}
+
+router = APIRouter()
+
+
+@lru_cache(maxsize=1)
+def _static_roots() -> dict[str, Path]:
+    base = Path(str(resources.files("sourcetrace.outputs.report")))
+    return {"vendor": (base / "vendor").resolve(), "": (base / "static").resolve()}
+
+
+def static_file(path: str) -> Path | None:
+    """The package file for ``/static/<path>``, or None for anything outside the two folders."""
+    roots = _static_roots()
+    head, _, rest = path.partition("/")
+    root, rel = (roots["vendor"], rest) if head == "vendor" else (roots[""], path)
+    if not rel or "\\" in rel or "\x00" in rel:
+        return None
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    if target.suffix not in STATIC_TYPES:
+        return None
+    return target
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def index(con: Cursor) -> HTMLResponse:
+    return HTMLResponse(render_page(queries.summary(con), None, title="sourcetrace"))
+
+
+@router.get("/static/{path:path}", include_in_schema=False)
+def static(path: str) -> FileResponse:
+    target = static_file(path)
+    if target is None:
+        raise HTTPException(404)
+    return FileResponse(target, media_type=STATIC_TYPES[target.suffix])

@@ -1,0 +1,462 @@
+"""The web app's reads: plain functions of a DuckDB connection (or cursor) and parameters that
+return JSON-ready dicts and lists. No FastAPI here; the routes in ``api.py`` and ``pages.py``
+validate parameters and turn a ``None`` into a 404.
+
+Every list is filtered, sorted and paged in SQL (``ORDER BY ... LIMIT``) so a page stays quick
+at 100,000 articles; nothing loads a whole table into Python. Ids and search text are only ever
+bound as SQL parameters; what is formatted into SQL comes from constants of this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import duckdb
+
+from sourcetrace.outputs import shapes
+from sourcetrace.outputs.report import WORST_EXAMPLES
+
+Connection = duckdb.DuckDBPyConnection
+Sort = Literal["label", "outlets", "documents", "origins", "amplification", "first", "id"]
+
+DETAIL_CAP = 200  # documents/claims shown in one claim card; more are counted, not sent
+
+CLAIM_SORTS: dict[str, str] = {
+    "label": "lower(label)",
+    "outlets": "len(outlets)",
+    "documents": "len(documents)",
+    "origins": "coalesce(independent_origins, 0)",
+    "amplification": "amplification",
+    "first": "first_appearance",
+    "id": "id",
+}
+# A row of the claims list: the cluster's figures without its member lists.
+CLAIM_LIST_COLUMNS = (
+    "id, coalesce(label, '') AS label, coalesce(outlets, []) AS outlets, "
+    "len(outlets) AS n_outlets, len(documents) AS n_documents, "
+    "coalesce(independent_origins, 0) AS independent_origins, amplification, "
+    "first_appearance, coalesce(flags, []) AS flags"
+)
+# shapes.reuse_passage, built in SQL so that pairs are grouped and paged by DuckDB.
+REUSE_PASSAGE_SQL = (
+    "{'a': [a_start, a_end], 'b': [b_start, b_end], 'words': words, 'similarity': similarity}"
+)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def like(q: str) -> str:
+    """An ILIKE pattern matching ``q`` literally (``%`` and ``_`` in the query are escaped)."""
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def marks(values: Sequence[Any]) -> str:
+    """``?`` placeholders for an ``IN (...)`` list; ``NULL`` for none, which matches nothing."""
+    return ",".join("?" * len(values)) or "NULL"
+
+
+def rows(con: Connection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def scalar(con: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    row = con.execute(sql, list(params)).fetchone()
+    return row[0] if row else None
+
+
+def page(
+    items: list[dict[str, Any]], total: int, offset: int, limit: int, keyset: bool = False
+) -> dict[str, Any]:
+    """A page of a list. Keyset pages cannot know whether more follow without a second query,
+    so a full page is taken to mean there may be."""
+    more = offset + len(items) < total if not keyset else len(items) == limit
+    return {
+        "total": total, "offset": offset, "limit": limit,
+        "next_offset": offset + len(items) if more and not keyset else None,
+        "next_after": items[-1]["id"] if more and keyset and items else None,
+        "items": items,
+    }
+
+
+# -- claims ------------------------------------------------------------------------------------
+def summary(con: Connection) -> dict[str, Any]:
+    """The figures of the headline: what :func:`sourcetrace.outputs.report.summarize` computes
+    from an ``analysis.json``, here in SQL over the store."""
+    weak = shapes.single_origin_sql()
+    head = rows(
+        con,
+        "SELECT (SELECT count(*) FROM documents) AS documents, "
+        "(SELECT count(DISTINCT outlet) FROM documents) AS outlets, "
+        "(SELECT count(*) FROM claim_clusters) AS clusters, "
+        "(SELECT count(*) FROM claim_clusters WHERE len(outlets) >= 2) AS multi_outlet, "
+        f"(SELECT count(*) FROM claim_clusters WHERE {weak}) AS single_origin",
+    )[0]
+    worst = rows(
+        con,
+        f"SELECT * FROM claim_clusters WHERE {weak} "
+        "ORDER BY len(outlets) DESC, amplification DESC NULLS LAST, id LIMIT ?",
+        [WORST_EXAMPLES],
+    )
+    head["worst"] = [shapes.worst_example(shapes.cluster(row)) for row in worst]
+    return head
+
+
+def facets(con: Connection) -> dict[str, list[str]]:
+    """Values for the claim filters: outlets and flags that occur in claim clusters."""
+    outlets = rows(
+        con,
+        "SELECT DISTINCT o FROM (SELECT unnest(outlets) AS o FROM claim_clusters) "
+        "WHERE o IS NOT NULL ORDER BY o LIMIT 2000",
+    )
+    flags = rows(
+        con,
+        "SELECT DISTINCT f FROM (SELECT unnest(flags) AS f FROM claim_clusters) "
+        "WHERE f IS NOT NULL ORDER BY f",
+    )
+    return {"outlets": [r["o"] for r in outlets], "flags": [r["f"] for r in flags]}
+
+
+def claims_page(
+    con: Connection,
+    *,
+    q: str = "",
+    outlet: str = "",
+    max_origins: int | None = None,
+    min_outlets: int | None = None,
+    flag: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    sort: Sort = "amplification",
+    order: Literal["asc", "desc"] = "desc",
+    after: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Claim clusters: search, filter, sort and page (``after``: keyset pages in id order)."""
+    where, params = ["TRUE"], []
+    if q:
+        where.append(
+            "(label ILIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM claims c "
+            "WHERE c.cluster = k.id AND c.text ILIKE ? ESCAPE '\\'))"
+        )
+        params += [like(q), like(q)]
+    if outlet:
+        where.append("list_contains(outlets, ?)")
+        params.append(outlet)
+    if max_origins is not None:
+        where.append("coalesce(independent_origins, 0) <= ?")
+        params.append(max_origins)
+    if min_outlets:
+        where.append("len(outlets) >= ?")
+        params.append(min_outlets)
+    if flag:
+        where.append("list_contains(flags, ?)")
+        params.append(flag)
+    if date_from:
+        where.append("left(first_appearance, 10) >= ?")
+        params.append(date_from[:10])
+    if date_to:
+        where.append("left(first_appearance, 10) <= ?")
+        params.append(date_to[:10])
+    cond = " AND ".join(where)
+    total = scalar(con, f"SELECT count(*) FROM claim_clusters k WHERE {cond}", params)
+    if after is not None:
+        # Keyset: WHERE id > cursor ORDER BY id, constant cost however deep the page.
+        items = rows(
+            con,
+            f"SELECT {CLAIM_LIST_COLUMNS} FROM claim_clusters k WHERE {cond} AND id > ? "
+            "ORDER BY id LIMIT ?",
+            [*params, after, limit],
+        )
+        return page(items, total, 0, limit, keyset=True)
+    # Only whitelisted SQL reaches the ORDER BY: the key from CLAIM_SORTS, the direction from
+    # the Literal (an unknown value raises KeyError here before any SQL runs).
+    key = CLAIM_SORTS[sort]
+    direction = {"asc": "ASC", "desc": "DESC"}[order]
+    items = rows(
+        con,
+        f"SELECT {CLAIM_LIST_COLUMNS} FROM claim_clusters k WHERE {cond} "
+        f"ORDER BY {key} {direction} NULLS LAST, id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return page(items, total, offset, limit)
+
+
+def entity_closure(con: Connection, ids: set[str]) -> list[dict[str, Any]]:
+    """The entities with these ids and everything that controls them, up to the roots."""
+    found: dict[str, dict[str, Any]] = {}
+    todo = {i for i in ids if i}
+    while todo:
+        batch = rows(
+            con,
+            "SELECT id, name, type, country, controlled_by, aliases FROM entities "
+            f"WHERE id IN ({marks(list(todo))})",
+            list(todo),
+        )
+        for r in batch:
+            r["aliases"] = list(r["aliases"] or [])
+            found[r["id"]] = r
+        todo = {r["controlled_by"] for r in batch if r["controlled_by"]} - set(found)
+    return list(found.values())
+
+
+def claim_detail(con: Connection, claim_id: str) -> dict[str, Any] | None:
+    """One claim cluster (or the cluster of one claim id) with everything its card shows;
+    None when there is no such cluster or claim."""
+    found = rows(con, "SELECT * FROM claim_clusters WHERE id = ?", [claim_id])
+    if not found:
+        found = rows(
+            con,
+            "SELECT k.* FROM claim_clusters k JOIN claims c ON c.cluster = k.id "
+            "WHERE c.id = ? LIMIT 1",
+            [claim_id],
+        )
+    if not found:
+        return None
+    k = shapes.cluster(found[0])
+    claims = [
+        shapes.claim(c)
+        for c in rows(
+            con,
+            f"SELECT {shapes.columns(shapes.CLAIM_FIELDS)} "
+            "FROM claims WHERE cluster = ? ORDER BY doc, start LIMIT ?",
+            [k["id"], DETAIL_CAP],
+        )
+    ]
+    doc_ids = list(dict.fromkeys([*k["documents"][:DETAIL_CAP], *(c["doc"] for c in claims)]))
+    docs = rows(
+        con,
+        f"SELECT {shapes.columns(shapes.DOCUMENT_FIELDS)} "
+        f"FROM documents WHERE id IN ({marks(doc_ids)}) ORDER BY published, id",
+        doc_ids,
+    )
+    attrs = rows(
+        con,
+        f"SELECT * FROM attributions WHERE doc IN ({marks(doc_ids)}) "
+        "ORDER BY doc, content_start, id",
+        doc_ids,
+    )
+    language = rows(
+        con,
+        f"SELECT {shapes.columns(shapes.LANGUAGE_FIELDS)} FROM language "
+        f"WHERE doc IN ({marks(doc_ids)}) ORDER BY doc, start",
+        doc_ids,
+    )
+    wanted: set[str] = {a["source_entity"] for a in attrs if a["source_entity"]}
+    for o in k["origins"]:
+        if isinstance(o, dict):
+            wanted |= {o.get("entity"), o.get("root"), *(o.get("controllers") or [])} - {None}
+    return {
+        "cluster": k, "claims": claims, "documents": docs,
+        "attributions": [shapes.attribution(a) for a in attrs],
+        "entities": entity_closure(con, {str(w) for w in wanted}), "language": language,
+        "truncated": len(k["documents"]) > DETAIL_CAP or len(claims) >= DETAIL_CAP,
+    }
+
+
+def timeline(con: Connection, limit: int = 30) -> dict[str, Any]:
+    """First appearances of the most relayed claim clusters, with their articles' dates."""
+    items = rows(
+        con,
+        "SELECT id, coalesce(label, '') AS label, first_appearance, "
+        "len(outlets) AS n_outlets, documents FROM claim_clusters "
+        "WHERE first_appearance IS NOT NULL "
+        "ORDER BY len(outlets) DESC, first_appearance, id LIMIT ?",
+        [limit],
+    )
+    ids = list({d for r in items for d in (r["documents"] or [])[:DETAIL_CAP]})
+    dates = {
+        m["id"]: m["published"]
+        for m in rows(con, f"SELECT id, published FROM documents WHERE id IN ({marks(ids)})", ids)
+    }
+    for r in items:
+        docs = r.pop("documents") or []
+        r["dates"] = [dates[d] for d in docs[:DETAIL_CAP] if dates.get(d)]
+    return {"items": items}
+
+
+# -- documents ---------------------------------------------------------------------------------
+def documents_page(
+    con: Connection,
+    *,
+    q: str = "",
+    outlet: str = "",
+    after: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Articles in id order, without their text."""
+    where, params = ["TRUE"], []
+    if q:
+        where.append("(title ILIKE ? ESCAPE '\\' OR text ILIKE ? ESCAPE '\\')")
+        params += [like(q), like(q)]
+    if outlet:
+        where.append("outlet = ?")
+        params.append(outlet)
+    cond = " AND ".join(where)
+    total = scalar(con, f"SELECT count(*) FROM documents WHERE {cond}", params)
+    cols = shapes.columns(shapes.DOCUMENT_LIST_FIELDS)
+    if after is not None:
+        items = rows(
+            con,
+            f"SELECT {cols} FROM documents WHERE {cond} AND id > ? ORDER BY id LIMIT ?",
+            [*params, after, limit],
+        )
+        return page(items, total, 0, limit, keyset=True)
+    items = rows(
+        con,
+        f"SELECT {cols} FROM documents WHERE {cond} ORDER BY id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return page(items, total, offset, limit)
+
+
+def document(con: Connection, doc_id: str) -> dict[str, Any] | None:
+    """One article with its text and what was found in it; None when there is none."""
+    found = rows(
+        con,
+        f"SELECT {shapes.columns(shapes.DOCUMENT_FIELDS)} FROM documents WHERE id = ?",
+        [doc_id],
+    )
+    if not found:
+        return None
+    doc = found[0]
+    doc["attributions"] = [
+        shapes.attribution(a)
+        for a in rows(
+            con, "SELECT * FROM attributions WHERE doc = ? ORDER BY content_start, id", [doc_id]
+        )
+    ]
+    doc["claims"] = rows(
+        con,
+        "SELECT id, text, start, \"end\", attribution, hedged, cluster FROM claims "
+        "WHERE doc = ? ORDER BY start",
+        [doc_id],
+    )
+    doc["places"] = rows(
+        con,
+        "SELECT start, \"end\", text, place, name, lat, lon FROM place_mentions "
+        "WHERE doc = ? ORDER BY start",
+        [doc_id],
+    )
+    # "techniques", not "language": that key is the article's language code.
+    doc["techniques"] = rows(
+        con,
+        "SELECT start, \"end\", technique, text, score FROM language WHERE doc = ? "
+        "ORDER BY start",
+        [doc_id],
+    )
+    return doc
+
+
+def reuse_page(
+    con: Connection, *, doc: str = "", limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
+    """Pairs of articles sharing passages, most shared words first."""
+    cond, params = ("(a = ? OR b = ?)", [doc, doc]) if doc else ("TRUE", [])
+    total = scalar(
+        con, f"SELECT count(*) FROM (SELECT DISTINCT a, b FROM reuse WHERE {cond})", params
+    )
+    pairs = rows(
+        con,
+        "SELECT a, b, any_value(earlier) AS earlier, bool_or(same_outlet) AS same_outlet, "
+        "any_value(cluster) AS cluster, sum(words) AS words, "
+        f"list({REUSE_PASSAGE_SQL} ORDER BY a_start) AS passages "
+        f"FROM reuse WHERE {cond} GROUP BY a, b ORDER BY words DESC, a, b LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    ids = list({d for p in pairs for d in (p["a"], p["b"])})
+    meta = {
+        m["id"]: m
+        for m in rows(
+            con,
+            f"SELECT id, title, outlet, published FROM documents WHERE id IN ({marks(ids)})",
+            ids,
+        )
+    }
+    items = [
+        shapes.reuse_pair(p, p["passages"])
+        | {
+            "meta": [meta.get(d, {"id": d, "title": None, "outlet": None, "published": None})
+                     for d in (p["a"], p["b"])],
+        }
+        for p in pairs
+    ]
+    return page(items, total, offset, limit)
+
+
+# -- entities, places, language ----------------------------------------------------------------
+def entities_page(
+    con: Connection, *, q: str = "", limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
+    """Entities with aliases, controllers (up to the root) and mention counts."""
+    cond, params = "TRUE", []
+    if q:
+        cond = (
+            "(e.name ILIKE ? ESCAPE '\\' "
+            "OR array_to_string(e.aliases, chr(10)) ILIKE ? ESCAPE '\\')"
+        )
+        params = [like(q), like(q)]
+    total = scalar(con, f"SELECT count(*) FROM entities e WHERE {cond}", params)
+    items = rows(
+        con,
+        "SELECT e.id, e.name, e.type, e.country, e.controlled_by, "
+        "coalesce(e.aliases, []) AS aliases, coalesce(m.n, 0) AS mentions "
+        "FROM entities e LEFT JOIN (SELECT entity, count(*) AS n FROM mentions "
+        "WHERE entity IS NOT NULL GROUP BY entity) m ON m.entity = e.id "
+        f"WHERE {cond} ORDER BY mentions DESC, e.name, e.id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    known = {e["id"]: e for e in entity_closure(con, {i["id"] for i in items})}
+    for item in items:
+        chain, seen, cur = [], {item["id"]}, item["controlled_by"]
+        while cur and cur not in seen:
+            seen.add(cur)
+            ctrl = known.get(cur)
+            chain.append({"id": cur, "name": ctrl["name"] if ctrl else cur})
+            cur = ctrl["controlled_by"] if ctrl else None
+        item["controllers"] = chain
+    return page(items, total, offset, limit)
+
+
+def places(con: Connection, limit: int = 2000) -> dict[str, Any]:
+    """Geocoded places with mention counts and (up to 50 of) the articles mentioning them."""
+    items = rows(
+        con,
+        "SELECT p.id, p.name, p.lat, p.lon, p.country, count(m.doc) AS count, "
+        "list(DISTINCT m.doc ORDER BY m.doc) FILTER (WHERE m.doc IS NOT NULL) AS docs "
+        "FROM places p LEFT JOIN place_mentions m ON m.place = p.id "
+        "GROUP BY p.id, p.name, p.lat, p.lon, p.country "
+        "ORDER BY count DESC, p.id LIMIT ?",
+        [limit],
+    )
+    ids = list({d for r in items for d in (r["docs"] or [])[:50]})
+    meta = {
+        m["id"]: m
+        for m in rows(
+            con, f"SELECT id, title, outlet FROM documents WHERE id IN ({marks(ids)})", ids
+        )
+    }
+    for r in items:
+        r["documents"] = [meta.get(d, {"id": d}) for d in (r.pop("docs") or [])[:50]]
+    return {"items": items}
+
+
+def language(con: Connection, limit: int = 500) -> dict[str, Any]:
+    """Persuasion-technique counts per outlet and the highest-scoring passages."""
+    counts = rows(
+        con,
+        "SELECT coalesce(d.outlet, '(unknown)') AS outlet, l.technique, count(*) AS n "
+        "FROM language l LEFT JOIN documents d ON d.id = l.doc "
+        "GROUP BY ALL ORDER BY outlet, l.technique",
+    )
+    spans = rows(
+        con,
+        "SELECT l.doc, d.outlet, d.title, l.technique, l.text, l.score "
+        "FROM language l LEFT JOIN documents d ON d.id = l.doc "
+        "ORDER BY l.score DESC NULLS LAST, l.doc, l.start LIMIT ?",
+        [limit],
+    )
+    return {"counts": counts, "spans": spans}
