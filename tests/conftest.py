@@ -29,3 +29,29 @@ def nlp():
     from sourcetrace.nlp.pipeline import load_pipeline
 
     return load_pipeline()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One ``local[2]`` Spark session for every test module that needs one."""
+    pytest.importorskip("pyspark")
+    from sourcetrace.engines.spark import get_session
+
+    session = get_session("local[2]", app="sourcetrace-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus analysed once by the local engine (no exports): its ``--out``."""
+    from sourcetrace.config import Settings
+    from sourcetrace.engines.local import run_analysis
+
+    out = tmp_path_factory.mktemp("demo") / "local"
+    run_analysis(
+        [ROOT / "examples" / "corpus"],
+        Settings(out=out, kb_files=[ROOT / "examples" / "kb.yaml"], formats=(), quiet=True),
+    )
+    return out

@@ -11,7 +11,6 @@ import pytest
 
 from sourcetrace.config import Settings
 from sourcetrace.extract.entities.kb import KnowledgeBase, KnowledgeBaseError
-from sourcetrace.link.entities import entities_step
 from sourcetrace.extract.entities.link import (
     EntityLinker,
     find_acronyms,
@@ -23,6 +22,7 @@ from sourcetrace.extract.entities.normalize import (
     same_name,
     strip_titles,
 )
+from sourcetrace.link.entities import entities_step
 from sourcetrace.model import Document
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.registry import corpus_steps

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,7 @@ import duckdb
 import pytest
 
 from sourcetrace.config import Settings
-from sourcetrace.engines.local import run_analysis
-from sourcetrace.engines.spark import _canonical, get_session
+from sourcetrace.engines.spark import _canonical
 from sourcetrace.engines.spark_claims import _components, _shared_wording, claims_spark
 from sourcetrace.link.blocking import shared_wording_pairs
 from sourcetrace.link.claims import claims_step
@@ -36,18 +34,8 @@ CLUSTER_COLUMNS = "id, label, claims, documents, outlets, first_appearance"
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    session = get_session("local[2]", app="sourcetrace-test-claims")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("claims-demo") / "local"
-    run_analysis([CORPUS], Settings(out=out, kb_files=[KB], formats=(), quiet=True))
-    return out
+def demo(demo_store: Path) -> Path:
+    return demo_store
 
 
 def _export(store: AnalysisStore, tables: Path) -> None:
@@ -72,7 +60,8 @@ def _compare(spark: Any, store_dir: Path, tmp: Path, block_above: int) -> tuple[
             store.con.execute(f"SELECT {CLUSTER_COLUMNS} FROM claim_clusters").fetchall()
         )
     settings = Settings(out=tmp, block_claims_above=block_above, quiet=True)
-    claims_dir, clusters_dir = claims_spark(spark, tmp / "tables", tmp / "work", settings)
+    folders = {t: tmp / "tables" / t for t in INPUT_TABLES}
+    claims_dir, clusters_dir = claims_spark(spark, folders, tmp / "work", settings)
     con = duckdb.connect()
     got_claims = _sorted(con.execute(
         f"SELECT * FROM read_parquet('{claims_dir.as_posix()}/*.parquet')"
