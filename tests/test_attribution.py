@@ -194,6 +194,12 @@ def test_outlet_source(run):
     assert att.source_kind == "outlet"
 
 
+def test_a_source_the_outlet_only_qualifies_is_not_the_outlet(run):
+    text = "Valley Herald analyst Mara Quist said the reservoir was nearly empty."
+    att = only(run(text, outlet="Valley Herald"), "said")
+    assert att.source_kind == "person"
+
+
 # -- coreference ---------------------------------------------------------------------------
 def test_pronoun_and_role_noun_resolve_to_last_person(run):
     text = ("Ambassador Petra Novak told the assembly that the ceasefire was holding. "

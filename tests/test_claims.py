@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import spacy
 
 from sourcetrace.config import Settings
 from sourcetrace.link import matching
 from sourcetrace.link.claims import (
+    CLAIM_OK,
     Claim,
     _average_linkage,
     claim_units,
@@ -68,6 +70,13 @@ def attribution(
     }
 
 
+def judge(rows: dict[str, list[dict[str, Any]]], nlp: Any) -> None:
+    """Give hand-made sentence rows the parse verdicts the NLP pass would store with them
+    (claim units never parse)."""
+    for row in rows["sentences"]:
+        row["claim_check"] = parse_rejection(next(nlp(row["text"]).sents)) or CLAIM_OK
+
+
 def units(doc: Document, rows: dict[str, list[dict[str, Any]]]) -> list:
     return claim_units(
         [{"id": doc.id, "title": doc.title}], rows["sentences"], rows.get("attributions", [])
@@ -75,7 +84,7 @@ def units(doc: Document, rows: dict[str, list[dict[str, Any]]]) -> list:
 
 
 # --- claim units -------------------------------------------------------------------------------
-def test_claim_units_keep_facts_and_attributed_content_only() -> None:
+def test_claim_units_keep_facts_and_attributed_content_only(nlp: Any) -> None:
     lines = [
         "Ceasefire talks collapse",
         "Will the ceasefire hold?",
@@ -90,6 +99,7 @@ def test_claim_units_keep_facts_and_attributed_content_only() -> None:
         "Prices of bread may rise further next month.",
     ]
     doc, rows, starts = make_doc("d1", lines, title="Ceasefire talks collapse")
+    judge(rows, nlp)
     line = lines[4]
     rows["attributions"] = [
         attribution(doc, "d1:a1", starts[line], "The ministry", "said",
@@ -127,13 +137,13 @@ def test_nested_attribution_gives_the_innermost_content_once() -> None:
     ]
 
 
-def test_rules_name_their_reason(nlp_light: Any) -> None:
+def test_rules_name_their_reason(nlp: Any) -> None:
     assert text_rejection("Will the ceasefire hold?") == "question"
     assert text_rejection("Leave a Reply to this post") == "boilerplate"
     assert text_rejection("Floods hit the north", title="Floods hit the north!") == "title"
 
     def why(text: str) -> str | None:
-        return parse_rejection(next(nlp_light(text).sents))
+        return parse_rejection(next(nlp(text).sents))
 
     assert why("Protests in the capital after the disputed vote") == "no finite verb"
     assert why("Share the petition with your neighbours today.") == "imperative"
@@ -142,13 +152,6 @@ def test_rules_name_their_reason(nlp_light: Any) -> None:
     assert why("We believe the plan will fail.") == "opinion: first person"
     assert why("The mayor accepted bribes from two construction firms.") is None
     assert why("Unemployment rose to 7.5 percent in March.") is None
-
-
-@pytest.fixture(scope="module")
-def nlp_light() -> Any:
-    from sourcetrace.link.claims import _parser
-
-    return _parser()
 
 
 # --- embeddings and scorer ---------------------------------------------------------------------
@@ -304,12 +307,44 @@ def test_nlp_pass_judges_sentences_so_claims_need_no_second_parse(monkeypatch: A
     checks = [s["claim_check"] for s in rows["sentences"]]
     assert checks == ["ok", "imperative", "no finite verb"]
 
-    def no_parser(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("claim units parsed a sentence again")
+    def no_load(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("claim units loaded a spaCy pipeline")
 
-    monkeypatch.setattr(claims_module, "_parser", no_parser)
+    monkeypatch.setattr(spacy, "load", no_load)
+    assert not hasattr(claims_module, "spacy") and not hasattr(claims_module, "_parser")
     units = claim_units([{"id": "cw", "title": "Bridge"}], rows["sentences"], [])
     assert [u.text for u in units] == ["Rebels seized the northern bridge on Monday."]
+
+
+def test_each_line_of_a_sentence_keeps_its_own_verdict() -> None:
+    """A sentence row that spans line breaks gives one claim per line piece, each judged by
+    the verdict the NLP pass stored for it (``line_checks``); without them the sentence's
+    verdict holds for every piece, and a row with no verdict at all is judged on its text."""
+    headline = "Protests in the capital after the vote"
+    fact = "Police arrested forty people near the parliament on Sunday."
+    text = f"{headline}\n{fact}"
+    row = {"doc": "ml", "idx": 0, "start": 0, "end": len(text), "text": text,
+           "claim_check": "ok", "line_checks": ["no finite verb", "ok"]}
+    units = claim_units([{"id": "ml"}], [row], [])
+    assert [(u.text, u.start) for u in units] == [(fact, len(headline) + 1)]
+    assert len(claim_units([{"id": "ml"}], [{**row, "line_checks": None}], [])) == 2
+    rejected = {**row, "line_checks": None, "claim_check": "no finite verb"}
+    assert claim_units([{"id": "ml"}], [rejected], []) == []
+    unjudged = {**row, "line_checks": None, "claim_check": None}
+    assert [u.text for u in claim_units([{"id": "ml"}], [unjudged], [])] == [headline, fact]
+
+
+def test_nlp_pass_judges_each_line_of_a_sentence_that_spans_lines(nlp: Any) -> None:
+    """Without the paragraph component the parser may run two lines into one sentence; the
+    claim-worthiness component then judges each line on the doc's parse."""
+    from sourcetrace.extract.claimworthiness import line_verdicts
+
+    text = "Protests in the capital after the vote\npolice arrested forty people on Sunday."
+    with nlp.select_pipes(disable=["sourcetrace_paragraphs"]):
+        doc = nlp(text)
+    [sent] = [s for s in doc.sents if "\n" in s.text] or pytest.skip("parser split the lines")
+    assert line_verdicts(sent) == ["no finite verb", "ok"]
+    assert line_verdicts(next(nlp("Police arrested forty people.").sents)) is None
 
 
 def test_pair_scores_equal_the_matrix_scores() -> None:

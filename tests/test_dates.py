@@ -9,6 +9,7 @@ import pytest
 from sourcetrace.extract.dates import date_rows, resolve
 from sourcetrace.extract.quantities import parse_number, quantity_rows
 from sourcetrace.model import Document
+from sourcetrace.nlp.pipeline import make_doc
 from sourcetrace.tables import PER_DOCUMENT
 
 PUB = date(2023, 2, 15)  # a Wednesday
@@ -65,8 +66,7 @@ TEXT = (
 
 def _rows(nlp, published: str | None) -> tuple[dict, dict]:
     document = Document(id="n1", text=TEXT, published=published)
-    doc = nlp(TEXT)
-    doc._.st_document = document  # as analyze_documents does, after the pipeline ran
+    doc = nlp(make_doc(nlp, document))  # the doc carries its document through the pipeline
     return date_rows(doc, document), quantity_rows(doc, document)
 
 

@@ -216,5 +216,6 @@ def test_a_store_from_an_older_version_gains_the_new_columns(tmp_path: Path) -> 
             {"doc": "d", "idx": 0, "start": 0, "end": 5, "text": "Hello", "claim_check": "ok"}
         ])
         assert store.read("sentences") == [
-            {"doc": "d", "idx": 0, "start": 0, "end": 5, "text": "Hello", "claim_check": "ok"}
+            {"doc": "d", "idx": 0, "start": 0, "end": 5, "text": "Hello", "claim_check": "ok",
+             "line_checks": None}
         ]

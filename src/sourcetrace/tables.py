@@ -28,6 +28,8 @@ PER_DOCUMENT: dict[str, dict[str, str]] = {
         "doc": "VARCHAR", "idx": "INTEGER", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",
         # "ok", or the parse rule that makes the sentence no claim (extract.claimworthiness)
         "claim_check": "VARCHAR",
+        # NULL, or for a sentence spanning line breaks the verdict of each line piece
+        "line_checks": "VARCHAR[]",
     },
     # Named-entity mentions found by the spaCy pipeline; ``entity`` is filled by entity linking.
     "mentions": {

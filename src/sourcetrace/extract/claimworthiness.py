@@ -11,6 +11,14 @@ The verdict of each sentence goes to ``doc._.claim_checks`` ("ok" or the rule th
 it) and from there to the ``claim_check`` column of the ``sentences`` table; the verdict on
 each attribution's content goes to ``doc._.content_checks`` and the ``content_check`` column
 of ``attributions``.
+
+The claims step cuts sentences at line breaks (:func:`line_pieces`) and judges each piece;
+it never parses, so every piece it judges needs a verdict from here. The
+``sourcetrace_paragraphs`` component ends a sentence at every line break, so a sentence is
+one piece and its ``claim_check`` is that piece's verdict. Should a sentence still span
+line breaks (a pipeline whose parser ignores preset boundaries), each of its pieces is
+judged on the doc's own parse, one verdict per piece in ``doc._.line_checks`` and the
+``line_checks`` column (NULL for a sentence of one piece).
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ if not Doc.has_extension("claim_checks"):
 if not Doc.has_extension("content_checks"):
     # One verdict per attribution of doc._.attributions, on its content.
     Doc.set_extension("content_checks", default=None)
+if not Doc.has_extension("line_checks"):
+    # Per sentence: None, or one verdict per line piece when the sentence spans line breaks.
+    Doc.set_extension("line_checks", default=None)
 
 MIN_WORDS = 4
 CLAIM_OK = "ok"  # the verdict of a sentence that no parse rule rejects
@@ -67,6 +78,21 @@ EVALUATIVE = {
 }
 FIRST_PERSON = {"i", "we"}
 CLOSERS = "\"'”’»)]} \t"
+
+
+def line_pieces(text: str, offset: int = 0) -> list[tuple[int, int, str]]:
+    """A sentence cut at line breaks: each non-blank line stripped, as (start, end, text)
+    with ``start``/``end`` counted from ``offset`` (the sentence's start in the document).
+    The claims step and the NLP pass cut sentences with this one function, so that every
+    piece the claims step judges is a piece judged here."""
+    pieces = []
+    for m in re.finditer(r"[^\n]+", text):
+        piece = m.group(0)
+        stripped = piece.strip()
+        if stripped:
+            start = offset + m.start() + len(piece) - len(piece.lstrip())
+            pieces.append((start, start + len(stripped), stripped))
+    return pieces
 
 
 def words_key(text: str) -> str:
@@ -162,11 +188,28 @@ def content_rejection(content: Span) -> str | None:
     return "no verb"
 
 
+def line_verdicts(sent: Span) -> list[str] | None:
+    """The verdict of each line piece of a sentence that spans line breaks, judged on the
+    doc's parse (the piece's tokens as a span); None for a sentence of one piece, whose
+    verdict is the sentence's."""
+    pieces = line_pieces(sent.text, sent.start_char)
+    if len(pieces) < 2:
+        return None
+    doc = sent.doc
+    verdicts = []
+    for start, end, _text in pieces:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        verdicts.append((parse_rejection(span) if span else None) or CLAIM_OK)
+    return verdicts
+
+
 @Language.component("sourcetrace_claimworthy")
 def claimworthy(doc: Doc) -> Doc:
-    """Judge every sentence with the parse rules (5-7), and every attribution's content;
-    see the module docstring."""
-    doc._.claim_checks = [parse_rejection(sent) or CLAIM_OK for sent in doc.sents]
+    """Judge every sentence with the parse rules (5-7), each line piece of a sentence that
+    spans line breaks, and every attribution's content; see the module docstring."""
+    sents = list(doc.sents)
+    doc._.claim_checks = [parse_rejection(sent) or CLAIM_OK for sent in sents]
+    doc._.line_checks = [line_verdicts(sent) for sent in sents]
     checks = []
     for att in (doc._.attributions if Doc.has_extension("attributions") else None) or []:
         span = doc.char_span(att.content_start, att.content_end, alignment_mode="expand")

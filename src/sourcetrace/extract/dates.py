@@ -38,9 +38,8 @@ from sourcetrace.registry import row_exporters
 
 if not Doc.has_extension("dates"):
     Doc.set_extension("dates", default=None)
-if not Doc.has_extension("dates_base"):
-    # The publication date the dates on ``doc._.dates`` were resolved against.
-    Doc.set_extension("dates_base", default=None)
+if not Doc.has_extension("st_document"):
+    Doc.set_extension("st_document", default=None)
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -258,6 +257,8 @@ def _tense(sent: Span) -> str:
 
 
 def find_dates(doc: Doc) -> list[DateMention]:
+    """The dates of a doc, resolved against the publication date of ``doc._.st_document``
+    (set before the pipeline runs, see :func:`sourcetrace.nlp.pipeline.make_doc`)."""
     published = _publication(doc)
     spans: list[Span] = [e for e in doc.ents if e.label_ == "DATE"]
     taken = {i for e in spans for i in range(e.start, e.end)}
@@ -287,7 +288,6 @@ class DatesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.dates = find_dates(doc)
-        doc._.dates_base = _publication(doc)
         doc._.quantities = find_quantities(doc)
         return doc
 
@@ -299,11 +299,8 @@ def make_dates(nlp: Language, name: str) -> DatesComponent:
 
 @row_exporters.register("dates", order=30)
 def date_rows(doc: Doc, document: Document) -> dict[str, list[dict[str, Any]]]:
-    # ``analyze_documents`` attaches ``st_document`` after nlp.pipe ran the component, so the
-    # dates are resolved again when the publication date they were resolved against differs.
-    if doc._.dates is None or doc._.dates_base != _publication(doc):
-        doc._.dates = find_dates(doc)
-        doc._.dates_base = _publication(doc)
+    # The component resolved the dates while the pipeline ran, against the publication date
+    # of the document the doc carried from the start; here they only become rows.
     items: list[DateMention] = doc._.dates or []
     if not items:
         return {"dates": []}

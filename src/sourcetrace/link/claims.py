@@ -74,13 +74,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import networkx as nx
 import numpy as np
-import spacy
-from spacy.language import Language
 
 from sourcetrace.config import DEFAULT_MODEL, Settings
 from sourcetrace.corpus import EngineStep
@@ -89,6 +86,7 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
     is_fragment,
     is_hedged,
     is_question,
+    line_pieces,
     parse_rejection,
     text_rejection,
     words_key,
@@ -135,23 +133,16 @@ class Claim:
 
 
 # --- claim units ------------------------------------------------------------------------------
-@lru_cache(maxsize=2)
-def _parser(model: str = DEFAULT_MODEL) -> Language:
-    """The statistical pipeline without NER: the parse rules need POS, morphology and the
-    parse. Only used for sentence rows that carry no ``claim_check`` from the NLP pass."""
-    return spacy.load(model, exclude=["ner"])
-
-
-def _pieces(sentence: dict[str, Any]) -> Iterable[tuple[int, int, str]]:
-    """A sentence row cut at line breaks, each piece stripped, with document offsets."""
-    text = sentence["text"] or ""
-    for m in re.finditer(r"[^\n]+", text):
-        piece = m.group(0)
-        lead = len(piece) - len(piece.lstrip())
-        stripped = piece.strip()
-        if stripped:
-            start = sentence["start"] + m.start() + lead
-            yield start, start + len(stripped), stripped
+def _judged_pieces(sentence: dict[str, Any]) -> list[tuple[int, int, str, str | None]]:
+    """A sentence row cut at line breaks (as the NLP pass cut it), each piece with the parse
+    verdict the NLP pass gave it: from ``line_checks`` when the sentence spans line breaks,
+    else the sentence's ``claim_check``. None: the row has no verdict (not written by the NLP
+    pass), and the text rules alone decide."""
+    pieces = line_pieces(sentence["text"] or "", sentence["start"])
+    verdicts = sentence.get("line_checks")
+    if verdicts is None or len(verdicts) != len(pieces):
+        verdicts = [sentence.get("claim_check")] * len(pieces)
+    return [(*piece, verdict) for piece, verdict in zip(pieces, verdicts, strict=True)]
 
 
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
@@ -201,7 +192,11 @@ def claim_units(
     attributions: list[dict[str, Any]],
     model: str = DEFAULT_MODEL,
 ) -> list[Claim]:
-    """Claims of each document (ids assigned), from table rows; see the module docstring."""
+    """Claims of each document (ids assigned), from table rows; see the module docstring.
+
+    Nothing here parses: the parse rules were applied in the NLP pass, whose verdicts the
+    sentence rows carry, so neither this process nor a Spark executor loads a spaCy
+    pipeline. ``model`` is unused and kept for callers."""
     sents_by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in sentences:
         sents_by_doc[s["doc"]].append(s)
@@ -211,7 +206,6 @@ def claim_units(
     parents = {a["parent"] for a in attributions if a.get("parent")}
 
     claims: list[Claim] = []
-    candidates: list[tuple[Claim, str]] = []  # unattributed pieces still to be parsed
     for document in documents:
         doc_id = document["id"]
         sents = sorted(sents_by_doc.get(doc_id, []), key=lambda s: s["idx"])
@@ -242,33 +236,18 @@ def claim_units(
             )
         extents = [(a.get("sentence"), _extent(a)) for a in atts]
         for s in sents:
-            pieces = list(_pieces(s))
-            # The NLP pass judged the sentence with the parse rules already; a sentence cut
-            # into several pieces at line breaks (or a row without a verdict) is parsed again.
-            verdict = s.get("claim_check") if len(pieces) == 1 else None
-            for start, end, text in pieces:
+            for start, end, text, verdict in _judged_pieces(s):
+                if verdict not in (None, CLAIM_OK):  # a parse rule rejected it (5-7)
+                    continue
                 covered = _covered(start, end, s["idx"], extents)
                 if covered or text_rejection(text, document.get("title")):
                     continue
-                claim = Claim(
-                    doc=doc_id, text=text, start=start, end=end, sentence=s["idx"],
-                    hedged=is_hedged(text), unattributed=True,
+                claims.append(
+                    Claim(
+                        doc=doc_id, text=text, start=start, end=end, sentence=s["idx"],
+                        hedged=is_hedged(text), unattributed=True,
+                    )
                 )
-                if verdict == CLAIM_OK:
-                    claims.append(claim)
-                elif verdict is None:
-                    candidates.append((claim, text))
-
-    if candidates:
-        nlp = _parser(model)
-        for (claim, _), parsed in zip(
-            candidates, nlp.pipe(t for _, t in candidates), strict=True
-        ):
-            # A piece may still hold several sentences for the parser; judge the main one
-            # (the longest), because a trailing fragment should not veto a factual sentence.
-            main = max(parsed.sents, key=len)
-            if parse_rejection(main) is None:
-                claims.append(claim)
 
     by_doc: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:

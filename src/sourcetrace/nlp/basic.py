@@ -41,12 +41,15 @@ def sentence_index(doc: Doc) -> list[int]:
 
 @row_exporters.register("basic", order=0)
 def basic_rows(doc: Doc, document: Document) -> dict[str, list[dict]]:
-    # The claim-worthiness verdict of each sentence, when that component ran.
+    # The claim-worthiness verdict of each sentence (and of each line piece of a sentence
+    # that spans line breaks), when that component ran.
     checks = doc._.claim_checks if Doc.has_extension("claim_checks") else None
+    lines = doc._.line_checks if Doc.has_extension("line_checks") else None
     sentences = [
         {
             "doc": document.id, "idx": i, "start": s.start_char, "end": s.end_char,
             "text": s.text, "claim_check": checks[i] if checks else None,
+            "line_checks": lines[i] if lines else None,
         }
         for i, s in enumerate(doc.sents)
     ]

@@ -83,14 +83,24 @@ def doc_rows(doc: Doc, document: Document) -> Rows:
     return rows
 
 
+def make_doc(nlp: Language, document: Document) -> Doc:
+    """The tokenised, not yet analysed doc of a document, carrying the document itself:
+    components read its outlet and publication date (``doc._.st_document``) while the
+    pipeline runs, not only the row exporters afterwards."""
+    doc = nlp.make_doc(document.text)
+    doc._.st_document = document
+    return doc
+
+
 def analyze_documents(
     documents: Iterable[Document], model: str = DEFAULT_MODEL, batch_size: int = 32
 ) -> Iterator[tuple[Document, Rows]]:
     """Parse documents in batches with ``nlp.pipe`` and yield each with its rows."""
     nlp = load_pipeline(model)
-    pairs = ((d.text, d) for d in documents)
-    for doc, document in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
-        doc._.st_document = document
+    # nlp.pipe takes Docs as they are: the document is on each doc before any component runs.
+    docs = (make_doc(nlp, d) for d in documents)
+    for doc in nlp.pipe(docs, batch_size=batch_size):
+        document: Document = doc._.st_document
         yield document, doc_rows(doc, document)
 
 

@@ -49,7 +49,7 @@ def _proper(span: Span) -> list:
 def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
     """(kind, anaphor type or None, name text used for resolution) of a source span."""
     text = span.text
-    if outlet and outlet.lower() in text.lower():
+    if outlet and _heads_with_outlet(span, outlet):
         return "outlet", None, text
     root = span.root
     # The head noun of an apposition-free NP ("Russia's ambassador to the UN, X": root is
@@ -118,6 +118,20 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
             return "organisation", None, text
         return "person", None, text
     return "vague", None, text
+
+
+def _heads_with_outlet(span: Span, outlet: str) -> bool:
+    """Whether the source is the article's own outlet: its name holds the head of the source
+    ("The Daily Meridian", "Breitbart News"). A source the outlet's name only qualifies is
+    someone else ("ABC News consultant Col. X", "the Washington Times straw poll")."""
+    text, name = span.text.lower(), outlet.lower()
+    head = span.root.idx - span.start_char
+    pos = text.find(name)
+    while pos >= 0:
+        if pos <= head < pos + len(name):
+            return True
+        pos = text.find(name, pos + 1)
+    return False
 
 
 def _looks_like_person_name(span: Span) -> bool:
