@@ -182,11 +182,12 @@ def test_demo_corpus_same_results_on_both_engines(demo: tuple[Path, Path, Any, A
                   "quantities", "entities", "places", "reuse", "claims", "claim_clusters"]:
         assert diff[table][0] > 0, table
     with AnalysisStore(spark_dir, read_only=True) as store:
-        # Reuse passages come from the Spark jobs (spark_reuse), not a driver-side fallback.
-        assert (spark_dir / "spark-tables" / "reuse").is_dir()
+        # Reuse passages come from the Spark jobs (spark_reuse), not a driver-side fallback,
+        steps = spark_dir / "spark-tables" / "steps"
+        assert (steps / "reuse" / "reuse").is_dir()
         assert len(table_rows(store, "reuse")) == diff["reuse"][1]
-        # and provenance from its Spark job (spark_provenance), not the driver-side step
-        assert any((spark_dir / "spark-tables" / "provenance-out").glob("*.parquet"))
+        # and provenance from the declared step's Spark jobs, not the in-process runner
+        assert any((steps / "provenance" / "analysed_clusters").glob("*.parquet"))
         independent = store.con.execute(
             "SELECT max(independent_origins) FROM claim_clusters"
         ).fetchone()[0]
@@ -349,23 +350,25 @@ def test_claims_step_does_not_depend_on_row_order(tmp_path: Path) -> None:
 
 
 def test_embeddings_on_the_executors_are_the_local_floats(spark: Any, tmp_path: Path) -> None:
-    """SparkEncoder runs embed()'s model batches on the cluster's executors: the vectors
-    come back through Parquet bit-identical to the in-process ones, for any input order."""
+    """The claims step's model batches run on the cluster's executors: the vectors come back
+    through Parquet bit-identical to the in-process ones, for any input order."""
     import numpy as np
 
+    from sourcetrace.engines.spark_claims import embed_column
     from sourcetrace.link.embeddings import embed
 
     texts = [f"The council in district {n} approved {n * 3} new homes and a bus line."
              for n in range(150)]
-    texts += ["The ferry to Lindholm resumes next week.", "ok", "   ", texts[5]]
-    encoder = spark_engine.SparkEncoder(spark, tmp_path / "embeddings")
-    on_spark = embed(texts, encode=encoder)
-    assert encoder.calls == 1
-    assert len(list((tmp_path / "embeddings" / "embed-0" / "vectors").glob("*.parquet"))) > 1
-    local = embed(list(reversed(texts)))[::-1]
-    assert np.array_equal(on_spark, local)
-    assert not on_spark[-3:-1].any() and np.array_equal(on_spark[-1], on_spark[5])
-    assert np.allclose(np.linalg.norm(on_spark[:150], axis=1), 1.0, atol=1e-5)
+    texts += ["The ferry to Lindholm resumes next week.", texts[5]]
+    frame = spark.createDataFrame([(t, len(t)) for t in reversed(texts)], "key string, klen int")
+    vectors = embed_column(spark, frame, tmp_path / "embeddings")
+    assert len(list((tmp_path / "embeddings").glob("*.parquet"))) > 1
+    on_spark = {r["key"]: np.asarray(r["vector"], dtype=np.float32) for r in vectors.collect()}
+    local = embed(texts)
+    assert len(on_spark) == len(set(texts))
+    for text, vector in zip(texts, local, strict=True):
+        assert np.array_equal(on_spark[text], vector)
+    assert np.allclose(np.linalg.norm(local[:150], axis=1), 1.0, atol=1e-5)
 
 
 def test_an_interrupted_run_resumes_without_redoing_finished_jobs(
@@ -385,21 +388,28 @@ def test_an_interrupted_run_resumes_without_redoing_finished_jobs(
     settings = {"formats": ("json",), "kb_files": [], "quiet": True}
     out = tmp_path / "spark"
 
-    def interrupt(*args: Any, **kwargs: Any) -> bool:
-        raise KeyboardInterrupt
+    run_step = spark_engine.run_corpus_step
 
-    monkeypatch.setattr(spark_engine, "_reuse_on_spark", interrupt)
+    def interrupt_at_reuse(spark: Any, step: Any, *args: Any) -> Any:
+        if step.name == "reuse":
+            raise KeyboardInterrupt
+        return run_step(spark, step, *args)
+
+    monkeypatch.setattr(spark_engine, "run_corpus_step", interrupt_at_reuse)
     with pytest.raises(KeyboardInterrupt):
         run_analysis_spark([corpus], Settings(out=out, **settings), spark=spark)
     tables = out / "spark-tables"
-    assert not (tables / "reuse" / "_SUCCESS").exists()
-    kept = {t: (tables / t / "_SUCCESS").stat().st_mtime_ns
-            for t in ("documents", "sentences", "attributions")}
+    steps = tables / "steps"
+    assert not (steps / "reuse" / "reuse" / "_SUCCESS").exists()
+    # the NLP jobs' tables and the corpus steps that finished before the interruption
+    finished = [tables / t / "_SUCCESS" for t in ("documents", "sentences", "attributions")]
+    finished += [steps / s / "_STEP_DONE" for s in ("entities", "places")]
+    kept = {f: f.stat().st_mtime_ns for f in finished}
     monkeypatch.undo()
 
     resumed = run_analysis_spark([corpus], Settings(out=out, **settings), spark=spark)
-    assert {t: (tables / t / "_SUCCESS").stat().st_mtime_ns for t in kept} == kept
-    assert (tables / "reuse" / "_SUCCESS").exists()
+    assert {f: f.stat().st_mtime_ns for f in kept} == kept
+    assert (steps / "reuse" / "reuse" / "_SUCCESS").exists()
     local = run_analysis([corpus], Settings(out=tmp_path / "local", **settings))
     assert resumed.analysed == local.analysed == 2
     diff = compare_stores(tmp_path / "local", out)
@@ -410,4 +420,4 @@ def test_an_interrupted_run_resumes_without_redoing_finished_jobs(
     (corpus / "hill.txt").write_text("Bridge closed\n\nOfficials in Tarvik closed the bridge.\n")
     again = run_analysis_spark([corpus], Settings(out=out, **settings), spark=spark)
     assert again.analysed == 3
-    assert (tables / "documents" / "_SUCCESS").stat().st_mtime_ns != kept["documents"]
+    assert (tables / "documents" / "_SUCCESS").stat().st_mtime_ns != kept[finished[0]]
