@@ -31,9 +31,10 @@ def nlp():
     return load_pipeline()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark():
-    """One ``local[2]`` Spark session for every test module that needs one."""
+    """A ``local[2]`` Spark session for a test module (stopped after it: another module may
+    start a session of its own, such as tests/test_spark.py's standalone cluster)."""
     pytest.importorskip("pyspark")
     from sourcetrace.engines.spark import get_session
 

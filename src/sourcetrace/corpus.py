@@ -23,8 +23,9 @@ A stage function receives its group (or whole inputs) as ``{input name: [row dic
 each input's rows sorted by the stage's ``order`` for it, whatever order the engine read
 them in, and the step's *context*: an object built once on the driver by the step's
 ``setup`` from the settings and its ``shared`` tables (the knowledge base, the actors), shipped
-to every worker. It returns ``{output name: [row dict, ...]}``; each output's columns and
-types are declared like the store's tables (:mod:`sourcetrace.tables`).
+to every worker. It returns ``{output name: rows}``, rows being a list of row dicts or, for
+many narrow rows, a dict of equally long columns (lists or numpy arrays); each output's
+columns and types are declared like the store's tables (:mod:`sourcetrace.tables`).
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ def no_context(settings: Settings, shared: Rows) -> None:
     return None
 
 
+def no_parameters(settings: Settings) -> dict[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class CorpusStep:
     """A corpus step, declared. ``reads``: the store tables its SQL texts name (the Spark
@@ -100,6 +105,14 @@ class CorpusStep:
     writes: Mapping[str, Write]
     shared: Mapping[str, str] = field(default_factory=dict)
     setup: Callable[[Settings, Rows], Any] = no_context
+    # Values of the ``{name}`` placeholders in the step's SQL texts (thresholds from the
+    # settings); every engine formats the texts with them before running them.
+    parameters: Callable[[Settings], dict[str, Any]] = no_parameters
+
+    def sql(self, text: str, settings: Settings) -> str:
+        """An SQL text of this step with its parameters filled in."""
+        values = self.parameters(settings)
+        return text.format(**values) if values else text
 
     def outputs(self) -> dict[str, Columns]:
         """Every stage output's columns, by name."""
@@ -146,3 +159,12 @@ def sort_rows(rows: list[Row], columns: Sequence[str]) -> list[Row]:
 
 def ordered_inputs(rows: Rows, order: Mapping[str, Sequence[str]]) -> Rows:
     return {name: sort_rows(items, order.get(name, ())) for name, items in rows.items()}
+
+
+def row_dicts(rows: list[Row] | dict[str, Any]) -> list[Row]:
+    """A stage function's rows as row dicts, whichever form it returned them in."""
+    if isinstance(rows, dict):
+        names = list(rows)
+        columns = [c.tolist() if hasattr(c, "tolist") else list(c) for c in rows.values()]
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return rows

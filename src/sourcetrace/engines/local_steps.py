@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+import pyarrow as pa
 
 from sourcetrace.config import Settings
 from sourcetrace.corpus import Columns, CorpusStep, OnDriver, PerGroup, Rows, Sql, ordered_inputs
-from sourcetrace.outputs.store import AnalysisStore, arrow_table
+from sourcetrace.outputs.store import AnalysisStore, arrow_table, arrow_type
 from sourcetrace.tables import ALL_TABLES
 
 log = logging.getLogger(__name__)
@@ -24,12 +26,30 @@ def _rows(con: Any, query: str) -> list[dict[str, Any]]:
     return con.sql(query).to_arrow_table().to_pylist()
 
 
-def _create(con: Any, name: str, columns: Columns, rows: list[dict[str, Any]]) -> None:
-    con.register("_stage_rows", arrow_table(rows, columns))
-    try:
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _stage_rows')
-    finally:
-        con.unregister("_stage_rows")
+class _Output:
+    """One stage output gathered over many calls: row dicts and column batches."""
+
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
+        self.rows: list[dict[str, Any]] = []
+        self.tables: list[pa.Table] = []
+
+    def add(self, rows: list[dict[str, Any]] | dict[str, Any]) -> None:
+        if isinstance(rows, dict):  # columns: straight to Arrow, no row objects
+            self.tables.append(pa.Table.from_arrays(
+                [pa.array(rows[c], type=arrow_type(t)) for c, t in self.columns.items()],
+                names=list(self.columns),
+            ))
+        else:
+            self.rows.extend(rows)
+
+    def create(self, con: Any, name: str) -> None:
+        table = pa.concat_tables([arrow_table(self.rows, self.columns), *self.tables])
+        con.register("_stage_rows", table)
+        try:
+            con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _stage_rows')
+        finally:
+            con.unregister("_stage_rows")
 
 
 def group_rows(
@@ -43,26 +63,32 @@ def group_rows(
     return groups
 
 
-def run_stage_local(con: Any, stage: Sql | PerGroup | OnDriver, context: Any) -> None:
+def run_stage_local(
+    con: Any, stage: Sql | PerGroup | OnDriver, context: Any,
+    sql: Callable[[str], str] = lambda text: text,
+) -> None:
+    """Run one stage; ``sql`` fills the step's parameters into an SQL text."""
     if isinstance(stage, Sql):
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{stage.output}" AS {stage.query}')
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{stage.output}" AS {sql(stage.query)}')
         return
-    inputs = {name: _rows(con, query) for name, query in stage.inputs.items()}
-    out: Rows = {name: [] for name in stage.outputs}
+    inputs = {name: _rows(con, sql(query)) for name, query in stage.inputs.items()}
+    out = {name: _Output(columns) for name, columns in stage.outputs.items()}
     if isinstance(stage, PerGroup):
         groups = group_rows(inputs, tuple(stage.key))
         del inputs
         for key in sorted(groups, key=repr):
-            for name, rows in stage.fn(ordered_inputs(groups[key], stage.order), context).items():
-                out[name].extend(rows)
+            found = stage.fn(ordered_inputs(groups.pop(key), stage.order), context)
+            for name, rows in found.items():
+                out[name].add(rows)
     else:
-        out.update(stage.fn(ordered_inputs(inputs, stage.order), context))
-    for name, columns in stage.outputs.items():
-        _create(con, name, columns, out[name])
+        for name, rows in stage.fn(ordered_inputs(inputs, stage.order), context).items():
+            out[name].add(rows)
+    for name, output in out.items():
+        output.create(con, name)
 
 
 def step_context(step: CorpusStep, con: Any, settings: Settings) -> Any:
-    shared = {name: _rows(con, query) for name, query in step.shared.items()}
+    shared = {name: _rows(con, step.sql(query, settings)) for name, query in step.shared.items()}
     return step.setup(settings, shared)
 
 
@@ -73,7 +99,7 @@ def run_step(step: CorpusStep, store: AnalysisStore, settings: Settings) -> None
     made = step.outputs()
     try:
         for stage in step.stages:
-            run_stage_local(con, stage, context)
+            run_stage_local(con, stage, context, lambda text: step.sql(text, settings))
         con.execute("BEGIN TRANSACTION")
         try:
             for table, write in step.writes.items():

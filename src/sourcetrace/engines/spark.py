@@ -8,18 +8,16 @@ The flow is the local engine's, as Spark jobs over DataFrames:
 4. executors parse documents in partitions with spaCy, loaded once per Python worker, and
    emit every per-document row (sentences, mentions, attributions, places, dates,
    quantities, language) through Arrow-based ``mapInPandas``;
-5. text reuse runs as Spark joins and alignments (:mod:`sourcetrace.engines.spark_reuse`);
-6. every table lands as Parquet (``DIR/spark-tables/``, then ``DIR/parquet/``).
+5. every table lands as Parquet (``DIR/spark-tables/``) and in the DuckDB store;
+6. the corpus steps run in registry order (:func:`run_corpus_step`): a declared step's
+   stages as Spark jobs (:mod:`sourcetrace.engines.spark_steps`), the others through the
+   Spark function their registry entry names; what each writes goes to the store and, as
+   Parquet, to the steps after it (``DIR/spark-tables/steps/<step>/``).
 
-The corpus steps then run as Spark jobs over those tables too, each calling the local
-engine's own functions on the executors: entities and places
-(:mod:`sourcetrace.engines.spark_entities`; the corpus-wide merge of entity clusters stays on
-the driver, over mention rows), claims (:mod:`sourcetrace.engines.spark_claims`) and
-provenance (:mod:`sourcetrace.engines.spark_provenance`). The driver holds the DuckDB store
-that serves the outputs, filled from the Parquet the jobs wrote.
-
-A run interrupted during the Spark jobs resumes: tables whose job finished are kept when the
-inputs, pipeline and options are unchanged (:func:`prepare_tables`).
+This module schedules and moves data; what a step computes lives in ``link/`` and
+``provenance/``, once for both engines. A run interrupted during the Spark jobs resumes:
+tables whose job finished, and steps that finished, are kept when the inputs, pipeline and
+options are unchanged (:func:`prepare_tables`).
 """
 
 from __future__ import annotations

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import reduce
 from pathlib import Path
 from typing import Any
 
 from sourcetrace.config import Settings
-from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Sql, ordered_inputs
+from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Sql, ordered_inputs, row_dicts
 
 DONE = "_STEP_DONE"  # written once every output of a step is in place (resuming)
 
@@ -63,7 +63,7 @@ def _apply_groups(batches: Iterator[Any], stage: PerGroup, context: Any) -> Iter
             for item in items:
                 group[item["_input"]].append(json.loads(item["_row"]))
             for name, rows in stage.fn(ordered_inputs(group, stage.order), context).items():
-                out.extend((name, json.dumps(r, ensure_ascii=False)) for r in rows)
+                out.extend((name, json.dumps(r, ensure_ascii=False)) for r in row_dicts(rows))
         yield pd.DataFrame(out, columns=["_output", "_row"], dtype=object)
 
 
@@ -90,24 +90,26 @@ def _write_rows(
 
 
 def run_stage_spark(
-    spark: Any, stage: Sql | PerGroup | OnDriver, context: Any, work: Path
+    spark: Any, stage: Sql | PerGroup | OnDriver, context: Any, work: Path,
+    sql: Callable[[str], str] = lambda text: text,
 ) -> None:
+    """Run one stage; ``sql`` fills the step's parameters into an SQL text."""
     from pyspark.sql import functions as F
 
     if isinstance(stage, Sql):
-        _write(spark.sql(stage.query), work / stage.output)
+        _write(spark.sql(sql(stage.query)), work / stage.output)
         _view(spark, stage.output, work / stage.output)
         return
     if isinstance(stage, OnDriver):
-        inputs = {name: _collect(spark.sql(q)) for name, q in stage.inputs.items()}
+        inputs = {name: _collect(spark.sql(sql(q))) for name, q in stage.inputs.items()}
         out = stage.fn(ordered_inputs(inputs, stage.order), context.value)
         for name, columns in stage.outputs.items():
-            _write_rows(spark, out.get(name, []), columns, work / name)
+            _write_rows(spark, row_dicts(out.get(name, [])), columns, work / name)
             _view(spark, name, work / name)
         return
     parts = []
     for name, query in stage.inputs.items():
-        frame = spark.sql(query)
+        frame = spark.sql(sql(query))
         key = F.to_json(F.struct(*(F.col(k) for k in stage.key)))
         row = F.to_json(
             F.struct(*(F.col(c) for c in frame.columns)), {"ignoreNullFields": "false"}
@@ -148,11 +150,11 @@ def run_step_spark(
     base.mkdir(parents=True)
     for table in step.reads:
         _view(spark, table, folders[table])
-    shared = {name: _collect(spark.sql(q)) for name, q in step.shared.items()}
+    shared = {name: _collect(spark.sql(step.sql(q, settings))) for name, q in step.shared.items()}
     context = spark.sparkContext.broadcast(step.setup(settings, shared))
     try:
         for stage in step.stages:
-            run_stage_spark(spark, stage, context, base)
+            run_stage_spark(spark, stage, context, base, lambda text: step.sql(text, settings))
     finally:
         context.unpersist()
     (base / DONE).touch()

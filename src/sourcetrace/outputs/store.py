@@ -187,12 +187,12 @@ _ARROW_TYPES = {
 def arrow_table(rows: list[dict[str, Any]], columns: dict[str, str]) -> pa.Table:
     """Row dicts as an Arrow table with the declared columns (missing keys are NULL)."""
     return pa.Table.from_arrays(
-        [pa.array([_cell(row.get(c)) for row in rows], type=_arrow_type(t))
+        [pa.array([_cell(row.get(c)) for row in rows], type=arrow_type(t))
          for c, t in columns.items()],
         names=list(columns),
     )
 
 
-def _arrow_type(sql_type: str) -> pa.DataType:
+def arrow_type(sql_type: str) -> pa.DataType:
     """The Arrow type for a column's DuckDB type (constraints such as PRIMARY KEY ignored)."""
     return _ARROW_TYPES[sql_type.split()[0]]

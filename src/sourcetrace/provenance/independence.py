@@ -406,7 +406,7 @@ provenance_step = corpus_steps.register("provenance", order=50)(
         ),
         writes={
             "claim_clusters": Write(
-                "analysed_clusters", "CAST(substr(id, 4) AS INTEGER), id"
+                "analysed_clusters", "TRY_CAST(substr(id, 4) AS INTEGER), id"
             ),
         },
         shared={"entities": "SELECT * FROM entities"},
