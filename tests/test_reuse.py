@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -237,34 +235,30 @@ def test_corpus_step_writes_reuse_table(tmp_path: Path, found: list[ReusePassage
     assert rows == [p.to_row() for p in found]
 
 
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # Workers must run this interpreter (the one with sourcetrace installed).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("sourcetrace-reuse-test")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-
-
 @pytest.mark.slow
-def test_spark_engine_reports_the_same_passages(spark, found: list[ReusePassage]) -> None:
-    from sourcetrace.engines.spark_reuse import find_reuse_spark
+def test_spark_engine_reports_the_same_passages(
+    spark, found: list[ReusePassage], tmp_path: Path
+) -> None:
+    """The declared reuse step run as Spark jobs gives find_reuse's passages."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    docs_df = spark.createDataFrame(
-        [(d.id, d.text, d.outlet, d.published) for d in CORPUS],
-        "id string, text string, outlet string, published string",
-    )
-    rows = find_reuse_spark(spark, docs_df, ReuseSettings()).collect()
-    got = sorted((r.asDict() for r in rows), key=lambda r: (r["a"], r["b"], r["a_start"]))
+    from sourcetrace.engines.spark_steps import run_step_spark
+
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    columns = ("id", "text", "outlet", "published", "duplicate_of")
+    pq.write_table(pa.Table.from_pylist(
+        [{"id": d.id, "text": d.text, "outlet": d.outlet, "published": d.published}
+         for d in CORPUS],
+        schema=pa.schema([(c, pa.string()) for c in columns]),
+    ), folder / "part-0.parquet")
+    written = run_step_spark(spark, reuse_step, {"documents": folder}, tmp_path / "work",
+                             Settings(out=tmp_path))
+    got = duckdb.connect().execute(
+        f"SELECT * FROM read_parquet('{written['reuse'].as_posix()}/*.parquet') "
+        "ORDER BY a, b, a_start, b_start"
+    ).to_arrow_table().to_pylist()
     assert got == [p.to_row() for p in found]
     assert len(got) >= 5

@@ -35,9 +35,10 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from sourcetrace.config import Settings
-from sourcetrace.corpus import EngineStep
+from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Sql, Write
 from sourcetrace.model import Document
 from sourcetrace.registry import corpus_steps
+from sourcetrace.tables import CORPUS
 
 log = logging.getLogger(__name__)
 
@@ -469,262 +470,166 @@ def cluster_ids(pairs: Iterable[tuple[str, str]]) -> dict[str, int]:
     return {x: number[find(x)] for x in parent}
 
 
-@dataclass
-class _Meta:
-    id: str
-    outlet: str | None
-    published: str | None
-
-
-def passages_from_matches(
-    matches: Iterable[tuple[_Meta, _Meta, Match]],
-) -> list[ReusePassage]:
-    """Attach direction, outlet and cluster to aligned matches (both engines)."""
-    items = [(a, b, m) if a.id < b.id else (b, a, _swap(m)) for a, b, m in matches]
-    cluster = cluster_ids((a.id, b.id) for a, b, _ in items)
-    out = [
-        ReusePassage(
-            a=a.id, b=b.id, earlier=earlier_of(a.id, a.published, b.id, b.published),
-            same_outlet=a.outlet is not None and a.outlet == b.outlet, cluster=cluster[a.id],
-            a_start=m.a_start, a_end=m.a_end, b_start=m.b_start, b_end=m.b_end,
-            words=m.words, similarity=m.similarity,
-        )
-        for a, b, m in items
-    ]
-    out.sort(key=lambda p: (p.a, p.b, p.a_start, p.b_start))
-    return out
-
-
-def _swap(m: Match) -> Match:
-    return Match(m.b_tok, m.a_tok, m.b_start, m.b_end, m.a_start, m.a_end, m.words, m.similarity)
-
-
-# --- local engine -------------------------------------------------------------------------------
-
-
-def _expand_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All index pairs (i, j), i < j, within each group [start, start + size)."""
-    total = int(sizes.sum())
-    group_of = np.repeat(np.arange(len(sizes)), sizes)
-    idx = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    left = starts[group_of] + idx
-    partners = sizes[group_of] - idx - 1  # later members of the same group
-    right_base = np.repeat(left + 1, partners)
-    offs = np.arange(int(partners.sum()), dtype=np.int64) - np.repeat(
-        np.cumsum(partners) - partners, partners
-    )
-    return np.repeat(left, partners), right_base + offs
-
-
-class ReuseIndex:
-    """Streams documents in and keeps only what candidate generation and alignment need:
-    every shingle hash (8 bytes a word; document and position follow from the offsets) and
-    each document's tokens in compact form (32-bit word hashes and int32 offsets, 12 bytes a
-    word), so that no document is tokenised twice and texts need not be kept."""
-
-    def __init__(self, settings: ReuseSettings) -> None:
-        self.settings = settings
-        self.meta: list[_Meta] = []
-        self._outlet_ids: dict[str, int] = {}
-        self._outlets: list[int] = []
-        self.tokens: list[Tokens] = []
-        self._hashes: list[np.ndarray] = []
-        self._offsets: list[int] = [0]  # first shingle of each document in the concatenation
-
-    def add(self, doc: Document) -> None:
-        self.meta.append(_Meta(doc.id, doc.outlet, doc.published))
-        outlet = doc.outlet if doc.outlet is not None else f"\0{len(self.meta)}"
-        self._outlets.append(self._outlet_ids.setdefault(outlet, len(self._outlet_ids)))
-        tok = tokenize(doc.text)
-        sh = shingles(tok.hashes, self.settings.ngram)
-        self._hashes.append(sh)
-        self._offsets.append(self._offsets[-1] + len(sh))
-        self.tokens.append(
-            Tokens(
-                tok.hashes.astype(np.uint32), tok.starts.astype(np.int32),
-                tok.ends.astype(np.int32),
-            )
-        )
-
-    def _rare(self, buckets: int = 8) -> tuple[np.ndarray, np.ndarray]:
-        """Global shingle indexes of rare n-grams, grouped by hash with documents ascending
-        inside a group, and the group starts. Sorted bucket by bucket (top hash bits) so only
-        a slice of the corpus is ever being sorted."""
-        s = self.settings
-        h = np.concatenate(self._hashes) if self._hashes else np.zeros(0, dtype=U64)
-        self._hashes = []
-        offsets = np.asarray(self._offsets, dtype=np.int64)
-        top = (h >> U64(61)).astype(np.uint8)
-        kept: list[np.ndarray] = []
-        starts: list[np.ndarray] = []
-        n_kept = 0
-        for bucket in range(buckets):
-            idx = np.flatnonzero(top == bucket)
-            hb = h[idx]
-            order = np.argsort(hb, kind="stable")  # stable: documents stay ascending
-            hb, idx = hb[order], idx[order]
-            del order
-            if len(hb) == 0:
-                continue
-            doc = np.searchsorted(offsets, idx, side="right") - 1
-            new_group = np.empty(len(hb), dtype=bool)
-            new_group[0] = True
-            np.not_equal(hb[1:], hb[:-1], out=new_group[1:])
-            new_doc = new_group.copy()
-            new_doc[1:] |= doc[1:] != doc[:-1]
-            g_start = np.flatnonzero(new_group)
-            df = np.add.reduceat(new_doc.view(np.int8), g_start, dtype=np.int64)
-            g_size = np.diff(np.append(g_start, len(hb)))
-            keep = (df >= 2) & (df <= s.max_df)
-            if s.max_outlet_df < s.max_df:
-                keep &= self._outlet_df_ok(doc, new_doc, g_start, g_size, df)
-            # Occurrences of an n-gram a document repeats more than max_repeat times (lists,
-            # tables, refrains) would pair every position with every other: noise, dropped.
-            r_start = np.flatnonzero(new_doc)
-            r_len = np.diff(np.append(r_start, len(hb)))
-            ok = np.repeat(keep, g_size) & (np.repeat(r_len, r_len) <= s.max_repeat)
-            sizes = np.add.reduceat(ok.view(np.int8), g_start, dtype=np.int64)[keep]
-            kept.append(idx[ok])
-            starts.append(np.cumsum(sizes) - sizes + n_kept)
-            n_kept += int(sizes.sum())
-        del h, top
-        if not kept:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(kept), np.concatenate(starts)
-
-    def _outlet_df_ok(
-        self, doc: np.ndarray, new_doc: np.ndarray, g_start: np.ndarray, g_size: np.ndarray,
-        df: np.ndarray,
-    ) -> np.ndarray:
-        """Per group: at most ``max_outlet_df`` of its documents come from any one outlet.
-        Only groups in more documents than that can fail, so only they are counted."""
-        s = self.settings
-        ok = np.ones(len(g_start), dtype=bool)
-        suspect = np.flatnonzero((df > s.max_outlet_df) & (df <= s.max_df))
-        if len(suspect) == 0:
-            return ok
-        entry_group = np.repeat(np.arange(len(g_start)), g_size)
-        sel = new_doc & np.isin(entry_group, suspect)  # one entry per (group, document)
-        outlets = np.asarray(self._outlets, dtype=np.int64)[doc[sel]]
-        key = entry_group[sel].astype(np.int64) * (len(self._outlet_ids) + 1) + outlets
-        key.sort()
-        starts = np.flatnonzero(np.diff(key, prepend=-1) != 0)
-        counts = np.diff(np.append(starts, len(key)))
-        groups = key[starts] // (len(self._outlet_ids) + 1)
-        ok[groups[counts > s.max_outlet_df]] = False
-        return ok
-
-    def runs(self, partitions: int = 8, chunk: int = 4_000_000) -> Runs:
-        """Anchor runs of every document pair (a < b by position in the input) that shares at
-        least ``min_anchors`` rare n-gram occurrences and has a run of ``min_run_anchors``.
-
-        Anchors are generated a chunk of n-gram groups at a time and stored compactly (16 bytes
-        each), split into partitions by first document so that each partition (which holds
-        whole pairs) is sorted on its own: peak memory stays a fraction of the anchor count."""
-        s = self.settings
-        members, g_start = self._rare()
-        n_docs = len(self.meta)
-        offsets = np.asarray(self._offsets, dtype=np.int64)
-        sizes = np.diff(np.append(g_start, len(members)))
-        pairs_per_group = sizes * (sizes - 1) // 2
-        cum = np.cumsum(pairs_per_group)
-        parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [
-            [] for _ in range(partitions)
-        ]
-        g0 = 0
-        while g0 < len(sizes):
-            base = cum[g0 - 1] if g0 else 0
-            g1 = max(g0 + 1, int(np.searchsorted(cum, base + chunk, side="right")))
-            left, right = _expand_groups(g_start[g0:g1], sizes[g0:g1])
-            gl, gr = members[left], members[right]
-            del left, right
-            da = np.searchsorted(offsets, gl, side="right") - 1
-            db = np.searchsorted(offsets, gr, side="right") - 1
-            differ = da != db
-            da, db, gl, gr = da[differ], db[differ], gl[differ], gr[differ]
-            pa = (gl - offsets[da]).astype(np.int32)
-            pb = (gr - offsets[db]).astype(np.int32)
-            key = da * n_docs + db
-            part = da * partitions // max(n_docs, 1)
-            for i in range(partitions):
-                sel = part == i
-                parts[i].append((key[sel], pa[sel], pb[sel]))
-            g0 = g1
-        del members
-        out: list[Runs] = []
-        for chunks in parts:
-            if not chunks:
-                continue
-            key = np.concatenate([c[0] for c in chunks])
-            pa = np.concatenate([c[1] for c in chunks])
-            pb = np.concatenate([c[2] for c in chunks])
-            chunks.clear()
-            out.append(_filter_pairs(anchor_runs(key, pa, pb, s), s))
-        if not out:
-            return anchor_runs(np.zeros(0, dtype=np.int64), *(np.zeros(0, np.int64),) * 2, s)
-        return Runs(*(np.concatenate(cols) for cols in zip(*out, strict=True)))
-
-
-def _filter_pairs(runs: Runs, s: ReuseSettings) -> Runs:
-    """Keep pairs with ``min_anchors`` anchors in all and a run of ``min_run_anchors``: the
-    same test :func:`align_pair` applies, done here for all pairs at once."""
-    if len(runs.key) == 0:
-        return runs
-    first = np.flatnonzero(np.diff(runs.key, prepend=-1) != 0)
-    total = np.add.reduceat(runs.n, first)
-    longest = np.maximum.reduceat(runs.n, first)
-    ok = (total >= s.min_anchors) & (longest >= s.min_run_anchors)
-    keep = np.repeat(ok, np.diff(np.append(first, len(runs.key))))
-    return Runs(*(col[keep] for col in runs))
-
-
 def find_reuse(documents: Iterable[Document], settings: ReuseSettings) -> list[ReusePassage]:
-    """Every passage of at least ``settings.min_words`` words shared by two documents."""
-    index = ReuseIndex(settings)
-    for doc in documents:
-        index.add(doc)
-    return align_index(index)
+    """Every passage of at least ``settings.min_words`` words shared by two documents: the
+    reuse step's stages run in this process over an in-memory DuckDB."""
+    import duckdb
+    import pyarrow as pa
+
+    from sourcetrace.engines.local_steps import run_stage_local
+
+    con = duckdb.connect()
+    rows = [{"id": d.id, "text": d.text, "outlet": d.outlet, "published": d.published,
+             "duplicate_of": None} for d in documents]
+    con.register("_documents", pa.Table.from_pylist(rows, schema=pa.schema(
+        [(c, pa.string()) for c in ("id", "text", "outlet", "published", "duplicate_of")]
+    )))
+    con.execute("CREATE TEMP TABLE documents AS SELECT * FROM _documents")
+    con.unregister("_documents")
+    values = _parameters_of(settings)
+    for stage in reuse_step.stages:
+        run_stage_local(con, stage, settings, lambda text: text.format(**values))
+    found = con.sql(
+        "SELECT * FROM reuse_passages ORDER BY a, b, a_start, b_start"
+    ).to_arrow_table().to_pylist()
+    return [ReusePassage(**{f: r[f] for f in PASSAGE_FIELDS}) for r in found]
 
 
-def align_index(index: ReuseIndex, chunk: int = 200_000) -> list[ReusePassage]:
-    """Align every candidate pair of the index (pairs in order, runs converted to Python lists
-    a chunk at a time to bound memory)."""
-    runs = index.runs()
-    n_docs = len(index.meta)
-    found: list[tuple[_Meta, _Meta, Match]] = []
-    bounds = np.flatnonzero(np.diff(runs.key, prepend=-1) != 0).tolist() + [len(runs.key)]
-    c0 = 0
-    while c0 < len(bounds) - 1:
-        c1 = min(len(bounds) - 1, c0 + chunk)
-        lo, hi = bounds[c0], bounds[c1]
-        cols = [col[lo:hi].tolist() for col in runs]
-        rows = list(zip(*cols[1:], strict=True))
-        for i in range(c0, c1):
-            s, e = bounds[i] - lo, bounds[i + 1] - lo
-            a, b = divmod(cols[0][s], n_docs)
-            ma, mb = index.meta[a], index.meta[b]
-            pair_runs = rows[s:e]
-            ta, tb = index.tokens[a], index.tokens[b]
-            if ma.id > mb.id:
-                # Align in id order, as the Spark engine does, so both give identical results.
-                ma, mb, ta, tb = mb, ma, tb, ta
-                pair_runs = [(r[2], r[3], r[0], r[1], -r[4], r[5]) for r in pair_runs]
-            for m in align_runs(ta, tb, pair_runs, index.settings):
-                found.append((ma, mb, m))
-        c0 = c1
-    return passages_from_matches(found)
+# -- the corpus step, declared once for both engines ----------------------------------------------
+# Shingles per document; rare ones (in 2..max_df documents, in at most max_outlet_df of one
+# outlet, at most max_repeat times in a document) pair documents by SQL; each pair with
+# min_anchors shared occurrences is aligned where both texts are; reuse clusters are the
+# connected components of the aligned pairs.
+_ANCHORS = """
+WITH df AS (
+  SELECT h FROM reuse_shingles GROUP BY h
+  HAVING count(DISTINCT doc) >= 2 AND count(DISTINCT doc) <= {max_df}
+), boiler AS (
+  -- an outlet's boilerplate; documents without an outlet each count as their own
+  SELECT DISTINCT s.h FROM reuse_shingles s JOIN df ON df.h = s.h JOIN documents d ON d.id = s.doc
+  GROUP BY s.h, d.outlet, CASE WHEN d.outlet IS NULL THEN d.id END
+  HAVING count(DISTINCT s.doc) > {max_outlet_df}
+), rare AS (
+  SELECT df.h FROM df LEFT JOIN boiler b ON b.h = df.h WHERE b.h IS NULL
+), postings AS (
+  SELECT s.doc, s.h, s.pos FROM reuse_shingles s JOIN rare r ON r.h = s.h
+), kept AS (
+  SELECT p.doc, p.h, p.pos FROM postings p JOIN (
+    SELECT h, doc FROM postings GROUP BY h, doc HAVING count(*) <= {max_repeat}
+  ) r ON r.h = p.h AND r.doc = p.doc
+), anchors AS (
+  SELECT x.doc AS a, y.doc AS b, x.pos AS pa, y.pos AS pb
+  FROM kept x JOIN kept y ON x.h = y.h AND x.doc < y.doc
+)
+, counted AS (
+  SELECT a, b FROM anchors GROUP BY a, b HAVING count(*) >= {min_anchors}
+), breaks AS (
+  -- runs: anchors on one diagonal at most max_gap words apart (as anchor_runs cuts them)
+  SELECT an.a, an.b, pb - pa AS diag, CASE WHEN pa - lag(pa) OVER (
+    PARTITION BY an.a, an.b, pb - pa ORDER BY pa) <= {max_gap} THEN 0 ELSE 1 END AS new_run, pa
+  FROM anchors an JOIN counted c ON c.a = an.a AND c.b = an.b
+), runs AS (
+  SELECT a, b, diag, sum(new_run) OVER (
+    PARTITION BY a, b, diag ORDER BY pa ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+  ) AS run FROM breaks
+), aligned AS (
+  -- pairs with a run of min_run_anchors: only they can hold a passage
+  SELECT DISTINCT a, b FROM runs GROUP BY a, b, diag, run HAVING count(*) >= {min_run_anchors}
+)
+SELECT an.a, an.b, an.pa, an.pb FROM anchors an JOIN aligned p ON p.a = an.a AND p.b = an.b
+"""
+_PAIR_DOCUMENTS = (
+    "SELECT p.a, p.b, d.id, d.text, d.outlet, d.published FROM (SELECT DISTINCT a, b FROM "
+    "reuse_anchors) p JOIN documents d ON d.id = p.a UNION ALL "
+    "SELECT p.a, p.b, d.id, d.text, d.outlet, d.published FROM (SELECT DISTINCT a, b FROM "
+    "reuse_anchors) p JOIN documents d ON d.id = p.b"
+)
+_MATCH_COLUMNS = {c: t for c, t in CORPUS["reuse"].items() if c != "cluster"}
 
 
-def reuse_passages(store: Any, settings: Settings) -> None:
-    """Corpus step: fill the ``reuse`` table from the stored documents."""
-    passages = find_reuse(store.documents(), ReuseSettings.from_settings(settings))
-    store.replace("reuse", [p.to_row() for p in passages])
-    log.info("reuse: %d passages", len(passages))
+def document_shingles(group: dict[str, list[dict[str, Any]]], s: ReuseSettings) -> dict[str, Any]:
+    """One document -> its shingle hashes with their word positions (as columns)."""
+    [doc] = group["documents"]
+    sh = shingles(tokenize(doc["text"] or "").hashes, s.ngram)
+    return {"reuse_shingles": {
+        "doc": [doc["doc"]] * len(sh),
+        "h": sh.view(np.int64),  # SQL has no unsigned 64-bit type
+        "pos": np.arange(len(sh), dtype=np.int32),
+    }}
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> Tokens:
+    # A document is in many pairs: its tokens are made once, not once a pair (compact
+    # arrays: about 24 bytes a word, so the cache holds some 200 MB at most).
+    return tokenize(text)
+
+
+def align_documents(group: dict[str, list[dict[str, Any]]], s: ReuseSettings) -> dict[str, Any]:
+    """One document pair (a < b) with its anchors -> the passages they share."""
+    docs = {d["id"]: d for d in group["documents"]}
+    anchors = group["anchors"]
+    a, b = docs[anchors[0]["a"]], docs[anchors[0]["b"]]
+    pa = np.fromiter((x["pa"] for x in anchors), dtype=np.int64, count=len(anchors))
+    pb = np.fromiter((x["pb"] for x in anchors), dtype=np.int64, count=len(anchors))
+    matches = align_pair(_tokens(a["text"] or ""), _tokens(b["text"] or ""), pa, pb, s)
+    earlier = earlier_of(a["id"], a["published"], b["id"], b["published"])
+    same = a["outlet"] is not None and a["outlet"] == b["outlet"]
+    return {"reuse_matches": [
+        {"a": a["id"], "b": b["id"], "earlier": earlier, "same_outlet": same,
+         "a_start": m.a_start, "a_end": m.a_end, "b_start": m.b_start, "b_end": m.b_end,
+         "words": m.words, "similarity": m.similarity}
+        for m in matches
+    ]}
+
+
+def reuse_clusters(tables: dict[str, list[dict[str, Any]]], s: ReuseSettings) -> dict[str, Any]:
+    """Aligned document pairs -> each document's reuse cluster."""
+    clusters = cluster_ids((p["a"], p["b"]) for p in tables["pairs"])
+    return {"reuse_clusters": [{"doc": d, "cluster": c} for d, c in sorted(clusters.items())]}
+
+
+def _reuse_settings(settings: Settings, shared: dict[str, Any]) -> ReuseSettings:
+    return ReuseSettings.from_settings(settings)
+
+
+def _parameters_of(s: ReuseSettings) -> dict[str, Any]:
+    return {"max_df": s.max_df, "max_outlet_df": s.max_outlet_df, "max_repeat": s.max_repeat,
+            "min_anchors": s.min_anchors, "max_gap": s.max_gap,
+            "min_run_anchors": s.min_run_anchors}
+
+
+def _reuse_parameters(settings: Settings) -> dict[str, Any]:
+    return _parameters_of(ReuseSettings.from_settings(settings))
 
 
 reuse_step = corpus_steps.register("reuse", order=30)(
-    EngineStep(
-        "reuse", local=reuse_passages,
-        spark="sourcetrace.engines.spark_reuse:run_reuse_on_spark", writes=("reuse",),
+    CorpusStep(
+        name="reuse",
+        reads=("documents",),
+        stages=(
+            PerGroup(
+                {"documents": "SELECT id AS doc, text FROM documents WHERE duplicate_of IS NULL"},
+                key=("doc",), fn=document_shingles,
+                outputs={"reuse_shingles": {"doc": "VARCHAR", "h": "BIGINT", "pos": "INTEGER"}},
+            ),
+            Sql("reuse_anchors", _ANCHORS,
+                {"a": "VARCHAR", "b": "VARCHAR", "pa": "INTEGER", "pb": "INTEGER"}),
+            PerGroup(
+                {"anchors": "SELECT * FROM reuse_anchors", "documents": _PAIR_DOCUMENTS},
+                key=("a", "b"), fn=align_documents, outputs={"reuse_matches": _MATCH_COLUMNS},
+                order={"anchors": ("pa", "pb")},
+            ),
+            OnDriver(
+                {"pairs": "SELECT DISTINCT a, b FROM reuse_matches"}, fn=reuse_clusters,
+                outputs={"reuse_clusters": {"doc": "VARCHAR", "cluster": "INTEGER"}},
+            ),
+            Sql("reuse_passages",
+                "SELECT m.*, c.cluster FROM reuse_matches m JOIN reuse_clusters c ON c.doc = m.a",
+                CORPUS["reuse"]),
+        ),
+        writes={"reuse": Write("reuse_passages", "a, b, a_start, b_start")},
+        setup=_reuse_settings,
+        parameters=_reuse_parameters,
     )
 )
