@@ -350,23 +350,34 @@ def test_claims_step_does_not_depend_on_row_order(tmp_path: Path) -> None:
 
 
 def test_embeddings_on_the_executors_are_the_local_floats(spark: Any, tmp_path: Path) -> None:
-    """The claims step's model batches run on the cluster's executors: the vectors come back
-    through Parquet bit-identical to the in-process ones, for any input order."""
+    """The claims step's canonical model batches (one SQL stage) and their forward passes
+    (one per-batch stage) on the cluster's executors give embed()'s vectors bit for bit."""
     import numpy as np
 
-    from sourcetrace.engines.spark_claims import embed_column
+    from sourcetrace.corpus import PerGroup, Sql
+    from sourcetrace.engines.spark_steps import run_stage_spark
+    from sourcetrace.link.claims import claims_step
     from sourcetrace.link.embeddings import embed
 
     texts = [f"The council in district {n} approved {n * 3} new homes and a bus line."
              for n in range(150)]
-    texts += ["The ferry to Lindholm resumes next week.", texts[5]]
-    frame = spark.createDataFrame([(t, len(t)) for t in reversed(texts)], "key string, klen int")
-    vectors = embed_column(spark, frame, tmp_path / "embeddings")
-    assert len(list((tmp_path / "embeddings").glob("*.parquet"))) > 1
-    on_spark = {r["key"]: np.asarray(r["vector"], dtype=np.float32) for r in vectors.collect()}
+    texts += ["The ferry to Lindholm resumes next week.", texts[5], "ok"]
+    spark.createDataFrame(
+        [(t, len(t)) for t in reversed(texts)], "key string, klen int"
+    ).createOrReplaceTempView("claim_leads")
+    stages = {s.output if isinstance(s, Sql) else next(iter(s.outputs)): s
+              for s in claims_step.stages}
+    batches, encode = stages["claim_lead_batches"], stages["claim_lead_vectors"]
+    assert isinstance(batches, Sql) and isinstance(encode, PerGroup)
+    context = spark.sparkContext.broadcast(None)
+    for stage in (batches, encode):
+        run_stage_spark(spark, stage, context, tmp_path)
+    assert len(list((tmp_path / "claim_lead_vectors").glob("*.parquet"))) > 1
+    on_spark = {r["key"]: np.asarray(r["vector"], dtype=np.float32)
+                for r in spark.read.parquet(str(tmp_path / "claim_lead_vectors")).collect()}
     local = embed(texts)
-    assert len(on_spark) == len(set(texts))
-    for text, vector in zip(texts, local, strict=True):
+    assert set(on_spark) == set(texts[:-1])  # "ok" is too short: no model run, a zero row
+    for text, vector in zip(texts[:-1], local[:-1], strict=True):
         assert np.array_equal(on_spark[text], vector)
     assert np.allclose(np.linalg.norm(local[:150], axis=1), 1.0, atol=1e-5)
 

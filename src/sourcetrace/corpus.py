@@ -131,22 +131,6 @@ class CorpusStep:
         run_step(self, store, settings)
 
 
-@dataclass(frozen=True)
-class EngineStep:
-    """A corpus step not declared as stages yet: a function per engine. ``local`` runs over
-    the store; ``spark`` ("module:function", imported only by the Spark engine) is called
-    as ``(spark, store, folders, work, settings)`` with the Parquet folder of every table
-    the steps before it left, and fills the store tables named in ``writes``."""
-
-    name: str
-    local: Callable[[Any, Settings], None]
-    spark: str
-    writes: Sequence[str]
-
-    def __call__(self, store: Any, settings: Settings) -> None:
-        self.local(store, settings)
-
-
 def sort_rows(rows: list[Row], columns: Sequence[str]) -> list[Row]:
     """Rows sorted by ``columns``, NULLs last: the order a stage function sees on every
     engine."""

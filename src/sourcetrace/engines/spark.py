@@ -9,10 +9,9 @@ The flow is the local engine's, as Spark jobs over DataFrames:
    emit every per-document row (sentences, mentions, attributions, places, dates,
    quantities, language) through Arrow-based ``mapInPandas``;
 5. every table lands as Parquet (``DIR/spark-tables/``) and in the DuckDB store;
-6. the corpus steps run in registry order (:func:`run_corpus_step`): a declared step's
-   stages as Spark jobs (:mod:`sourcetrace.engines.spark_steps`), the others through the
-   Spark function their registry entry names; what each writes goes to the store and, as
-   Parquet, to the steps after it (``DIR/spark-tables/steps/<step>/``).
+6. the corpus steps run in registry order (:func:`run_corpus_step`), each declaration's
+   stages as Spark jobs (:mod:`sourcetrace.engines.spark_steps`); what a step writes goes
+   to the store and, as Parquet, to the steps after it (``DIR/spark-tables/steps/<step>/``).
 
 This module schedules and moves data; what a step computes lives in ``link/`` and
 ``provenance/``, once for both engines. A run interrupted during the Spark jobs resumes:
@@ -22,7 +21,6 @@ options are unchanged (:func:`prepare_tables`).
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -335,36 +333,16 @@ def stored_tables(spark: Any, parquet: Path) -> dict[str, Path]:
 
 
 def run_corpus_step(
-    spark: Any, step: Any, store: AnalysisStore, folders: dict[str, Path], parquet: Path,
-    settings: Settings,
+    spark: Any, step: CorpusStep, store: AnalysisStore, folders: dict[str, Path],
+    parquet: Path, settings: Settings,
 ) -> dict[str, Path]:
-    """Run one registered corpus step on Spark and put what it writes into the store;
-    returns the Parquet folders of the tables it wrote, for the steps after it.
-
-    A declared step (:class:`~sourcetrace.corpus.CorpusStep`) runs its stages as Spark
-    jobs; a step not declared yet carries its own Spark function (``spark``), which fills
-    the store, whose tables are then written out as Parquet."""
-    work = parquet / STEPS_FOLDER
-    if isinstance(step, CorpusStep):
-        written = run_step_spark(spark, step, folders, work, settings)
-        replace_from_parquet(store, {
-            table: (ALL_TABLES[table], written[table], write.order)
-            for table, write in step.writes.items()
-        })
-        return written
-    module, _, function = step.spark.partition(":")
-    run_on_spark = getattr(importlib.import_module(module), function)
-    run_on_spark(spark, store, folders, work / step.name, settings)
-    written = {}
-    for table in step.writes:
-        folder = work / step.name / f"stored-{table}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        store.con.execute(
-            f"COPY (SELECT * FROM \"{table}\") TO '{(folder / 'part-0.parquet').as_posix()}' "
-            "(FORMAT parquet)"
-        )
-        written[table] = folder
+    """Run one registered corpus step's stages as Spark jobs and put what it writes into
+    the store; returns the Parquet folders of the tables it wrote, for the steps after it."""
+    written = run_step_spark(spark, step, folders, parquet / STEPS_FOLDER, settings)
+    replace_from_parquet(store, {
+        table: (ALL_TABLES[table], written[table], write.order)
+        for table, write in step.writes.items()
+    })
     return written
 
 

@@ -74,13 +74,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from sourcetrace.config import DEFAULT_MODEL, Settings
-from sourcetrace.corpus import EngineStep
+from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Sql, Write
 from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rules)
     CLAIM_OK,
     is_fragment,
@@ -92,11 +93,10 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
     words_key,
 )
 from sourcetrace.link import matching
-from sourcetrace.link.blocking import Blocks, block_claims
-from sourcetrace.link.embeddings import DIM, embed
+from sourcetrace.link.embeddings import BATCH, DIM
 from sourcetrace.link.matching import ClaimInfo, ClaimSet
-from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.registry import corpus_steps
+from sourcetrace.tables import CORPUS
 
 log = logging.getLogger(__name__)
 
@@ -308,72 +308,7 @@ def attach_context(claims: list[Claim], rows: dict[str, Iterable[tuple[Any, ...]
                     add(c.info, *values)  # type: ignore[operator]
 
 
-def _attach_context(store: AnalysisStore, claims: list[Claim]) -> None:
-    attach_context(claims, {
-        table: store.con.execute(
-            f'SELECT doc, start, "end", {", ".join(cols)} FROM "{table}"'
-        ).fetchall()
-        for table, cols in CONTEXT_COLUMNS.items()
-    })
-
-
-def _reuse_pairs(store: AnalysisStore, claims: list[Claim]) -> set[tuple[int, int]]:
-    """Claim index pairs at corresponding places of an aligned reuse passage pair."""
-    by_doc: dict[str, list[int]] = defaultdict(list)
-    for i, c in enumerate(claims):
-        by_doc[c.doc].append(i)
-    pairs: set[tuple[int, int]] = set()
-    rows = store.con.execute(
-        'SELECT a, b, a_start, a_end, b_start, b_end FROM "reuse"'
-    ).fetchall()
-    for a, b, a0, a1, b0, b1 in rows:
-        if None in (a0, a1, b0, b1) or a == b or a1 <= a0:
-            continue
-        ratio = (b1 - b0) / (a1 - a0)
-        for i in by_doc.get(a, []):
-            ci = claims[i]
-            if not (a0 <= ci.start and ci.end <= a1):
-                continue
-            expected = b0 + (ci.start - a0) * ratio  # where the passage puts this claim in b
-            slack = max(REUSE_SLACK, (ci.end - ci.start) // 2)
-            for j in by_doc.get(b, []):
-                cj = claims[j]
-                if b0 <= cj.start and cj.end <= b1 and abs(cj.start - expected) <= slack:
-                    pairs.add((min(i, j), max(i, j)))
-    return pairs
-
-
 # --- clustering -------------------------------------------------------------------------------
-def everyone(docs: Iterable[str]) -> dict[str, set[str]]:
-    """Every document related to every other one: the blocks of a corpus small enough to
-    compare every claim with every other (no blocking)."""
-    ids = set(docs)
-    return {d: ids - {d} for d in ids}
-
-
-def candidate_pairs(
-    claimset: ClaimSet, forced: set[tuple[int, int]], blocks: Blocks | None = None
-) -> list[tuple[int, int]]:
-    """The pairs to score, sorted: each claim's nearest claims of the related documents
-    (every other document without ``blocks``) plus the blocks' own pairs, less the pairs
-    a reuse alignment links anyway."""
-    if blocks is None:
-        found = claimset.candidates_within(everyone(c.doc for c in claimset.claims))
-    else:
-        found = claimset.candidates_within(blocks.related, blocks.pairs)
-    return sorted(found - forced)
-
-
-def linked_pairs(claimset: ClaimSet, candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The candidate pairs whose score reaches ``matching.MATCH_THRESHOLD``."""
-    if not candidates:
-        return []
-    rows = np.array([i for i, _ in candidates])
-    cols = np.array([j for _, j in candidates])
-    linked = claimset.pair_scores(rows, cols) >= matching.MATCH_THRESHOLD
-    return list(zip(rows[linked].tolist(), cols[linked].tolist(), strict=True))
-
-
 def split_component(
     claimset: ClaimSet, members: list[int], forced: set[tuple[int, int]]
 ) -> list[tuple[list[int], list[float]]]:
@@ -398,30 +333,6 @@ def split_component(
         sub = scores[np.ix_(idx, idx)]
         out.append((part, ((sub.sum(axis=1) - np.diag(sub)) / (len(part) - 1)).tolist()))
     return out
-
-
-def cluster_groups(
-    claimset: ClaimSet, forced: set[tuple[int, int]] | None = None,
-    blocks: Blocks | None = None,
-) -> tuple[list[list[int]], np.ndarray]:
-    """Groups of claim indices that state the same claim (each spans several documents), and
-    every claim's centrality (mean score to its group, 0 for singletons). With ``blocks``,
-    candidate pairs are searched only within them (same-story documents, shared wording)."""
-    forced = forced or set()
-    docs = [c.doc for c in claimset.claims]
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(claimset)))
-    graph.add_edges_from(linked_pairs(claimset, candidate_pairs(claimset, forced, blocks)))
-    graph.add_edges_from((i, j) for i, j in forced if docs[i] != docs[j])
-    centrality = np.zeros(len(claimset))
-    groups: list[list[int]] = []
-    for component in nx.connected_components(graph):
-        if len(component) < 2:
-            continue
-        for part, central in split_component(claimset, sorted(component), forced):
-            groups.append(part)
-            centrality[part] = central
-    return groups, centrality
 
 
 def _average_linkage(members: list[int], scores: np.ndarray) -> list[list[int]]:
@@ -462,85 +373,409 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def build_clusters(
-    claims: list[Claim], documents: list[dict[str, Any]], forced: set[tuple[int, int]],
-    vectors: np.ndarray | None = None, blocks: Blocks | None = None,
-) -> list[dict[str, Any]]:
-    """Cluster claims (sets ``claim.cluster``) and return the ``claim_clusters`` rows.
-    ``vectors``: the claims' embeddings when the caller has them (zero rows are never
-    matched); otherwise every claim is embedded."""
-    if not claims:
-        return []
-    infos = [c.info or ClaimInfo(text=c.text, doc=c.doc) for c in claims]
-    claimset = ClaimSet(infos, vectors)
-    groups, centrality = cluster_groups(claimset, forced, blocks)
-    meta = {d["id"]: d for d in documents}
-
-    def published(docs: Iterable[str]) -> str | None:
-        return first_appearance(meta.get(d, {}).get("published") for d in docs)
-
-    def rank(group: list[int]) -> tuple[Any, ...]:
-        docs = {claims[i].doc for i in group}
-        first = _date_key(published(docs) or "") or datetime.max
-        return (-len(docs), -len(group), first, min(claims[i].id for i in group))
-
-    grouped = {i for g in groups for i in g}
-    ordered = sorted(groups, key=rank) + [[i] for i in range(len(claims)) if i not in grouped]
-    rows = []
-    for n, group in enumerate(ordered, 1):
-        cluster_id = f"cl:{n}"
-        group = sorted(group, key=lambda i: (claims[i].doc, claims[i].start, claims[i].end))
-        for i in group:
-            claims[i].cluster = cluster_id
-        central = max(group, key=lambda i: (centrality[i], -len(claims[i].text)))
-        docs = sorted({claims[i].doc for i in group})
-        outlets = sorted({o for d in docs if (o := meta.get(d, {}).get("outlet"))})
-        rows.append(
-            {
-                "id": cluster_id, "label": shorten(claims[central].text),
-                "claims": [claims[i].id for i in group], "documents": docs, "outlets": outlets,
-                "origins": "[]", "independent_origins": 0, "amplification": None,
-                "first_appearance": published(docs), "flags": [],
-            }
-        )
-    return rows
+# == the corpus step, declared once for both engines ===========================================
+# Stages, in order: claim units per document; their numbering (document id, then position);
+# claim pairs at corresponding places of copied passages; the blocking (above
+# ``block_claims_above`` claims: same-story documents by their embedded leads, shared
+# wording); the embeddings of the claims to compare, in canonical model batches; candidate
+# pairs per document and the shared-wording pairs, scored; connected components of the links;
+# average linkage per component; the groups ranked; cluster ids; cluster rows.
+_FEATURES = ("entities", "places", "numbers", "dates")
+UNIT_COLUMNS = {
+    "id": "VARCHAR", "doc": "VARCHAR", "n": "INTEGER", "text": "VARCHAR",
+    # the text with its whitespace folded: what is embedded, and its length in characters
+    "key": "VARCHAR", "klen": "INTEGER",
+    "start": "INTEGER", "end": "INTEGER", "attribution": "VARCHAR", "hedged": "BOOLEAN",
+    "unattributed": "BOOLEAN", "sentence": "INTEGER",
+    **{f: "VARCHAR[]" for f in _FEATURES},
+}
+_VECTOR = {"key": "VARCHAR", "vector": "FLOAT[]"}
+_PAIR = {"i": "BIGINT", "j": "BIGINT"}
+_BLOCKING = "(SELECT count(*) FROM claim_numbered) > {block_claims_above}"
 
 
-def cluster_claims(store: AnalysisStore, settings: Settings) -> None:
-    """Fill ``claims`` and ``claim_clusters`` from the per-document tables."""
-    # Rows sorted by id: nothing below may depend on the order the store returns them in.
-    documents = store.read("documents", "WHERE duplicate_of IS NULL ORDER BY id")
-    keep = {d["id"] for d in documents}
-    sentences = [s for s in store.read("sentences") if s["doc"] in keep]
-    attributions = [a for a in store.read("attributions") if a["doc"] in keep]
-    claims = claim_units(documents, sentences, attributions, settings.model)
-    _attach_context(store, claims)
-    copied = _reuse_pairs(store, claims)
-    # On a big corpus only claims that could match a claim elsewhere are embedded.
-    blocks: Blocks | None = None
-    if len(claims) > settings.block_claims_above:
-        blocks = block_claims(claims, documents, copied, embed)
-        wanted = blocks.embed
-    else:
-        wanted = np.ones(len(claims), dtype=bool)
-    vectors = np.zeros((len(claims), DIM), dtype=np.float32)
-    if wanted.any():
-        vectors[wanted] = embed(
-            [c.text for c, w in zip(claims, wanted, strict=True) if w]
-        )
-    log.info("embedded %d of %d claims", int(wanted.sum()), len(claims))
-    clusters = build_clusters(claims, documents, copied, vectors, blocks)
-    store.replace("claims", [c.row() for c in claims])
-    store.replace("claim_clusters", clusters)
-    if not settings.quiet:
-        multi = sum(1 for r in clusters if len(r["documents"]) > 1)
-        log.info("%d claims, %d claim clusters across documents", len(claims), multi)
+def document_claims(group: dict[str, list[dict[str, Any]]], model: str) -> dict[str, Any]:
+    """One document's rows -> its claim units with what they mention, and their content
+    tokens (for the shared-wording blocking)."""
+    from sourcetrace.link.matching import content_tokens
+
+    if not group["documents"]:
+        return {"claim_units": [], "claim_tokens": []}
+    claims = claim_units(group["documents"], group["sentences"], group["attributions"], model)
+    attach_context(claims, {
+        table: [(r["doc"], r["start"], r["end"], *(r[c] for c in columns))
+                for r in group[table]]
+        for table, columns in CONTEXT_COLUMNS.items()
+    })
+    units, tokens = [], []
+    for c in claims:
+        assert c.info is not None
+        key = " ".join(c.text.split())
+        units.append({
+            **c.row(), "n": int(c.id.rsplit(":c", 1)[1]), "key": key, "klen": len(key),
+            **{f: sorted(getattr(c.info, f)) for f in _FEATURES},
+        })
+        tokens += [{"id": c.id, "t": t} for t in sorted(set(content_tokens(c.text)))]
+    return {"claim_units": units, "claim_tokens": tokens}
 
 
-claims_step = corpus_steps.register("claims", order=40)(
-    EngineStep(
-        "claims", local=cluster_claims,
-        spark="sourcetrace.engines.spark_claims:run_claims_on_spark",
-        writes=("claims", "claim_clusters"),
+def lead_text(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """A document -> its lead (title and first words), for the same-story blocking."""
+    from sourcetrace.link.blocking import lead
+
+    [d] = group["documents"]
+    key = lead(d)  # words joined by single spaces: the text is its own key
+    return {"claim_leads": [{"id": d["id"], "published": d["published"], "key": key,
+                             "klen": len(key)}]}
+
+
+def encode_batch(
+    group: dict[str, list[dict[str, Any]]], context: Any, output: str
+) -> dict[str, Any]:
+    """One canonical model batch (texts in position order) -> a vector per text: the
+    batch :func:`~sourcetrace.link.embeddings.embed` would run, so the floats are its."""
+    from sourcetrace.link.embeddings import encode_batches
+
+    texts = [r["text"] for r in group["texts"]]
+    [vectors] = encode_batches([texts])
+    return {output: [{"key": t, "vector": v.tolist()} for t, v in zip(texts, vectors,
+                                                                     strict=True)]}
+
+
+def _batches_sql(source: str) -> str:
+    """Distinct (key, klen) of ``source`` in canonical model batches: longest first, ties
+    by text, ``BATCH`` a batch (:func:`~sourcetrace.link.embeddings.canonical_batches`)."""
+    return (
+        f"SELECT key AS text, CAST(floor((rn - 1) / {BATCH}) AS INTEGER) AS batch, "
+        f"CAST((rn - 1) % {BATCH} AS INTEGER) AS pos FROM ("
+        "SELECT key, row_number() OVER (ORDER BY klen DESC, key) AS rn FROM ("
+        f"SELECT DISTINCT key, klen FROM ({source}) AS s WHERE klen >= 3) AS k) AS o"
     )
+
+
+def _vectors(rows: list[dict[str, Any]]) -> np.ndarray:
+    out = np.zeros((len(rows), DIM), dtype=np.float32)
+    for k, r in enumerate(rows):
+        if r.get("vector") is not None:
+            out[k] = np.asarray(r["vector"], dtype=np.float32)
+    return out
+
+
+def _claim_set(rows: list[dict[str, Any]]) -> ClaimSet:
+    infos = [ClaimInfo(text=r["text"], doc=r["doc"], **{f: set(r[f] or ()) for f in _FEATURES})
+             for r in rows]
+    return ClaimSet(infos, _vectors(rows))
+
+
+def same_story(tables: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """Lead vectors (ids and dates, no text) -> same-story document pairs, both ways."""
+    from sourcetrace.link.blocking import _day, story_pairs
+
+    leads = tables["leads"]
+    if len(leads) < 2:
+        return {"claim_story": []}
+    ids = [r["id"] for r in leads]
+    days = np.array([_day(r["published"]) for r in leads])
+    pairs = sorted(story_pairs(ids, days, _vectors(leads)))
+    return {"claim_story": [{"d": a, "e": b} for a, b in pairs] +
+                           [{"d": b, "e": a} for a, b in pairs]}
+
+
+def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        seen.setdefault(r["idx"], r)
+    return [seen[i] for i in sorted(seen)]
+
+
+def _linked(claims: list[dict[str, Any]], pairs: list[tuple[int, int]]) -> list[dict[str, int]]:
+    """The pairs (claim numbers) whose score reaches ``MATCH_THRESHOLD``."""
+    if not pairs:
+        return []
+    claims = _unique(claims)
+    position = {r["idx"]: k for k, r in enumerate(claims)}
+    left = np.array([position[i] for i, _ in pairs], dtype=int)
+    right = np.array([position[j] for _, j in pairs], dtype=int)
+    keep = _claim_set(claims).pair_scores(left, right) >= matching.MATCH_THRESHOLD
+    return [{"i": i, "j": j} for (i, j), k in zip(pairs, keep.tolist(), strict=True) if k]
+
+
+def document_links(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """One document's embedded claims against those of its related documents -> the
+    candidate pairs (each claim's nearest partners) that link, less the copied pairs."""
+    own, partners = _unique(group["own"]), _unique(group["partners"])
+    if not own or not partners:
+        return {"claim_document_links": []}
+    found = matching.nearest_pairs(
+        np.array([r["idx"] for r in own], dtype=int),
+        np.array([r["idx"] for r in partners], dtype=int), _vectors(own), _vectors(partners),
+    )
+    forced = {(min(r["i"], r["j"]), max(r["i"], r["j"])) for r in group["forced"]}
+    return {"claim_document_links": _linked(own + partners, sorted(found - forced))}
+
+
+def wording_links(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """One claim and the claims it shares wording with -> the pairs that link."""
+    [own] = _unique(group["own"]) or [None]
+    if own is None:
+        return {"claim_wording_links": []}
+    pairs = sorted((own["idx"], r["idx"]) for r in _unique(group["partners"]))
+    return {"claim_wording_links": _linked([own, *group["partners"]], pairs)}
+
+
+def link_components(tables: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """Linked pairs (claim numbers only) -> each linked claim's component (its smallest
+    claim number)."""
+    graph = nx.Graph((r["i"], r["j"]) for r in tables["edges"])
+    return {"claim_components": [{"idx": m, "comp": min(c)}
+                                 for c in nx.connected_components(graph) for m in c]}
+
+
+def split_linked(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """One component of linked claims -> its groups (average linkage) and centralities."""
+    rows = _unique(group["members"])
+    ids = [r["idx"] for r in rows]
+    local = {g: k for k, g in enumerate(ids)}
+    forced = {(local[r["i"]], local[r["j"]]) for r in group["forced"]
+              if r["i"] in local and r["j"] in local}
+    out = []
+    for part, central in split_component(_claim_set(rows), list(range(len(ids))), forced):
+        grp = ids[min(part)]
+        out += [{"idx": ids[m], "grp": grp, "centrality": float(value)}
+                for m, value in zip(part, central, strict=True)]
+    return {"claim_groups": out}
+
+
+def rank_groups(tables: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """Groups (claim numbers, ids, documents and dates: no text) -> their numbers: most
+    documents first, then most claims, earliest appearance, smallest claim id."""
+    members: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in tables["members"]:
+        members[r["grp"]].append(r)
+
+    def rank(grp: int) -> tuple[Any, ...]:
+        rows = members[grp]
+        published = {r["doc"]: r["published"] for r in rows}
+        first = _date_key(first_appearance(published[d] for d in sorted(published)) or "")
+        return (-len(published), -len(rows), first or datetime.max, min(r["id"] for r in rows))
+
+    return {"claim_ranks": [{"grp": g, "number": n}
+                            for n, g in enumerate(sorted(members, key=rank), 1)]}
+
+
+def cluster_row(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """One cluster's claims (by document and position) -> its ``claim_clusters`` row;
+    provenance fills ``origins`` and what follows from them."""
+    claims = group["claims"]
+    central = max(claims, key=lambda c: (c["centrality"], -len(c["text"])))
+    docs = sorted({c["doc"] for c in claims})
+    outlet = {c["doc"]: c["outlet"] for c in claims}
+    published = {c["doc"]: c["published"] for c in claims}
+    cluster = claims[0]["cluster"]
+    return {"claim_cluster_rows": [{
+        "id": cluster, "number": int(cluster.split(":")[1]), "label": shorten(central["text"]),
+        "claims": [c["id"] for c in claims], "documents": docs,
+        "outlets": sorted({o for d in docs if (o := outlet[d])}),
+        "origins": "[]", "independent_origins": 0, "amplification": None,
+        "first_appearance": first_appearance(published[d] for d in docs), "flags": [],
+    }]}
+
+
+_FORCED = f"""
+SELECT DISTINCT least(ci.idx, cj.idx) AS i, greatest(ci.idx, cj.idx) AS j
+FROM reuse r
+JOIN claim_numbered ci ON ci.doc = r.a AND r.a_start <= ci.start AND ci."end" <= r.a_end
+JOIN claim_numbered cj ON cj.doc = r.b AND r.b_start <= cj.start AND cj."end" <= r.b_end
+  AND abs(cj.start - (r.b_start + (ci.start - r.a_start)
+      * ((r.b_end - r.b_start) / (r.a_end - r.a_start))))
+    <= greatest({REUSE_SLACK}, floor((ci."end" - ci.start) / 2))
+WHERE r.a_start IS NOT NULL AND r.a_end IS NOT NULL AND r.b_start IS NOT NULL
+  AND r.b_end IS NOT NULL AND r.a <> r.b AND r.a_end > r.a_start
+"""
+# Claim pairs of different documents with shared wording (blocking.shared_wording_pairs in
+# SQL): proposed by a rare content token in common, kept when the Ochiai overlap of their
+# content tokens is at least 1/2 (4 * inter^2 >= |A| * |B|, in integers) with MIN_SHARED
+# tokens in common.
+_WORDING = """
+WITH tok AS (
+  SELECT n.idx, n.doc, t.t FROM claim_tokens t JOIN claim_numbered n ON n.id = t.id
+  WHERE {blocking}
+), rare AS (
+  SELECT t FROM tok GROUP BY t HAVING count(*) <= {common}
+), posting AS (
+  SELECT tok.idx, tok.doc, tok.t FROM tok JOIN rare ON rare.t = tok.t
+), proposed AS (
+  SELECT DISTINCT a.idx AS i, b.idx AS j FROM posting a JOIN posting b
+  ON a.t = b.t AND a.idx < b.idx AND a.doc <> b.doc
+), shared AS (
+  SELECT p.i, p.j, count(*) AS inter FROM proposed p
+  JOIN tok a ON a.idx = p.i JOIN tok b ON b.idx = p.j AND b.t = a.t GROUP BY p.i, p.j
+), sizes AS (
+  SELECT idx, count(*) AS n FROM tok GROUP BY idx
 )
+SELECT s.i, s.j FROM shared s JOIN sizes si ON si.idx = s.i JOIN sizes sj ON sj.idx = s.j
+WHERE s.inter >= {min_shared} AND 4 * s.inter * s.inter >= si.n * sj.n
+"""
+_RELATED = f"""
+SELECT d, e FROM claim_story
+UNION ALL
+SELECT x.doc AS d, y.doc AS e FROM (SELECT DISTINCT doc FROM claim_numbered) AS x
+CROSS JOIN (SELECT DISTINCT doc FROM claim_numbered) AS y
+WHERE x.doc <> y.doc AND NOT {_BLOCKING}
+"""
+_WANTED = f"""
+SELECT idx FROM claim_numbered WHERE NOT {_BLOCKING}
+UNION SELECT n.idx FROM claim_numbered n JOIN (SELECT DISTINCT d FROM claim_story) AS s
+  ON s.d = n.doc
+UNION SELECT i FROM claim_wording UNION SELECT j FROM claim_wording
+UNION SELECT i FROM claim_forced UNION SELECT j FROM claim_forced
+"""
+_FEATURE_COLUMNS = 'n.idx, n.doc, n.text, n.entities, n.places, n.numbers, n.dates'
+_FORCED_OF = (
+    "SELECT {side}.{key} AS {name}, f.i, f.j FROM claim_forced f JOIN {table} {side} "
+    "ON {side}.idx = f.{end}"
+)
+_ASSIGNED = """
+SELECT g.idx, 'cl:' || CAST(r.number AS STRING) AS "cluster", g.centrality
+FROM claim_groups g JOIN claim_ranks r ON r.grp = g.grp
+UNION ALL
+SELECT n.idx,
+  'cl:' || CAST(row_number() OVER (ORDER BY n.idx) + (SELECT count(*) FROM claim_ranks)
+    AS STRING) AS "cluster",
+  CAST(0 AS DOUBLE) AS centrality
+FROM claim_numbered n LEFT JOIN claim_groups g ON g.idx = n.idx WHERE g.idx IS NULL
+"""
+
+
+def _claims_parameters(settings: Settings) -> dict[str, Any]:
+    return {"block_claims_above": int(settings.block_claims_above)}
+
+
+def _model(settings: Settings, shared: dict[str, Any]) -> str:
+    return settings.model
+
+
+def _claims_step() -> CorpusStep:
+    from sourcetrace.link.blocking import COMMON_TOKEN_CLAIMS, MIN_SHARED, SHARED_WORDING
+
+    assert SHARED_WORDING == 0.5  # the integer Ochiai test in _WORDING
+    per_document = {
+        "documents": "SELECT id AS doc, id, title FROM documents WHERE duplicate_of IS NULL",
+        "sentences": "SELECT * FROM sentences",
+        "attributions": "SELECT * FROM attributions",
+        **{table: f'SELECT doc, start, "end", {", ".join(columns)} FROM {table}'
+           for table, columns in CONTEXT_COLUMNS.items()},
+    }
+    features = f"{_FEATURE_COLUMNS}, v.vector"
+    forced_of_doc = " UNION ".join(
+        _FORCED_OF.format(side="n", key="doc", name="g", table="claim_numbered", end=e)
+        for e in ("i", "j")
+    )
+    return CorpusStep(
+        name="claims",
+        reads=("documents", "sentences", "attributions", "mentions", "place_mentions",
+               "quantities", "dates", "reuse"),
+        stages=(
+            PerGroup(per_document, key=("doc",), fn=document_claims,
+                     outputs={"claim_units": UNIT_COLUMNS,
+                              "claim_tokens": {"id": "VARCHAR", "t": "VARCHAR"}},
+                     order={"sentences": ("idx",)}),
+            Sql("claim_numbered",
+                "SELECT u.*, row_number() OVER (ORDER BY doc, n) - 1 AS idx FROM claim_units u",
+                {**UNIT_COLUMNS, "idx": "BIGINT"}),
+            Sql("claim_forced", _FORCED, _PAIR),
+            # -- blocking (only above block_claims_above claims)
+            PerGroup({"documents": "SELECT id, title, text, published FROM documents "
+                                   f"WHERE duplicate_of IS NULL AND {_BLOCKING}"},
+                     key=("id",), fn=lead_text,
+                     outputs={"claim_leads": {"id": "VARCHAR", "published": "VARCHAR",
+                                              "key": "VARCHAR", "klen": "INTEGER"}}),
+            Sql("claim_lead_batches", _batches_sql("SELECT key, klen FROM claim_leads"),
+                {"text": "VARCHAR", "batch": "INTEGER", "pos": "INTEGER"}),
+            PerGroup({"texts": "SELECT * FROM claim_lead_batches"}, key=("batch",),
+                     fn=partial(encode_batch, output="claim_lead_vectors"),
+                     outputs={"claim_lead_vectors": _VECTOR}, order={"texts": ("pos",)}),
+            OnDriver({"leads": "SELECT l.id, l.published, v.vector FROM claim_leads l "
+                               "LEFT JOIN claim_lead_vectors v ON v.key = l.key"},
+                     fn=same_story, outputs={"claim_story": {"d": "VARCHAR", "e": "VARCHAR"}},
+                     order={"leads": ("id",)}),
+            Sql("claim_wording", _WORDING.format(
+                blocking=_BLOCKING, common=COMMON_TOKEN_CLAIMS, min_shared=MIN_SHARED,
+                block_claims_above="{block_claims_above}"), _PAIR),
+            Sql("claim_related", _RELATED, {"d": "VARCHAR", "e": "VARCHAR"}),
+            Sql("claim_wanted", _WANTED, {"idx": "BIGINT"}),
+            # -- embeddings of the claims to compare
+            Sql("claim_batches", _batches_sql(
+                "SELECT n.key, n.klen FROM claim_numbered n "
+                "JOIN claim_wanted w ON w.idx = n.idx"),
+                {"text": "VARCHAR", "batch": "INTEGER", "pos": "INTEGER"}),
+            PerGroup({"texts": "SELECT * FROM claim_batches"}, key=("batch",),
+                     fn=partial(encode_batch, output="claim_vectors"),
+                     outputs={"claim_vectors": _VECTOR}, order={"texts": ("pos",)}),
+            Sql("claim_features",
+                f"SELECT {features} FROM claim_numbered n JOIN claim_wanted w ON w.idx = n.idx "
+                "JOIN claim_vectors v ON v.key = n.key",
+                {"idx": "BIGINT", "doc": "VARCHAR", "text": "VARCHAR",
+                 **{f: "VARCHAR[]" for f in _FEATURES}, "vector": "FLOAT[]"}),
+            # -- candidate pairs and their scores
+            PerGroup({"own": "SELECT doc AS g, * FROM claim_features",
+                      "partners": "SELECT r.d AS g, f.* FROM claim_related r "
+                                  "JOIN claim_features f ON f.doc = r.e",
+                      "forced": forced_of_doc},
+                     key=("g",), fn=document_links,
+                     outputs={"claim_document_links": _PAIR},
+                     order={"own": ("idx",), "partners": ("idx",)}),
+            PerGroup({"own": "SELECT idx AS i, * FROM claim_features "
+                             "WHERE idx IN (SELECT i FROM claim_wording)",
+                      "partners": "SELECT w.i, f.* FROM claim_wording w "
+                                  "JOIN claim_features f ON f.idx = w.j "
+                                  "LEFT JOIN claim_forced x ON x.i = w.i AND x.j = w.j "
+                                  "WHERE x.i IS NULL"},
+                     key=("i",), fn=wording_links, outputs={"claim_wording_links": _PAIR},
+                     order={"partners": ("idx",)}),
+            # -- clusters: components, average linkage, ranks, ids, rows
+            OnDriver({"edges": "SELECT i, j FROM claim_document_links "
+                               "UNION SELECT i, j FROM claim_wording_links "
+                               "UNION SELECT f.i, f.j FROM claim_forced f "
+                               "JOIN claim_numbered a ON a.idx = f.i "
+                               "JOIN claim_numbered b ON b.idx = f.j WHERE a.doc <> b.doc"},
+                     fn=link_components,
+                     outputs={"claim_components": {"idx": "BIGINT", "comp": "BIGINT"}},
+                     order={"edges": ("i", "j")}),
+            PerGroup({"members": f"SELECT c.comp, {features} FROM claim_components c "
+                                 "JOIN claim_numbered n ON n.idx = c.idx "
+                                 "LEFT JOIN claim_features v ON v.idx = c.idx",
+                      "forced": _FORCED_OF.format(side="c", key="comp", name="comp",
+                                                  table="claim_components", end="i")},
+                     key=("comp",), fn=split_linked,
+                     outputs={"claim_groups": {"idx": "BIGINT", "grp": "BIGINT",
+                                               "centrality": "DOUBLE"}},
+                     order={"members": ("idx",)}),
+            OnDriver({"members": "SELECT g.grp, n.id, n.doc, d.published FROM claim_groups g "
+                                 "JOIN claim_numbered n ON n.idx = g.idx "
+                                 "LEFT JOIN documents d ON d.id = n.doc"},
+                     fn=rank_groups,
+                     outputs={"claim_ranks": {"grp": "BIGINT", "number": "BIGINT"}},
+                     order={"members": ("grp", "id")}),
+            Sql("claim_assigned", _ASSIGNED,
+                {"idx": "BIGINT", "cluster": "VARCHAR", "centrality": "DOUBLE"}),
+            Sql("claim_rows",
+                "SELECT n.id, n.doc, n.text, n.start, n.\"end\", n.attribution, n.hedged, "
+                "n.unattributed, a.\"cluster\", n.sentence, n.idx, a.centrality "
+                "FROM claim_numbered n JOIN claim_assigned a ON a.idx = n.idx",
+                {**CORPUS["claims"], "idx": "BIGINT", "centrality": "DOUBLE"}),
+            PerGroup({"claims": "SELECT c.*, d.outlet, d.published FROM claim_rows c "
+                                "LEFT JOIN documents d ON d.id = c.doc"},
+                     key=("cluster",), fn=cluster_row,
+                     outputs={"claim_cluster_rows": {**CORPUS["claim_clusters"],
+                                                     "number": "BIGINT"}},
+                     order={"claims": ("doc", "start", "end", "id")}),
+        ),
+        writes={"claims": Write("claim_rows", "idx"),
+                "claim_clusters": Write("claim_cluster_rows", "number")},
+        setup=_model,
+        parameters=_claims_parameters,
+    )
+
+
+claims_step = corpus_steps.register("claims", order=40)(_claims_step())
