@@ -6,9 +6,10 @@ go to the per-document tables of :mod:`sourcetrace.tables`. An extractor normall
 registers a spaCy pipeline component (``@Language.factory``) that does the work and leaves
 its results on ``doc._``; the exporter only turns them into rows.
 
-``corpus_steps``: corpus-level steps (entity linking, reuse, claims, provenance). Each is a
-function ``(store: AnalysisStore, settings: Settings) -> None`` that reads the per-document
-tables and fills corpus tables. They run in registration order given by ``order``.
+``corpus_steps``: corpus-level steps (entity linking, places, reuse, claims, provenance).
+Each is a :class:`sourcetrace.corpus.CorpusStep`: a declaration of stages that every engine
+runs the same way (no engine chooses a step by name). They run in the order given by
+``order``.
 """
 
 from __future__ import annotations
