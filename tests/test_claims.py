@@ -423,16 +423,16 @@ def test_claims_step_blocks_a_big_corpus_and_keeps_unrelated_claims_alone(
 ) -> None:
     """With blocking on (threshold 0), the claims of an article on another story are never
     embedded and stay singletons; the two flood articles' claims still match."""
-    from sourcetrace.link import claims as claims_module
+    from sourcetrace.link import embeddings
 
-    embedded: list[str] = []
-    real_embed = claims_module.embed
+    embedded: list[str] = []  # every text the model ran on (claims and document leads)
+    real_encode = embeddings.encode_batches
 
-    def recording_embed(texts: list[str]) -> np.ndarray:
-        embedded.extend(texts)
-        return real_embed(texts)
+    def recording_encode(batches: list[list[str]]) -> list[np.ndarray]:
+        embedded.extend(t for batch in batches for t in batch)
+        return real_encode(batches)
 
-    monkeypatch.setattr(claims_module, "embed", recording_embed)
+    monkeypatch.setattr(embeddings, "encode_batches", recording_encode)
     docs = []
     for meta, outlet in ((FLOOD_A, "A"), (FLOOD_B, "B"), (CHESS, "C")):
         doc, rows, _ = make_doc(meta["id"], [meta["text"]], title=meta["title"], outlet=outlet)

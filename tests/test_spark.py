@@ -184,7 +184,7 @@ def test_demo_corpus_same_results_on_both_engines(demo: tuple[Path, Path, Any, A
     with AnalysisStore(spark_dir, read_only=True) as store:
         # Reuse passages come from the declared step's Spark jobs, not the in-process runner,
         steps = spark_dir / "spark-tables" / "steps"
-        assert (steps / "reuse" / "reuse").is_dir()
+        assert (steps / "reuse" / "reuse_passages").is_dir()
         assert len(table_rows(store, "reuse")) == diff["reuse"][1]
         # and provenance from the declared step's Spark jobs, not the in-process runner
         assert any((steps / "provenance" / "analysed_clusters").glob("*.parquet"))
@@ -411,7 +411,7 @@ def test_an_interrupted_run_resumes_without_redoing_finished_jobs(
         run_analysis_spark([corpus], Settings(out=out, **settings), spark=spark)
     tables = out / "spark-tables"
     steps = tables / "steps"
-    assert not (steps / "reuse" / "reuse" / "_SUCCESS").exists()
+    assert not (steps / "reuse" / "reuse_passages" / "_SUCCESS").exists()
     # the NLP jobs' tables and the corpus steps that finished before the interruption
     finished = [tables / t / "_SUCCESS" for t in ("documents", "sentences", "attributions")]
     finished += [steps / s / "_STEP_DONE" for s in ("entities", "places")]
@@ -420,7 +420,7 @@ def test_an_interrupted_run_resumes_without_redoing_finished_jobs(
 
     resumed = run_analysis_spark([corpus], Settings(out=out, **settings), spark=spark)
     assert {f: f.stat().st_mtime_ns for f in kept} == kept
-    assert (steps / "reuse" / "reuse" / "_SUCCESS").exists()
+    assert (steps / "reuse" / "reuse_passages" / "_SUCCESS").exists()
     local = run_analysis([corpus], Settings(out=tmp_path / "local", **settings))
     assert resumed.analysed == local.analysed == 2
     diff = compare_stores(tmp_path / "local", out)

@@ -33,7 +33,7 @@ from spacy.tokens import Doc, Span
 
 from sourcetrace.extract.quantities import find_quantities
 from sourcetrace.model import Document
-from sourcetrace.nlp.basic import sentence_index
+from sourcetrace.nlp.basic import span_rows
 from sourcetrace.registry import row_exporters
 
 if not Doc.has_extension("dates"):
@@ -302,13 +302,4 @@ def date_rows(doc: Doc, document: Document) -> dict[str, list[dict[str, Any]]]:
     # The component resolved the dates while the pipeline ran, against the publication date
     # of the document the doc carried from the start; here they only become rows.
     items: list[DateMention] = doc._.dates or []
-    if not items:
-        return {"dates": []}
-    sent_of = sentence_index(doc)
-    return {
-        "dates": [
-            {"doc": document.id, "start": d.start, "end": d.end, "text": d.text,
-             "value": d.value, "resolved": d.resolved, "sentence": sent_of[d.token_start]}
-            for d in items
-        ]
-    }
+    return {"dates": span_rows(doc, document, items, ("value", "resolved"))}

@@ -19,7 +19,7 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from sourcetrace.model import Document
-from sourcetrace.nlp.basic import sentence_index
+from sourcetrace.nlp.basic import span_rows
 from sourcetrace.registry import row_exporters
 
 if not Doc.has_extension("quantities"):
@@ -167,13 +167,4 @@ def find_quantities(doc: Doc) -> list[Quantity]:
 @row_exporters.register("quantities", order=31)
 def quantity_rows(doc: Doc, document: Document) -> dict[str, list[dict[str, Any]]]:
     items: list[Quantity] = doc._.quantities or []
-    if not items:
-        return {"quantities": []}
-    sent_of = sentence_index(doc)
-    return {
-        "quantities": [
-            {"doc": document.id, "start": q.start, "end": q.end, "text": q.text,
-             "value": q.value, "unit": q.unit, "sentence": sent_of[q.token_start]}
-            for q in items
-        ]
-    }
+    return {"quantities": span_rows(doc, document, items, ("value", "unit"))}

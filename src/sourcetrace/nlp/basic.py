@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -37,6 +40,21 @@ def sentence_index(doc: Doc) -> list[int]:
         for t in range(sent.start, sent.end):
             index[t] = i
     return index
+
+
+def span_rows(
+    doc: Doc, document: Document, items: Sequence[Any], fields: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Rows of spans an extractor found (objects with ``start``, ``end``, ``text`` and
+    ``token_start``): the document id, the offsets and text, ``fields`` and the sentence."""
+    if not items:
+        return []
+    sent_of = sentence_index(doc)
+    return [
+        {"doc": document.id, "start": i.start, "end": i.end, "text": i.text,
+         **{f: getattr(i, f) for f in fields}, "sentence": sent_of[i.token_start]}
+        for i in items
+    ]
 
 
 @row_exporters.register("basic", order=0)

@@ -20,7 +20,7 @@ Geocoding is :class:`~sourcetrace.extract.places.resolver.Resolver`'s.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from spacy.language import Language
@@ -46,7 +46,7 @@ from sourcetrace.extract.places.gazetteer import (
 )
 from sourcetrace.extract.places.resolver import Resolver
 from sourcetrace.model import Document
-from sourcetrace.nlp.basic import sentence_index
+from sourcetrace.nlp.basic import span_rows
 from sourcetrace.registry import row_exporters
 
 if not Doc.has_extension("places"):
@@ -333,14 +333,5 @@ def make_places(nlp: Language, name: str, include_demonyms: bool, scan: bool) ->
 @row_exporters.register("places", order=20)
 def place_rows(doc: Doc, document: Document) -> dict[str, list[dict[str, Any]]]:
     mentions: list[PlaceMention] = doc._.places or []
-    if not mentions:
-        return {"place_mentions": []}
-    sent_of = sentence_index(doc)
-    rows = []
-    for m in mentions:
-        row = {k: v for k, v in asdict(m).items() if k in (
-            "start", "end", "text", "place", "name", "lat", "lon", "country")}
-        row["doc"] = document.id
-        row["sentence"] = sent_of[m.token_start]
-        rows.append(row)
-    return {"place_mentions": rows}
+    fields = ("place", "name", "lat", "lon", "country")
+    return {"place_mentions": span_rows(doc, document, mentions, fields)}
