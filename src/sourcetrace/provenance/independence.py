@@ -347,8 +347,9 @@ def _one_controller(
 
 # -- the corpus step: each claim cluster analysed from its own rows --------------------------
 # Every input carries the claim cluster's id as "of_cluster" (reuse rows have a "cluster" of
-# their own). A claim's chain lies in its document, so the attributions of its document are
-# enough; the documents are those of the claims and of the reuse rows touching them.
+# their own). A claim's chain (its attribution and their parents) lies in its document and is
+# worked out per document; the documents are those of the claims and of the reuse rows
+# touching them.
 _CLUSTER_DOCS = (
     'SELECT DISTINCT "cluster" AS of_cluster, doc FROM claims WHERE "cluster" IS NOT NULL'
 )
@@ -360,8 +361,9 @@ _INPUTS = {
     "clusters": "SELECT id AS of_cluster, * FROM claim_clusters",
     "claims": 'SELECT "cluster" AS of_cluster, * FROM claims WHERE "cluster" IS NOT NULL',
     "attributions": (
-        "SELECT DISTINCT c.of_cluster, a.* FROM cluster_docs c JOIN attributions a "
-        "ON a.doc = c.doc WHERE c.doc IN (SELECT doc FROM claims WHERE attribution IS NOT NULL)"
+        "SELECT DISTINCT c.\"cluster\" AS of_cluster, a.* FROM claims c "
+        "JOIN attribution_chains m ON m.attribution = c.attribution "
+        "JOIN attributions a ON a.id = m.member WHERE c.\"cluster\" IS NOT NULL"
     ),
     "reuse": "SELECT * FROM cluster_reuse",
     "documents": (
@@ -371,6 +373,14 @@ _INPUTS = {
         "JOIN documents d ON d.id = x.doc WHERE d.duplicate_of IS NULL"
     ),
 }
+
+
+def document_chains(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """One document's attributions -> (attribution, member of its chain) pairs."""
+    by_id = {a["id"]: a for a in group["attributions"]}
+    return {"attribution_chains": [
+        {"attribution": a, "member": m} for a in by_id for m in chain_ids(by_id, a)
+    ]}
 
 
 def cluster_provenance(group: dict[str, list[dict[str, Any]]], actors: Actors) -> dict[str, Any]:
@@ -397,6 +407,10 @@ provenance_step = corpus_steps.register("provenance", order=50)(
         name="provenance",
         reads=("claims", "claim_clusters", "attributions", "reuse", "documents", "entities"),
         stages=(
+            PerGroup({"attributions": "SELECT doc, id, parent FROM attributions"}, key=("doc",),
+                     fn=document_chains,
+                     outputs={"attribution_chains": {"attribution": "VARCHAR",
+                                                     "member": "VARCHAR"}}),
             Sql("cluster_docs", _CLUSTER_DOCS, {"of_cluster": "VARCHAR", "doc": "VARCHAR"}),
             Sql("cluster_reuse", _CLUSTER_REUSE, {"of_cluster": "VARCHAR", **CORPUS["reuse"]}),
             PerGroup(
