@@ -18,10 +18,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from sourcetrace import __version__
 from sourcetrace.config import Settings, available_cpus
 from sourcetrace.engines.steps import load_corpus_steps
 from sourcetrace.ingest import DUPLICATE_ID, IngestOptions, iter_inputs
+from sourcetrace.ingest.selection import selection_sql
 from sourcetrace.model import Document, IngestError
 from sourcetrace.nlp.pipeline import Rows, analyze_safely, load_pipeline, pipeline_version
 from sourcetrace.outputs.export import write_json, write_parquet
@@ -131,38 +134,50 @@ def _task_size(n_documents: int, settings: Settings) -> int:
 def select_documents(
     items: Iterable[Document | IngestError], store: AnalysisStore, version: str
 ) -> tuple[list[Document], list[Document], dict[str, str], list[IngestError], int]:
-    """Split ingested items into documents to analyse, exact duplicates and errors.
+    """Split ingested items into documents to analyse, exact duplicates and errors, as
+    :mod:`sourcetrace.ingest.selection` decides (the SQL the Spark engine runs too).
 
     Returns (to_analyse, duplicates, duplicate_of, errors, skipped)."""
-    done = store.analysed(version)
-    seen_hash = store.hashes()
-    seen_ids: set[str] = set()
+    read: list[Document | IngestError] = list(items)
+    documents = [(k, d) for k, d in enumerate(read) if isinstance(d, Document)]
+    con = store.con
+    con.register("ingested", pa.table({
+        "fi": pa.array([0] * len(documents), pa.int32()),
+        "seq": pa.array([k for k, _ in documents], pa.int64()),
+        "id": pa.array([d.id for _, d in documents], pa.string()),
+        "content_hash": pa.array([d.content_hash for _, d in documents], pa.string()),
+    }))
+    con.execute("CREATE OR REPLACE TEMP VIEW stored AS "
+                "SELECT id, content_hash, duplicate_of, pipeline_version FROM documents")
+    try:
+        verdicts = {
+            seq: (reused, first, done)
+            for _, seq, _, reused, first, done in con.execute(selection_sql(version)).fetchall()
+        }
+    finally:
+        con.unregister("ingested")
+        con.execute("DROP VIEW IF EXISTS stored")
     todo: list[Document] = []
     dups: list[Document] = []
     duplicate_of: dict[str, str] = {}
     errors: list[IngestError] = []
     skipped = 0
-    for item in items:
+    for k, item in enumerate(read):
         if isinstance(item, IngestError):
             errors.append(item)
             continue
-        if item.id in seen_ids:
+        reused, first, done = verdicts[k]
+        if reused:
             errors.append(
                 IngestError(item.source_path or "?", DUPLICATE_ID.format(item.id), doc_id=item.id)
             )
-            continue
-        seen_ids.add(item.id)
-        h = item.content_hash
-        first = seen_hash.get(h)
-        if first is not None and first != item.id:
+        elif first is not None:
             duplicate_of[item.id] = first
             dups.append(item)
-            continue
-        seen_hash.setdefault(h, item.id)
-        if done.get(item.id) == h:
+        elif done:
             skipped += 1
-            continue
-        todo.append(item)
+        else:
+            todo.append(item)
     return todo, dups, duplicate_of, errors, skipped
 
 

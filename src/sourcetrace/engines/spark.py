@@ -37,6 +37,7 @@ from sourcetrace.engines.local import Progress, RunResult, write_outputs
 from sourcetrace.engines.spark_steps import run_step_spark, spark_schema
 from sourcetrace.engines.steps import load_corpus_steps
 from sourcetrace.ingest import DUPLICATE_ID, IngestOptions
+from sourcetrace.ingest.selection import selection_sql
 from sourcetrace.model import IngestError
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.tables import ALL_TABLES, DOCUMENTS, ERRORS, PER_DOCUMENT
@@ -401,11 +402,10 @@ def _ingest(
     spark: Any, files: list[tuple[int, str, str, bool]], options: IngestOptions, version: str,
     parquet: Path,
 ) -> None:
-    """Executors read the files; exact duplicates and reused ids as the local engine finds
-    them; ``errors`` and ``documents`` written as Parquet."""
+    """Executors read the files; reused ids and exact duplicates by the selection SQL of
+    :mod:`sourcetrace.ingest.selection`; ``errors`` and ``documents`` written as Parquet."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
-    from pyspark.sql.window import Window
 
     schema = T.StructType([
         T.StructField("fi", T.IntegerType()),
@@ -419,13 +419,16 @@ def _ingest(
     read = files_df.mapInPandas(
         lambda it: _read_partition(it, options), spark_schema(READ_COLUMNS)
     ).persist()
-    # The local engine keeps the first document with an id (later ones are errors), then
-    # marks later copies of the same text as duplicates of the first: both in input order.
-    by_id = Window.partitionBy("id").orderBy(*ORDER)
-    items = read.withColumn(
-        "id_rank", F.when(F.col("problem").isNull(), F.row_number().over(by_id))
-    )
-    dup_ids = items.where(F.col("id_rank") > 1).select(
+    # Which documents are kept, duplicates or errors: the selection SQL the local engine
+    # runs too, over what the executors read (a Spark run starts with nothing stored).
+    read.where(F.col("problem").isNull()).select(*ORDER, "id", "content_hash") \
+        .createOrReplaceTempView("ingested")
+    spark.createDataFrame(
+        [], "id string, content_hash string, duplicate_of string, pipeline_version string"
+    ).createOrReplaceTempView("stored")
+    verdicts = spark.sql(selection_sql(version)).select(*ORDER, "reused_id", "duplicate_of")
+    items = read.join(verdicts, ORDER, "left")
+    dup_ids = items.where(F.col("reused_id")).select(
         F.coalesce("source_path", F.lit("?")).alias("path"),
         F.lit(None).cast("int").alias("line"), F.col("id").alias("doc_id"),
         F.lit(None).cast("string").alias("problem"),  # worded on the driver (repr)
@@ -436,14 +439,8 @@ def _ingest(
         .unionByName(dup_ids)
         .write.mode("overwrite").parquet(str(parquet / "errors"))
     )
-    by_text = Window.partitionBy("content_hash").orderBy(*ORDER)
-    docs = (
-        items.where(F.col("id_rank") == 1)
-        .withColumn("first_id", F.first("id").over(by_text))
-        .withColumn(
-            "duplicate_of", F.when(F.col("first_id") != F.col("id"), F.col("first_id"))
-        )
-        .withColumn("pipeline_version", F.lit(version))
+    docs = items.where(F.col("problem").isNull() & ~F.col("reused_id")).withColumn(
+        "pipeline_version", F.lit(version)
     )
     docs.select(*DOCUMENTS).write.mode("overwrite").parquet(str(parquet / "documents"))
     read.unpersist()
