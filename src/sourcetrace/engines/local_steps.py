@@ -43,6 +43,12 @@ class _Output:
         else:
             self.rows.extend(rows)
 
+    def flush(self) -> None:
+        """Row dicts gathered so far become an Arrow batch (compact, no Python objects)."""
+        if self.rows:
+            self.tables.append(arrow_table(self.rows, self.columns))
+            self.rows = []
+
     def create(self, con: Any, name: str) -> None:
         table = pa.concat_tables([arrow_table(self.rows, self.columns), *self.tables])
         con.register("_stage_rows", table)
@@ -63,6 +69,21 @@ def group_rows(
     return groups
 
 
+# Input rows of a per-group stage held in Python at once, at most (about): above it the
+# groups are taken a hash partition of their keys at a time, so that memory stays bounded.
+PARTITION_ROWS = 250_000
+
+
+def _partitions(con: Any, queries: list[str], key: tuple[str, ...]) -> list[str | None]:
+    """Conditions that cut the groups into parts of about ``PARTITION_ROWS`` input rows."""
+    total = sum(con.execute(f"SELECT count(*) FROM ({q}) AS q").fetchall()[0][0] for q in queries)
+    n = -(-total // PARTITION_ROWS)
+    if n <= 1:
+        return [None]
+    keys = ", ".join(f'q."{k}"' for k in key)
+    return [f"hash({keys}) % {n} = {i}" for i in range(n)]
+
+
 def run_stage_local(
     con: Any, stage: Sql | PerGroup | OnDriver, context: Any,
     sql: Callable[[str], str] = lambda text: text,
@@ -71,16 +92,23 @@ def run_stage_local(
     if isinstance(stage, Sql):
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{stage.output}" AS {sql(stage.query)}')
         return
-    inputs = {name: _rows(con, sql(query)) for name, query in stage.inputs.items()}
     out = {name: _Output(columns) for name, columns in stage.outputs.items()}
     if isinstance(stage, PerGroup):
-        groups = group_rows(inputs, tuple(stage.key))
-        del inputs
-        for key in sorted(groups, key=repr):
-            found = stage.fn(ordered_inputs(groups.pop(key), stage.order), context)
-            for name, rows in found.items():
-                out[name].add(rows)
+        queries = {name: sql(query) for name, query in stage.inputs.items()}
+        for part in _partitions(con, list(queries.values()), tuple(stage.key)):
+            where = f" WHERE {part}" if part else ""
+            inputs = {name: _rows(con, f"SELECT * FROM ({q}) AS q{where}")
+                      for name, q in queries.items()}
+            groups = group_rows(inputs, tuple(stage.key))
+            del inputs
+            for key in sorted(groups, key=repr):
+                found = stage.fn(ordered_inputs(groups.pop(key), stage.order), context)
+                for name, rows in found.items():
+                    out[name].add(rows)
+            for output in out.values():
+                output.flush()
     else:
+        inputs = {name: _rows(con, sql(query)) for name, query in stage.inputs.items()}
         for name, rows in stage.fn(ordered_inputs(inputs, stage.order), context).items():
             out[name].add(rows)
     for name, output in out.items():

@@ -558,11 +558,13 @@ def document_shingles(group: dict[str, list[dict[str, Any]]], s: ReuseSettings) 
     }}
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=32768)
 def _tokens(text: str) -> Tokens:
-    # A document is in many pairs: its tokens are made once, not once a pair (compact
-    # arrays: about 24 bytes a word, so the cache holds some 200 MB at most).
-    return tokenize(text)
+    # A document is in many pairs: its tokens are made once, not once a pair, and kept
+    # compact (32-bit word hashes, 32-bit offsets: 12 bytes a word).
+    tok = tokenize(text)
+    return Tokens(tok.hashes.astype(np.uint32), tok.starts.astype(np.int32),
+                  tok.ends.astype(np.int32))
 
 
 def align_documents(group: dict[str, list[dict[str, Any]]], s: ReuseSettings) -> dict[str, Any]:
@@ -617,8 +619,8 @@ reuse_step = corpus_steps.register("reuse", order=30)(
                 {"a": "VARCHAR", "b": "VARCHAR", "pa": "INTEGER", "pb": "INTEGER"}),
             PerGroup(
                 {"anchors": "SELECT * FROM reuse_anchors", "documents": _PAIR_DOCUMENTS},
+                # no order: anchor_runs sorts the anchors itself
                 key=("a", "b"), fn=align_documents, outputs={"reuse_matches": _MATCH_COLUMNS},
-                order={"anchors": ("pa", "pb")},
             ),
             OnDriver(
                 {"pairs": "SELECT DISTINCT a, b FROM reuse_matches"}, fn=reuse_clusters,
