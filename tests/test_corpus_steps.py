@@ -85,6 +85,23 @@ def test_a_declared_step_runs_in_this_process(tmp_path: Path) -> None:
         ]
 
 
+def test_groups_taken_a_partition_at_a_time_give_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sourcetrace.engines import local_steps
+
+    monkeypatch.setattr(local_steps, "PARTITION_ROWS", 2)  # 5 input rows: 3 partitions
+    parts = local_steps._partitions
+    seen: list[int] = []
+    monkeypatch.setattr(local_steps, "_partitions",
+                        lambda *a: seen.append(len(p := parts(*a))) or p)
+    with _toy_store(tmp_path) as store:
+        for stage in TOY.stages:
+            local_steps.run_stage_local(store.con, stage, ">")
+        assert store.con.execute("SELECT * FROM total").fetchall() == TOY_EXPECTED
+    assert seen == [3]
+
+
 @pytest.mark.slow
 def test_a_declared_step_runs_on_spark(spark: Any, tmp_path: Path) -> None:
     import sys

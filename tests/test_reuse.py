@@ -262,3 +262,14 @@ def test_spark_engine_reports_the_same_passages(
     ).to_arrow_table().to_pylist()
     assert got == [p.to_row() for p in found]
     assert len(got) >= 5
+
+
+def test_passages_are_the_same_when_pairs_are_aligned_in_parts(
+    found: list[ReusePassage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local runner takes the pairs a hash partition at a time on a big corpus: the
+    partitions change nothing."""
+    from sourcetrace.engines import local_steps
+
+    monkeypatch.setattr(local_steps, "PARTITION_ROWS", 50)
+    assert find_reuse(CORPUS, ReuseSettings()) == found
