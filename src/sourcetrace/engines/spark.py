@@ -4,7 +4,8 @@ The flow is the local engine's, as Spark jobs over DataFrames:
 
 1. the driver expands the inputs into a list of file paths (names only, no text);
 2. executors read the files (``mapInPandas``) with the same ingest readers;
-3. exact duplicates are found with a window over the text hash;
+3. reused ids and exact duplicates are found by the selection SQL both engines run
+   (:mod:`sourcetrace.ingest.selection`);
 4. executors parse documents in partitions with spaCy, loaded once per Python worker, and
    emit every per-document row (sentences, mentions, attributions, places, dates,
    quantities, language) through Arrow-based ``mapInPandas``;
