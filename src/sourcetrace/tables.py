@@ -96,6 +96,14 @@ CORPUS: dict[str, dict[str, str]] = {
         "outlets": "VARCHAR[]", "origins": "VARCHAR",  # JSON list of origin objects
         "independent_origins": "INTEGER", "amplification": "DOUBLE",
         "first_appearance": "VARCHAR", "flags": "VARCHAR[]",
+        "narrative": "VARCHAR",  # the narrative (nr:<n>) this proposition belongs to
+    },
+    # Claim clusters that tell the same story; provenance rolled up over their claims.
+    "narratives": {
+        "id": "VARCHAR", "label": "VARCHAR", "claim_clusters": "VARCHAR[]",
+        "claims": "VARCHAR[]", "documents": "VARCHAR[]", "outlets": "VARCHAR[]",
+        "origins": "VARCHAR", "independent_origins": "INTEGER", "amplification": "DOUBLE",
+        "first_appearance": "VARCHAR", "flags": "VARCHAR[]",
     },
 }
 

@@ -92,7 +92,7 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
     text_rejection,
     words_key,
 )
-from sourcetrace.link import matching
+from sourcetrace.link import matching, propositions
 from sourcetrace.link.embeddings import BATCH, DIM
 from sourcetrace.link.matching import ClaimInfo, ClaimSet
 from sourcetrace.registry import corpus_steps
@@ -104,6 +104,13 @@ LABEL_CHARS = 120
 # Components larger than this are not re-clustered by average linkage (that needs all
 # pairwise scores); they keep their connected components and a warning is logged.
 MAX_LINKAGE_COMPONENT = 4000
+# Narratives: claim clusters of one block of related documents are grouped by average
+# linkage when their mean claim cosine (plus the bonus for neighbouring claims of one
+# article) reaches NARRATIVE_THRESHOLD; blocks larger than MAX_NARRATIVE_BLOCK claims are
+# not grouped (each cluster its own narrative, with a warning).
+NARRATIVE_THRESHOLD = 0.35
+NARRATIVE_ADJACENT = 0.15
+MAX_NARRATIVE_BLOCK = 6000
 # A sentence overlapping an attribution for this share of its characters is covered by it.
 COVERED_SHARE = 1 / 3
 # How far (in characters) a claim may sit from the position that a reuse alignment predicts
@@ -309,47 +316,86 @@ def attach_context(claims: list[Claim], rows: dict[str, Iterable[tuple[Any, ...]
 
 
 # --- clustering -------------------------------------------------------------------------------
+def pair_probabilities(claimset: ClaimSet, members: list[int]) -> np.ndarray:
+    """The same-proposition probability of every pair of ``members`` (a symmetric matrix,
+    1 on the diagonal)."""
+    n = len(members)
+    out = np.eye(n)
+    if n < 2:
+        return out
+    rows, cols = np.triu_indices(n, k=1)
+    index = np.asarray(members, dtype=int)
+    p = propositions.same_probability(claimset, index[rows], index[cols])
+    out[rows, cols] = out[cols, rows] = p
+    return out
+
+
 def split_component(
     claimset: ClaimSet, members: list[int], forced: set[tuple[int, int]]
 ) -> list[tuple[list[int], list[float]]]:
     """One connected component of linked claims (indices into ``claimset``, ascending) cut
-    by average linkage into groups that span several documents, each with its members'
-    centrality (mean score to the other members). The Spark engine calls it on a
-    ``ClaimSet`` of the component's claims alone: the scores are the same floats."""
-    docs = [claimset.claims[m].doc for m in members]
+    into propositions by complete linkage: every two claims of a proposition are judged
+    the same proposition (probability at least ``SAME_PROPOSITION``, or copied passages),
+    so A~B and B~C never put A with C unless A~C too. Each group comes with its members'
+    centrality (mean probability to the other members). The Spark engine calls it on a
+    ``ClaimSet`` of the component's claims alone: the probabilities are the same floats."""
     if len(members) > MAX_LINKAGE_COMPONENT:
-        log.warning("claim component of %d claims kept without linkage", len(members))
-        return [(members, [0.0] * len(members))] if len(set(docs)) > 1 else []
-    scores = claimset.scores(members, members)
+        log.warning("claim component of %d claims kept apart (too large to compare all "
+                    "pairs)", len(members))
+        return [([m], [1.0]) for m in members]
+    probability = pair_probabilities(claimset, members)
     index = {m: k for k, m in enumerate(members)}
     for i, j in forced:
         if i in index and j in index:
-            scores[index[i], index[j]] = scores[index[j], index[i]] = 1.0
+            probability[index[i], index[j]] = probability[index[j], index[i]] = 1.0
     out = []
-    for part in _average_linkage(members, scores):
-        if len({docs[index[m]] for m in part}) < 2:
-            continue  # one document alone: same-document claims never form a cluster
+    for part in complete_linkage(members, probability, propositions.SAME_PROPOSITION):
         idx = [index[m] for m in part]
-        sub = scores[np.ix_(idx, idx)]
-        out.append((part, ((sub.sum(axis=1) - np.diag(sub)) / (len(part) - 1)).tolist()))
+        sub = probability[np.ix_(idx, idx)]
+        central = (
+            ((sub.sum(axis=1) - 1.0) / (len(part) - 1)).tolist() if len(part) > 1 else [1.0]
+        )
+        out.append((part, central))
     return out
 
 
-def _average_linkage(members: list[int], scores: np.ndarray) -> list[list[int]]:
-    from sklearn.cluster import AgglomerativeClustering
+def complete_linkage(
+    members: list[int], similarity: np.ndarray, threshold: float
+) -> list[list[int]]:
+    """Groups of ``members`` in which every pair has ``similarity`` at least ``threshold``
+    (complete linkage cut there; ties broken by member order, so both engines agree)."""
+    if len(members) == 1:
+        return [members]
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
 
-    if len(members) == 2:
-        return [members] if scores[0, 1] >= matching.CLUSTER_THRESHOLD else [[m] for m in members]
-    distance = np.clip(1.0 - (scores + scores.T) / 2, 0.0, None)
+    distance = np.clip(1.0 - similarity, 0.0, None)
     np.fill_diagonal(distance, 0.0)
-    labels = AgglomerativeClustering(
-        n_clusters=None, metric="precomputed", linkage="average",
-        distance_threshold=1.0 - matching.CLUSTER_THRESHOLD,
-    ).fit_predict(distance)
+    tree = linkage(squareform(distance, checks=False), method="complete")
+    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
     parts: dict[int, list[int]] = defaultdict(list)
-    for m, label in zip(members, labels, strict=True):
-        parts[int(label)].append(m)
-    return list(parts.values())
+    for m, label in zip(members, labels.tolist(), strict=True):
+        parts[label].append(m)
+    return sorted(parts.values(), key=min)
+
+
+def average_linkage(members: list[int], similarity: np.ndarray, threshold: float,
+                    weights: np.ndarray | None = None) -> list[list[int]]:
+    """Groups of ``members`` cut from average linkage at ``threshold`` (mean similarity
+    between two groups at least ``threshold`` to merge)."""
+    if len(members) == 1:
+        return [members]
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    distance = np.clip(1.0 - similarity, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), method="average")
+    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    parts: dict[int, list[int]] = defaultdict(list)
+    for m, label in zip(members, labels.tolist(), strict=True):
+        parts[label].append(m)
+    return sorted(parts.values(), key=min)
 
 
 def _date_key(value: str) -> datetime | None:
@@ -489,14 +535,15 @@ def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _linked(claims: list[dict[str, Any]], pairs: list[tuple[int, int]]) -> list[dict[str, int]]:
-    """The pairs (claim numbers) whose score reaches ``MATCH_THRESHOLD``."""
+    """The pairs (claim numbers) judged the same proposition."""
     if not pairs:
         return []
     claims = _unique(claims)
     position = {r["idx"]: k for k, r in enumerate(claims)}
     left = np.array([position[i] for i, _ in pairs], dtype=int)
     right = np.array([position[j] for _, j in pairs], dtype=int)
-    keep = _claim_set(claims).pair_scores(left, right) >= matching.MATCH_THRESHOLD
+    probability = propositions.same_probability(_claim_set(claims), left, right)
+    keep = probability >= propositions.SAME_PROPOSITION
     return [{"i": i, "j": j} for (i, j), k in zip(pairs, keep.tolist(), strict=True) if k]
 
 
@@ -546,7 +593,9 @@ def split_linked(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[s
     return {"claim_groups": out}
 
 
-def rank_groups(tables: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+def rank_groups(
+    tables: dict[str, list[dict[str, Any]]], context: Any, output: str = "claim_ranks"
+) -> dict[str, Any]:
     """Groups (claim numbers, ids, documents and dates: no text) -> their numbers: most
     documents first, then most claims, earliest appearance, smallest claim id."""
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -559,7 +608,7 @@ def rank_groups(tables: dict[str, list[dict[str, Any]]], context: Any) -> dict[s
         first = _date_key(first_appearance(published[d] for d in sorted(published)) or "")
         return (-len(published), -len(rows), first or datetime.max, min(r["id"] for r in rows))
 
-    return {"claim_ranks": [{"grp": g, "number": n}
+    return {output: [{"grp": g, "number": n}
                             for n, g in enumerate(sorted(members, key=rank), 1)]}
 
 
@@ -578,6 +627,71 @@ def cluster_row(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[st
         "outlets": sorted({o for d in docs if (o := outlet[d])}),
         "origins": "[]", "independent_origins": 0, "amplification": None,
         "first_appearance": first_appearance(published[d] for d in docs), "flags": [],
+        "narrative": claims[0]["narrative"],
+    }]}
+
+
+def narrative_groups(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """One block of related documents (same story, or sharing a proposition) -> its claim
+    clusters grouped into narratives: average linkage over the clusters, the similarity of
+    two clusters being the mean over their claims of the MiniLM cosine, plus
+    ``NARRATIVE_ADJACENT`` for claims next to each other in one article (a story line runs
+    over consecutive sentences). Claims left unembedded count as cosine 0."""
+    rows = _unique(group["members"])
+    clusters = sorted({r["cluster"] for r in rows}, key=_cluster_number)
+    if len(rows) > MAX_NARRATIVE_BLOCK or len(clusters) == 1:
+        if len(rows) > MAX_NARRATIVE_BLOCK:
+            log.warning("narrative block of %d claims: each claim cluster is its own "
+                        "narrative", len(rows))
+        return {"claim_narrative_groups": [{"cluster": c, "ngrp": k}
+                                           for k, c in enumerate(clusters)]}
+    position = {c: k for k, c in enumerate(clusters)}
+    vectors = _vectors(rows)
+    similarity = matching.dot(vectors, vectors).astype(np.float64)
+    docs = np.array([r["doc"] for r in rows])
+    numbers = np.array([r["n"] for r in rows])
+    adjacent = (docs[:, None] == docs[None, :]) & (
+        np.abs(numbers[:, None] - numbers[None, :]) == 1
+    )
+    similarity += NARRATIVE_ADJACENT * adjacent
+    membership = np.zeros((len(rows), len(clusters)))
+    for k, r in enumerate(rows):
+        membership[k, position[r["cluster"]]] = 1.0
+    sizes = membership.sum(axis=0)
+    between = membership.T @ similarity @ membership / np.outer(sizes, sizes)
+    parts = average_linkage(list(range(len(clusters))), between, NARRATIVE_THRESHOLD)
+    return {"claim_narrative_groups": [
+        {"cluster": clusters[m], "ngrp": min(part)} for part in parts for m in part
+    ]}
+
+
+def _cluster_number(cluster: str) -> int:
+    return int(cluster.split(":")[1])
+
+
+def document_blocks(tables: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """Related document pairs -> each document's block (its smallest related document)."""
+    graph = nx.Graph((r["d"], r["e"]) for r in tables["edges"])
+    graph.add_nodes_from(r["doc"] for r in tables["docs"])
+    return {"claim_blocks": [{"doc": d, "block": min(c)}
+                             for c in nx.connected_components(graph) for d in c]}
+
+
+def narrative_row(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """One narrative's claim clusters (by number) -> its ``narratives`` row; provenance
+    fills ``origins`` and what follows from them."""
+    clusters = group["clusters"]
+    claims = sorted({c for r in clusters for c in (r["claims"] or [])})
+    docs = sorted({d for r in clusters for d in (r["documents"] or [])})
+    return {"claim_narrative_rows": [{
+        "id": clusters[0]["narrative"],
+        "number": int(clusters[0]["narrative"].split(":")[1]),
+        "label": clusters[0]["label"], "claim_clusters": [r["id"] for r in clusters],
+        "claims": claims, "documents": docs,
+        "outlets": sorted({o for r in clusters for o in (r["outlets"] or [])}),
+        "origins": "[]", "independent_origins": 0, "amplification": None,
+        "first_appearance": first_appearance(r["first_appearance"] for r in clusters),
+        "flags": [],
     }]}
 
 
@@ -764,15 +878,60 @@ def _claims_step() -> CorpusStep:
                 "n.unattributed, a.\"cluster\", n.sentence, n.idx, a.centrality "
                 "FROM claim_numbered n JOIN claim_assigned a ON a.idx = n.idx",
                 {**CORPUS["claims"], "idx": "BIGINT", "centrality": "DOUBLE"}),
-            PerGroup({"claims": "SELECT c.*, d.outlet, d.published FROM claim_rows c "
-                                "LEFT JOIN documents d ON d.id = c.doc"},
+            # -- narratives: blocks of related documents, clusters grouped, ranked
+            Sql("claim_block_edges",
+                "SELECT d, e FROM claim_related UNION "
+                "SELECT n.doc AS d, min(n.doc) OVER (PARTITION BY a.\"cluster\") AS e "
+                "FROM claim_assigned a JOIN claim_numbered n ON n.idx = a.idx",
+                {"d": "VARCHAR", "e": "VARCHAR"}),
+            OnDriver({"edges": "SELECT DISTINCT d, e FROM claim_block_edges WHERE d <> e",
+                      "docs": "SELECT DISTINCT doc FROM claim_numbered"},
+                     fn=document_blocks,
+                     outputs={"claim_blocks": {"doc": "VARCHAR", "block": "VARCHAR"}},
+                     order={"edges": ("d", "e"), "docs": ("doc",)}),
+            PerGroup({"members": "SELECT b.block, n.idx, n.doc, n.n, a.\"cluster\", v.vector "
+                                 "FROM claim_numbered n JOIN claim_blocks b ON b.doc = n.doc "
+                                 "JOIN claim_assigned a ON a.idx = n.idx "
+                                 "LEFT JOIN claim_features v ON v.idx = n.idx"},
+                     key=("block",), fn=narrative_groups,
+                     outputs={"claim_narrative_groups": {"cluster": "VARCHAR",
+                                                         "ngrp": "BIGINT"}},
+                     order={"members": ("idx",)}),
+            Sql("claim_narrative_keys",
+                "SELECT g.\"cluster\", min(b.block) || '/' || CAST(g.ngrp AS STRING) AS nkey "
+                "FROM claim_narrative_groups g "
+                "JOIN claim_assigned a ON a.\"cluster\" = g.\"cluster\" "
+                "JOIN claim_numbered n ON n.idx = a.idx JOIN claim_blocks b ON b.doc = n.doc "
+                "GROUP BY g.\"cluster\", g.ngrp",
+                {"cluster": "VARCHAR", "nkey": "VARCHAR"}),
+            OnDriver({"members": "SELECT k.nkey AS grp, n.id, n.doc, d.published "
+                                 "FROM claim_narrative_keys k "
+                                 "JOIN claim_assigned a ON a.\"cluster\" = k.\"cluster\" "
+                                 "JOIN claim_numbered n ON n.idx = a.idx "
+                                 "LEFT JOIN documents d ON d.id = n.doc"},
+                     fn=partial(rank_groups, output="claim_narrative_ranks"),
+                     outputs={"claim_narrative_ranks": {"grp": "VARCHAR", "number": "BIGINT"}},
+                     order={"members": ("grp", "id")}),
+            Sql("claim_narratives",
+                "SELECT k.\"cluster\", 'nr:' || CAST(r.number AS STRING) AS narrative "
+                "FROM claim_narrative_keys k JOIN claim_narrative_ranks r ON r.grp = k.nkey",
+                {"cluster": "VARCHAR", "narrative": "VARCHAR"}),
+            PerGroup({"claims": "SELECT c.*, d.outlet, d.published, x.narrative "
+                                "FROM claim_rows c LEFT JOIN documents d ON d.id = c.doc "
+                                "JOIN claim_narratives x ON x.\"cluster\" = c.\"cluster\""},
                      key=("cluster",), fn=cluster_row,
                      outputs={"claim_cluster_rows": {**CORPUS["claim_clusters"],
                                                      "number": "BIGINT"}},
                      order={"claims": ("doc", "start", "end", "id")}),
+            PerGroup({"clusters": "SELECT narrative AS of_narrative, * FROM claim_cluster_rows"},
+                     key=("of_narrative",), fn=narrative_row,
+                     outputs={"claim_narrative_rows": {**CORPUS["narratives"],
+                                                       "number": "BIGINT"}},
+                     order={"clusters": ("number",)}),
         ),
         writes={"claims": Write("claim_rows", "idx"),
-                "claim_clusters": Write("claim_cluster_rows", "number")},
+                "claim_clusters": Write("claim_cluster_rows", "number"),
+                "narratives": Write("claim_narrative_rows", "number")},
         setup=_model,
         parameters=_claims_parameters,
     )

@@ -35,6 +35,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -349,30 +350,47 @@ def _one_controller(
 # Every input carries the claim cluster's id as "of_cluster" (reuse rows have a "cluster" of
 # their own). A claim's chain (its attribution and their parents) lies in its document and is
 # worked out per document; the documents are those of the claims and of the reuse rows
-# touching them.
-_CLUSTER_DOCS = (
-    'SELECT DISTINCT "cluster" AS of_cluster, doc FROM claims WHERE "cluster" IS NOT NULL'
-)
-_CLUSTER_REUSE = (
-    "SELECT d.of_cluster, r.* FROM cluster_docs d JOIN reuse r ON r.a = d.doc "
-    "UNION SELECT d.of_cluster, r.* FROM cluster_docs d JOIN reuse r ON r.b = d.doc"
-)
-_INPUTS = {
-    "clusters": "SELECT id AS of_cluster, * FROM claim_clusters",
-    "claims": 'SELECT "cluster" AS of_cluster, * FROM claims WHERE "cluster" IS NOT NULL',
-    "attributions": (
-        "SELECT DISTINCT c.\"cluster\" AS of_cluster, a.* FROM claims c "
-        "JOIN attribution_chains m ON m.attribution = c.attribution "
-        "JOIN attributions a ON a.id = m.member WHERE c.\"cluster\" IS NOT NULL"
-    ),
-    "reuse": "SELECT * FROM cluster_reuse",
-    "documents": (
-        "SELECT DISTINCT x.of_cluster, d.id, d.outlet, d.published FROM ("
-        "SELECT of_cluster, doc FROM cluster_docs UNION SELECT of_cluster, a FROM cluster_reuse "
-        "UNION SELECT of_cluster, b FROM cluster_reuse) AS x "
-        "JOIN documents d ON d.id = x.doc WHERE d.duplicate_of IS NULL"
+# touching them. Narratives are analysed the same way, over all the claims of their
+# clusters: ``{unit}`` below is the claims' cluster or their cluster's narrative.
+_CLAIMS_OF = {
+    "cluster": 'SELECT "cluster" AS of_cluster, * FROM claims WHERE "cluster" IS NOT NULL',
+    "narrative": (
+        "SELECT k.narrative AS of_cluster, c.* FROM claims c "
+        'JOIN claim_clusters k ON k.id = c."cluster" WHERE k.narrative IS NOT NULL'
     ),
 }
+_UNITS = {"cluster": "claim_clusters", "narrative": "narratives"}
+
+
+def _inputs(unit: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The SQL of the stages that analyse each ``unit`` (cluster or narrative): the docs
+    and reuse tables first, then the inputs of the per-unit stage."""
+    docs, reuse = f"{unit}_docs", f"{unit}_reuse"
+    claims = _CLAIMS_OF[unit]
+    tables = {
+        docs: f"SELECT DISTINCT of_cluster, doc FROM ({claims}) AS c",
+        reuse: (
+            f"SELECT d.of_cluster, r.* FROM {docs} d JOIN reuse r ON r.a = d.doc "
+            f"UNION SELECT d.of_cluster, r.* FROM {docs} d JOIN reuse r ON r.b = d.doc"
+        ),
+    }
+    inputs = {
+        "clusters": f"SELECT id AS of_cluster, * FROM {_UNITS[unit]}",
+        "claims": claims,
+        "attributions": (
+            f"SELECT DISTINCT c.of_cluster, a.* FROM ({claims}) AS c "
+            "JOIN attribution_chains m ON m.attribution = c.attribution "
+            "JOIN attributions a ON a.id = m.member"
+        ),
+        "reuse": f"SELECT * FROM {reuse}",
+        "documents": (
+            "SELECT DISTINCT x.of_cluster, d.id, d.outlet, d.published FROM ("
+            f"SELECT of_cluster, doc FROM {docs} UNION SELECT of_cluster, a FROM {reuse} "
+            f"UNION SELECT of_cluster, b FROM {reuse}) AS x "
+            "JOIN documents d ON d.id = x.doc WHERE d.duplicate_of IS NULL"
+        ),
+    }
+    return tables, inputs
 
 
 def document_chains(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
@@ -383,19 +401,37 @@ def document_chains(group: dict[str, list[dict[str, Any]]], context: Any) -> dic
     ]}
 
 
-def cluster_provenance(group: dict[str, list[dict[str, Any]]], actors: Actors) -> dict[str, Any]:
-    """One claim cluster's rows -> its ``claim_clusters`` row with provenance filled."""
+def cluster_provenance(
+    group: dict[str, list[dict[str, Any]]], actors: Actors, table: str = "claim_clusters",
+    output: str = "analysed_clusters",
+) -> dict[str, Any]:
+    """One claim cluster's (or narrative's) rows -> its row of ``table`` with provenance
+    filled."""
     if not group["clusters"]:
-        return {"analysed_clusters": []}  # claims naming a cluster that has no row
+        return {output: []}  # claims naming a cluster that has no row
     [cluster] = group["clusters"]
     cluster["claims"] = cluster["claims"] or []
     corpus = Corpus.from_rows(
         docs=group["documents"], attributions=group["attributions"], claims=group["claims"],
         reuse=group["reuse"], actors=actors,
     )
-    row = {c: cluster[c] for c in CORPUS["claim_clusters"]}
+    row = {c: cluster[c] for c in CORPUS[table]}
     row.update(analyse_cluster(corpus, cluster))
-    return {"analysed_clusters": [row]}
+    return {output: [row]}
+
+
+def _unit_stages(unit: str) -> tuple[Any, ...]:
+    tables, inputs = _inputs(unit)
+    table = _UNITS[unit]
+    output = f"analysed_{table}"
+    docs, reuse = tables
+    return (
+        Sql(docs, tables[docs], {"of_cluster": "VARCHAR", "doc": "VARCHAR"}),
+        Sql(reuse, tables[reuse], {"of_cluster": "VARCHAR", **CORPUS["reuse"]}),
+        PerGroup(inputs, key=("of_cluster",),
+                 fn=partial(cluster_provenance, table=table, output=output),
+                 outputs={output: CORPUS[table]}),
+    )
 
 
 def _actors(settings: Settings, shared: dict[str, list[dict[str, Any]]]) -> Actors:
@@ -405,23 +441,21 @@ def _actors(settings: Settings, shared: dict[str, list[dict[str, Any]]]) -> Acto
 provenance_step = corpus_steps.register("provenance", order=50)(
     CorpusStep(
         name="provenance",
-        reads=("claims", "claim_clusters", "attributions", "reuse", "documents", "entities"),
+        reads=("claims", "claim_clusters", "narratives", "attributions", "reuse", "documents",
+               "entities"),
         stages=(
             PerGroup({"attributions": "SELECT doc, id, parent FROM attributions"}, key=("doc",),
                      fn=document_chains,
                      outputs={"attribution_chains": {"attribution": "VARCHAR",
                                                      "member": "VARCHAR"}}),
-            Sql("cluster_docs", _CLUSTER_DOCS, {"of_cluster": "VARCHAR", "doc": "VARCHAR"}),
-            Sql("cluster_reuse", _CLUSTER_REUSE, {"of_cluster": "VARCHAR", **CORPUS["reuse"]}),
-            PerGroup(
-                _INPUTS, key=("of_cluster",), fn=cluster_provenance,
-                outputs={"analysed_clusters": CORPUS["claim_clusters"]},
-            ),
+            *_unit_stages("cluster"),
+            *_unit_stages("narrative"),
         ),
         writes={
             "claim_clusters": Write(
-                "analysed_clusters", "TRY_CAST(substr(id, 4) AS INTEGER), id"
+                "analysed_claim_clusters", "TRY_CAST(substr(id, 4) AS INTEGER), id"
             ),
+            "narratives": Write("analysed_narratives", "TRY_CAST(substr(id, 4) AS INTEGER), id"),
         },
         shared={"entities": "SELECT * FROM entities"},
         setup=_actors,
