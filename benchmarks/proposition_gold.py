@@ -1,0 +1,257 @@
+"""Claim clusters and narratives against a hand-made proposition gold on AllSides.
+
+Gold: ``benchmarks/gold/propositions.jsonl`` (how it was made: ``docs/benchmarks.md``): 20
+same-story groups of 3 AllSides articles from 3 outlets; every claim unit of those articles
+(as the claims step cut them) labelled by reading with a proposition id and a narrative id,
+or ``null`` when the unit is not a claim (page furniture, a question). Only article ids,
+offsets and labels are stored, never text; the articles are read from
+``../shared/datasets/allsides``.
+
+The 60 articles are analysed together as one corpus (so false merges across groups count),
+then every claim of the run is matched to the gold unit of its article that it overlaps most
+(at least half of the shorter of the two). Scored over the labelled units:
+
+* **proposition pairs**: precision, recall and F1 over the cross-document pairs of units
+  (gold: same proposition id; predicted: same claim cluster);
+* **B-cubed F1** of the claim clusters against the propositions, and of the narratives
+  against the gold narratives.
+
+Beside it, from the same run: the clustering the claims step used before propositions
+(the hand-weighted matching score of :mod:`sourcetrace.link.matching` linked at
+``MATCH_THRESHOLD``, components cut by average linkage, groups of one document dropped),
+recomputed here over the same claims, and scored as clusters and as narratives.
+
+Usage: ``python benchmarks/proposition_gold.py [--store DIR] [--groups a,b]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SOURCETRACE_SHARED", ROOT.parent / "shared"))
+ARTICLES = SHARED / "datasets" / "allsides" / "articles.jsonl.gz"
+GOLD = ROOT / "benchmarks" / "gold" / "propositions.jsonl"
+FLOORS = {"pairwise_f1": 0.75, "pairwise_gain": 0.15, "narrative_bcubed_f1": 0.70}
+
+
+def load_gold(groups: set[str] | None) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
+    return [r for r in rows if groups is None or r["group"].split("-")[0] in groups]
+
+
+def write_articles(ids: set[str], path: Path) -> None:
+    found = 0
+    with gzip.open(ARTICLES, "rt", encoding="utf-8") as src, path.open("w") as out:
+        for line in src:
+            article = json.loads(line)
+            if article["id"] in ids:
+                out.write(json.dumps(article) + "\n")
+                found += 1
+    if found != len(ids):
+        sys.exit(f"{ARTICLES}: {len(ids) - found} gold articles not found")
+
+
+def analyse(inputs: Path, out: Path) -> dict[str, float]:
+    from sourcetrace.config import Settings
+    from sourcetrace.engines.local import run_analysis
+
+    result = run_analysis([inputs], Settings(out=out, formats=()))
+    return result.stages
+
+
+def match_units(
+    gold: list[dict[str, Any]], claims: list[dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """Gold unit index -> the claim of the run that overlaps it most (at least half of the
+    shorter span)."""
+    by_article: dict[str, list[int]] = defaultdict(list)
+    for k, g in enumerate(gold):
+        by_article[g["article"]].append(k)
+    best: dict[int, tuple[int, dict[str, Any]]] = {}
+    for c in claims:
+        for k in by_article.get(c["doc"], []):
+            g = gold[k]
+            shared = min(g["end"], c["end"]) - max(g["start"], c["start"])
+            shorter = min(g["end"] - g["start"], c["end"] - c["start"])
+            if shared > 0 and shared * 2 >= shorter and shared > best.get(k, (0, {}))[0]:
+                best[k] = (shared, c)
+    return {k: c for k, (_, c) in best.items()}
+
+
+def pairwise(gold: list[dict[str, Any]], labels: dict[int, str], key: str) -> dict[str, float]:
+    """Precision/recall/F1 over cross-document pairs of labelled gold units."""
+    units = [k for k, g in enumerate(gold) if g[key]]
+    tp = fp = fn = 0
+    for a, b in combinations(units, 2):
+        if gold[a]["article"] == gold[b]["article"]:
+            continue
+        same = gold[a][key] == gold[b][key]
+        predicted = a in labels and b in labels and labels[a] == labels[b]
+        tp += same and predicted
+        fp += predicted and not same
+        fn += same and not predicted
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "gold_pairs": tp + fn}
+
+
+def bcubed(gold: list[dict[str, Any]], labels: dict[int, str], key: str) -> dict[str, float]:
+    """B-cubed precision/recall/F1 over labelled gold units (an unmatched unit is a
+    singleton of its own)."""
+    units = [k for k, g in enumerate(gold) if g[key]]
+    predicted = {k: labels.get(k, f"unmatched:{k}") for k in units}
+    by_pred: dict[str, set[int]] = defaultdict(set)
+    by_gold: dict[str, set[int]] = defaultdict(set)
+    for k in units:
+        by_pred[predicted[k]].add(k)
+        by_gold[gold[k][key]].add(k)
+    precision = recall = 0.0
+    for k in units:
+        mine, truth = by_pred[predicted[k]], by_gold[gold[k][key]]
+        shared = len(mine & truth)
+        precision += shared / len(mine)
+        recall += shared / len(truth)
+    p, r = precision / len(units), recall / len(units)
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def previous_clusters(store_dir: Path) -> dict[str, str]:
+    """Claim id -> cluster of the clustering the claims step used before propositions,
+    recomputed over the claims of the store (all cross-document pairs scored)."""
+    import duckdb
+    from sklearn.cluster import AgglomerativeClustering
+
+    from sourcetrace.link import claims as claims_step
+    from sourcetrace.link import matching
+    from sourcetrace.link.matching import ClaimSet
+
+    con = duckdb.connect(str(store_dir / "sourcetrace.duckdb"), read_only=True)
+    rows = con.execute('SELECT id, doc, text, start, "end" FROM claims ORDER BY id').fetchall()
+    claims = [claims_step.Claim(doc=d, text=t, start=s, end=e, sentence=None, id=i)
+              for i, d, t, s, e in rows]
+    context = {
+        table: con.execute(
+            f'SELECT doc, start, "end", {", ".join(columns)} FROM {table}'
+        ).fetchall()
+        for table, columns in claims_step.CONTEXT_COLUMNS.items()
+    }
+    con.close()
+    claims_step.attach_context(claims, context)
+    claimset = ClaimSet([c.info for c in claims])  # type: ignore[misc]
+    n = len(claims)
+    scores = claimset.scores(np.arange(n), np.arange(n))
+    docs = np.array([c.doc for c in claims])
+    linked = (scores >= matching.MATCH_THRESHOLD) & (docs[:, None] != docs[None, :])
+    import networkx as nx
+
+    graph = nx.Graph(zip(*np.nonzero(np.triu(linked)), strict=True))
+    out: dict[str, str] = {}
+    for comp in nx.connected_components(graph):
+        members = sorted(comp)
+        if len(members) == 2:
+            parts = [members]
+        else:
+            sub = scores[np.ix_(members, members)]
+            distance = np.clip(1.0 - (sub + sub.T) / 2, 0.0, None)
+            np.fill_diagonal(distance, 0.0)
+            labels = AgglomerativeClustering(
+                n_clusters=None, metric="precomputed", linkage="average",
+                distance_threshold=1.0 - matching.CLUSTER_THRESHOLD,
+            ).fit_predict(distance)
+            grouped: dict[int, list[int]] = defaultdict(list)
+            for m, label in zip(members, labels, strict=True):
+                grouped[int(label)].append(m)
+            parts = list(grouped.values())
+        for part in parts:
+            if len({docs[m] for m in part}) > 1:
+                for m in part:
+                    out[claims[m].id] = f"old:{min(part)}"
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, help="an analysis of the gold articles to reuse")
+    parser.add_argument("--groups", help="gold parts to score, e.g. a,b (default: all)")
+    args = parser.parse_args()
+    if not ARTICLES.exists():
+        print(f"skipped: {ARTICLES} not found (set SOURCETRACE_SHARED)")
+        return 0
+    gold = load_gold(set(args.groups.split(",")) if args.groups else None)
+    import duckdb
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store_dir = args.store
+        stages: dict[str, float] = {}
+        if store_dir is None:
+            inputs = Path(tmp) / "gold-articles.jsonl"
+            write_articles({g["article"] for g in gold}, inputs)
+            store_dir = Path(tmp) / "out"
+            started = time.perf_counter()
+            stages = analyse(inputs, store_dir)
+            print(f"analysed {len({g['article'] for g in gold})} articles in "
+                  f"{time.perf_counter() - started:.1f} s (claims step "
+                  f"{stages.get('link:claims', 0):.1f} s)")
+        con = duckdb.connect(str(store_dir / "sourcetrace.duckdb"), read_only=True)
+        claims = [dict(zip(("id", "doc", "start", "end", "cluster", "narrative"), r,
+                           strict=True))
+                  for r in con.execute(
+                      'SELECT c.id, c.doc, c.start, c."end", c."cluster", k.narrative '
+                      'FROM claims c LEFT JOIN claim_clusters k ON k.id = c."cluster"'
+                  ).fetchall()]
+        con.close()
+        matched = match_units(gold, claims)
+        old = previous_clusters(store_dir)
+
+    labelled = [k for k, g in enumerate(gold) if g["proposition"]]
+    print(f"gold: {len(gold)} units, {len(labelled)} claims, "
+          f"{len({gold[k]['proposition'] for k in labelled})} propositions, "
+          f"{len({gold[k]['narrative'] for k in labelled})} narratives; "
+          f"{sum(k in matched for k in labelled)} matched to a claim of the run")
+    systems = {
+        "previous clustering": {k: old.get(c["id"], c["id"]) for k, c in matched.items()},
+        "sourcetrace": {k: c["cluster"] for k, c in matched.items()},
+    }
+    narratives = {
+        "previous clustering": systems["previous clustering"],
+        "sourcetrace": {k: c["narrative"] for k, c in matched.items()},
+    }
+    results: dict[str, dict[str, float]] = {}
+    print(f"{'system':<22}{'pairs P':>9}{'R':>7}{'F1':>7}{'B3 F1':>8}{'narr. B3':>10}")
+    for name, labels in systems.items():
+        pairs = pairwise(gold, labels, "proposition")
+        b3 = bcubed(gold, labels, "proposition")
+        nb3 = bcubed(gold, narratives[name], "narrative")
+        results[name] = {"pairwise_f1": pairs["f1"], "bcubed_f1": b3["f1"],
+                         "narrative_bcubed_f1": nb3["f1"]}
+        print(f"{name:<22}{pairs['precision']:>9.3f}{pairs['recall']:>7.3f}{pairs['f1']:>7.3f}"
+              f"{b3['f1']:>8.3f}{nb3['f1']:>10.3f}")
+    ours, before = results["sourcetrace"], results["previous clustering"]
+    gain = ours["pairwise_f1"] - before["pairwise_f1"]
+    print(f"floors: pairwise F1 >= {FLOORS['pairwise_f1']} "
+          f"({'met' if ours['pairwise_f1'] >= FLOORS['pairwise_f1'] else 'MISSED'}), "
+          f"gain >= {FLOORS['pairwise_gain']} ({gain:+.3f}: "
+          f"{'met' if gain >= FLOORS['pairwise_gain'] else 'MISSED'}), narrative B3 F1 >= "
+          f"{FLOORS['narrative_bcubed_f1']} "
+          f"({'met' if ours['narrative_bcubed_f1'] >= FLOORS['narrative_bcubed_f1'] else 'MISSED'})")
+    print(f"sourcetrace: propositions pairwise F1 {ours['pairwise_f1']:.3f}, B-cubed F1 "
+          f"{ours['bcubed_f1']:.3f}, narratives B-cubed F1 {ours['narrative_bcubed_f1']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
