@@ -183,6 +183,10 @@ def previous_clusters(store_dir: Path) -> dict[str, str]:
     return out
 
 
+def _met(value: float, floor: str) -> str:
+    return "met" if value >= FLOORS[floor] else "MISSED"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, help="an analysis of the gold articles to reuse")
@@ -247,7 +251,7 @@ def main() -> int:
           f"gain >= {FLOORS['pairwise_gain']} ({gain:+.3f}: "
           f"{'met' if gain >= FLOORS['pairwise_gain'] else 'MISSED'}), narrative B3 F1 >= "
           f"{FLOORS['narrative_bcubed_f1']} "
-          f"({'met' if ours['narrative_bcubed_f1'] >= FLOORS['narrative_bcubed_f1'] else 'MISSED'})")
+          f"({_met(ours['narrative_bcubed_f1'], 'narrative_bcubed_f1')})")
     print(f"sourcetrace: propositions pairwise F1 {ours['pairwise_f1']:.3f}, B-cubed F1 "
           f"{ours['bcubed_f1']:.3f}, narratives B-cubed F1 {ours['narrative_bcubed_f1']:.3f}")
     return 0
