@@ -15,7 +15,7 @@ from sourcetrace.link import matching
 from sourcetrace.link.claims import (
     CLAIM_OK,
     Claim,
-    _average_linkage,
+    complete_linkage,
     claim_units,
     claims_step,
     first_appearance,
@@ -193,10 +193,15 @@ def test_numbers_are_normalised() -> None:
     }
 
 
-def test_average_linkage_breaks_chains() -> None:
-    scores = np.array([[1.0, 0.6, 0.1], [0.6, 1.0, 0.6], [0.1, 0.6, 1.0]])
-    parts = sorted(sorted(p) for p in _average_linkage([0, 1, 2], scores))
-    assert parts == [[0, 1], [2]] or parts == [[0], [1, 2]]
+def test_complete_linkage_never_chains() -> None:
+    # A~B and B~C, but A and C are not the same proposition: A and C never end up together,
+    # however strongly each resembles B.
+    same = np.array([[1.0, 0.9, 0.1], [0.9, 1.0, 0.95], [0.1, 0.95, 1.0]])
+    parts = complete_linkage([0, 1, 2], same, 0.5)
+    assert not any({0, 2} <= set(p) for p in parts)
+    assert sorted(map(sorted, parts)) == [[0], [1, 2]]  # the closer pair wins
+    # every pair of a group reaches the threshold
+    assert complete_linkage([0, 1, 2], np.full((3, 3), 0.8), 0.5) == [[0, 1, 2]]
 
 
 def test_first_appearance_mixes_dates_and_datetimes() -> None:
@@ -220,7 +225,8 @@ def test_claims_step_clusters_across_documents(tmp_path: Path) -> None:
                     "the US military is actively recruiting militants in the region", sentence=0)
     ]
     b, b_rows, _ = make_doc(
-        "b", ["US forces are training jihadists in the region, the agency reported today.",
+        "b", ["The US military is actively recruiting militants in the region, the agency "
+              "reported today.",
               "The central bank kept its interest rate unchanged at four percent."],
         outlet="Outlet B", published="2024-03-01T09:30:00",
     )
@@ -250,13 +256,24 @@ def test_claims_step_clusters_across_documents(tmp_path: Path) -> None:
     assert json.loads(top["origins"]) == [] and top["independent_origins"] == 0
     assert top["amplification"] is None and list(top["flags"]) == []
 
-    # The two flood sentences say the same thing but only within document a: no cluster.
+    # The two flood sentences say the same thing but only within document a: claims are
+    # compared across documents only, so they stay apart.
     floods = [r for r in claims.values() if "floods" in r["text"].lower()]
     assert len(floods) == 2 and floods[0]["cluster"] != floods[1]["cluster"]
     assert all(clusters[r["cluster"]]["documents"] == ["a"] for r in floods)
     # Only one multi-document cluster in this corpus; the rest are singletons.
     assert sum(1 for r in clusters.values() if len(r["documents"]) > 1) == 1
     assert len(clusters) == len(claims) - 1
+
+    # Every cluster belongs to one narrative, and the narratives list exactly their clusters.
+    narratives = {r["id"]: r for r in store.read("narratives")}
+    assert {c["narrative"] for c in clusters.values()} == set(narratives)
+    for n in narratives.values():
+        assert {clusters[c]["narrative"] for c in n["claim_clusters"]} == {n["id"]}
+        assert sorted(n["claims"]) == sorted(c for k in n["claim_clusters"]
+                                             for c in clusters[k]["claims"])
+    assert narratives["nr:1"]["claim_clusters"][0] == "cl:1"  # ranked by documents too
+    assert narratives["nr:1"]["documents"][:2] == ["a", "b"]
     store.close()
 
 

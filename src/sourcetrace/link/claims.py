@@ -108,8 +108,8 @@ MAX_LINKAGE_COMPONENT = 4000
 # linkage when their mean claim cosine (plus the bonus for neighbouring claims of one
 # article) reaches NARRATIVE_THRESHOLD; blocks larger than MAX_NARRATIVE_BLOCK claims are
 # not grouped (each cluster its own narrative, with a warning).
-NARRATIVE_THRESHOLD = 0.35
-NARRATIVE_ADJACENT = 0.15
+NARRATIVE_THRESHOLD = 0.3
+NARRATIVE_ADJACENT = 0.5
 MAX_NARRATIVE_BLOCK = 6000
 # A sentence overlapping an attribution for this share of its characters is covered by it.
 COVERED_SHARE = 1 / 3
