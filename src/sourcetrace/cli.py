@@ -239,34 +239,50 @@ def claims(
     min_outlets: Annotated[
         int, typer.Option(help="Only clusters relayed by this many outlets.")
     ] = 1,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the clusters as JSON (each names its narrative).")
+    ] = False,
 ) -> None:
-    """List claim clusters ranked by amplification (outlets per independent origin)."""
-    from sourcetrace.provenance.views import claims_table, ranked_clusters
+    """List claim clusters (propositions) ranked by amplification (outlets per independent
+    origin), grouped under the narratives they belong to. --limit and --min-outlets count
+    propositions."""
+    from sourcetrace.provenance.views import claims_table, narratives_of, ranked_clusters
 
     with _store(directory) as store:
         rows = ranked_clusters(store, limit=limit, min_outlets=min_outlets)
+        narratives = {} if as_json else narratives_of(store, rows)
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
     else:
-        out.print(claims_table(rows))
+        out.print(claims_table(rows, narratives))
 
 
 @app.command()
 def trace(
     directory: Annotated[Path, typer.Argument(help="An --out folder of `analyze`.")],
     claim_id: Annotated[
-        str, typer.Argument(help="A claim cluster id (from `sourcetrace claims`).")
+        str,
+        typer.Argument(
+            help="A claim cluster id (cl:<n>) or a narrative id (nr:<n>), from "
+            "`sourcetrace claims`."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print one cluster's chain from each article down to its controllers."""
-    from sourcetrace.provenance.views import trace_cluster, trace_tree
+    """Print one cluster's chain from each article down to its controllers; for a narrative,
+    its rolled-up origins, then the chains of each of its propositions."""
+    from sourcetrace.provenance.views import trace_cluster, trace_narrative, trace_tree
 
+    narrative = claim_id.startswith("nr:")
     with _store(directory) as store:
-        data = trace_cluster(store, claim_id)
+        data = (trace_narrative if narrative else trace_cluster)(store, claim_id)
     if data is None:
-        err.print(f"error: no claim cluster {claim_id!r} in {directory}")
+        what = "narrative" if narrative else "claim cluster"
+        err.print(
+            f"error: no {what} {claim_id!r} in {directory} "
+            "(ids: cl:<n> or nr:<n>, as `sourcetrace claims` lists them)",
+            markup=False, highlight=False, soft_wrap=True,
+        )
         raise typer.Exit(1)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=1, ensure_ascii=False) + "\n")

@@ -74,6 +74,11 @@ def build_analysis(store: AnalysisStore, pipeline: dict[str, Any] | None = None)
                 "ORDER BY amplification DESC NULLS LAST, len(documents) DESC, id",
             )
         ],
+        "narratives": [
+            shapes.narrative(n)
+            for n in (store.read("narratives", shapes.NARRATIVE_ORDER)
+                      if store.has_table("narratives") else [])
+        ],
         "language": [
             shapes.language_span(s) for s in store.read("language", "ORDER BY doc, start")
         ],

@@ -166,6 +166,13 @@ class AnalysisStore:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    def has_table(self, table: str) -> bool:
+        """Whether the store has ``table`` (a read-only store written by an older sourcetrace
+        lacks the tables added since)."""
+        return bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchone()[0])
+
     def count(self, table: str) -> int:
         return self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
 

@@ -1,4 +1,8 @@
-"""schema.org ``Claim`` JSON-LD for each claim cluster, as fact-checking tools read it."""
+"""schema.org ``Claim`` JSON-LD for each claim cluster, as fact-checking tools read it.
+
+Each claim ``isPartOf`` its narrative, a ``CreativeWork`` (``#narrative-nr:<n>``) named after
+the narrative's label: schema.org has no type for a story told by several claims.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +30,23 @@ def _author(origin: dict[str, Any]) -> dict[str, Any]:
     return {"@type": kind, "name": origin.get("name") or origin.get("id")}
 
 
+def _narratives(store: AnalysisStore) -> dict[str, dict[str, Any]]:
+    """The ``narratives`` rows by id; none in a store written before narratives existed."""
+    if not store.has_table("narratives"):
+        return {}
+    return {n["id"]: n for n in store.read("narratives")}
+
+
+def _narrative(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "@type": "CreativeWork", "@id": f"#narrative-{row['id']}",
+        "identifier": row["id"], "name": row["label"] or row["id"],
+    }
+
+
 def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
     docs = {d["id"]: d for d in store.read("documents")}
+    narratives = _narratives(store)
     items = []
     for c in store.read("claim_clusters", "ORDER BY amplification DESC NULLS LAST, id"):
         members = [docs[d] for d in c["documents"] or [] if d in docs]
@@ -35,7 +54,7 @@ def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
             continue
         members.sort(key=lambda d: (d.get("published") or "9999", d["id"]))
         origins = shapes.origins(c["origins"])
-        items.append({
+        item = {
             "@context": "https://schema.org",
             "@type": "Claim",
             "@id": f"#claim-{c['id']}",
@@ -43,7 +62,11 @@ def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
             "appearance": [_appearance(d) for d in members],
             "firstAppearance": _appearance(members[0]),
             "author": [_author(o) for o in origins],
-        })
+        }
+        narrative = narratives.get(c.get("narrative") or "")
+        if narrative:
+            item["isPartOf"] = _narrative(narrative)
+        items.append(item)
     return items
 
 

@@ -27,30 +27,107 @@ def ranked_clusters(
     return [shapes.cluster(r) for r in rows]
 
 
-def claims_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="Claim clusters, most amplified first", show_lines=False)
-    table.add_column("id", style="cyan", no_wrap=True)
+def narratives_of(store: AnalysisStore, clusters: list[dict[str, Any]]) -> dict[str, Any]:
+    """The narratives (JSON shape, by id) that ``clusters`` belong to."""
+    ids = sorted({c["narrative"] for c in clusters if c.get("narrative")})
+    if not ids or not store.has_table("narratives"):
+        return {}
+    rows = store.read("narratives", "WHERE list_contains(?, id)", [ids])
+    return {r["id"]: shapes.narrative(r) for r in rows}
+
+
+def by_narrative(
+    clusters: list[dict[str, Any]], narratives: dict[str, Any]
+) -> list[tuple[dict[str, Any] | None, list[dict[str, Any]]]]:
+    """Ranked clusters grouped by narrative: each narrative where its best-ranked cluster is,
+    its clusters in rank order. A cluster whose narrative is unknown (a store written before
+    narratives) is a group of its own, with no narrative."""
+    groups: list[tuple[dict[str, Any] | None, list[dict[str, Any]]]] = []
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for c in clusters:
+        narrative = narratives.get(c.get("narrative") or "")
+        if narrative is None:
+            groups.append((None, [c]))
+        elif narrative["id"] in seen:
+            seen[narrative["id"]].append(c)
+        else:
+            seen[narrative["id"]] = [c]
+            groups.append((narrative, seen[narrative["id"]]))
+    return groups
+
+
+def _ampl(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None else "-"
+
+
+def claims_table(
+    rows: list[dict[str, Any]], narratives: dict[str, Any] | None = None
+) -> Table:
+    """The ranked clusters (propositions), under a header row for each of their narratives
+    (whose numbers are rolled up over all its propositions, listed or not)."""
+    grouped = by_narrative(rows, narratives or {})
+    any_narrative = any(n is not None for n, _ in grouped)
+    title = ("Narratives and their propositions, most amplified first" if any_narrative
+             else "Claim clusters, most amplified first")
+    table = Table(title=title, show_lines=False, expand=True)
+    # expand: rich honours column ratios only in an expanding table; without it (and the
+    # minimum widths) a long label squeezed ids, counts and dates down to an ellipsis.
+    ids = [r["id"] for r in rows] + [n["id"] for n, _ in grouped if n is not None]
+    table.add_column("id", style="cyan", no_wrap=True,
+                     min_width=max(map(len, ids), default=2) + 2 * any_narrative)
     table.add_column("claim", ratio=3, overflow="ellipsis", no_wrap=True, min_width=20)
     for name in ("outlets", "indep.", "ampl."):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("first", no_wrap=True)
-    table.add_column("flags", style="red", ratio=1, overflow="fold")
-    for r in rows:
-        table.add_row(
-            r["id"], Text(r["label"] or ""), str(len(r["outlets"])), str(r["independent_origins"]),
-            f"{r['amplification']:.1f}" if r["amplification"] is not None else "-",
-            r["first_appearance"] or "-", ", ".join(r["flags"]),
-        )
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+    table.add_column("first", no_wrap=True, min_width=10)
+    table.add_column("flags", style="red", ratio=1, overflow="fold", min_width=8)
+    for narrative, clusters in grouped:
+        indent = ""
+        if narrative is not None:
+            n = narrative
+            label = Text(n["label"] or "", style="bold")
+            total = len(n["claim_clusters"])
+            label.append(f"  [{len(clusters)} of {total} proposition{'s' * (total != 1)}]",
+                         style="dim")
+            table.add_row(
+                Text(n["id"], style="bold magenta"), label, str(len(n["outlets"])),
+                str(n["independent_origins"]), _ampl(n["amplification"]),
+                n["first_appearance"] or "-", ", ".join(n["flags"]), style="bold",
+            )
+            indent = "  "
+        for r in clusters:
+            table.add_row(
+                indent + r["id"], Text(indent + (r["label"] or "")), str(len(r["outlets"])),
+                str(r["independent_origins"]), _ampl(r["amplification"]),
+                r["first_appearance"] or "-", ", ".join(r["flags"]),
+            )
     return table
 
 
-def trace_cluster(store: AnalysisStore, cluster_id: str) -> dict[str, Any] | None:
+def trace_narrative(store: AnalysisStore, narrative_id: str) -> dict[str, Any] | None:
+    """One narrative: its roll-up, then the trace of each of its propositions (clusters)."""
+    if not store.has_table("narratives"):
+        return None
+    rows = store.read("narratives", "WHERE id = ?", [narrative_id])
+    if not rows:
+        return None
+    narrative = shapes.narrative(rows[0])
+    corpus = Corpus.load(store)
+    propositions = [
+        data for cid in narrative["claim_clusters"]
+        if (data := trace_cluster(store, cid, corpus)) is not None
+    ]
+    return {**narrative, "propositions": propositions}
+
+
+def trace_cluster(
+    store: AnalysisStore, cluster_id: str, corpus: Corpus | None = None
+) -> dict[str, Any] | None:
     """One cluster: for each article, its claim, the attribution chain, origin, controllers."""
     rows = store.read("claim_clusters", "WHERE id = ?", [cluster_id])
     if not rows:
         return None
     cluster = shapes.cluster(rows[0])
-    corpus = Corpus.load(store)
+    corpus = corpus or Corpus.load(store)
     actors: Actors = corpus.actors
     origins = {cid: o for o in cluster["origins"] for cid in o["claims"]}
     articles = []
@@ -81,14 +158,49 @@ def trace_cluster(store: AnalysisStore, cluster_id: str) -> dict[str, Any] | Non
     return {**cluster, "articles": articles}
 
 
-def trace_tree(data: dict[str, Any]) -> Tree:
+def _cluster_head(data: dict[str, Any]) -> Text:
     head = Text(f"{data['id']}  {data['label']}", style="bold")
     head.append(
         f"\n{len(data['outlets'])} outlets, {data['independent_origins']} independent origin(s)"
         + (f", flags: {', '.join(data['flags'])}" if data["flags"] else ""),
         style="yellow",
     )
+    return head
+
+
+def trace_tree(data: dict[str, Any]) -> Tree:
+    """A cluster's trace (:func:`trace_cluster`) or a narrative's (:func:`trace_narrative`)."""
+    if "propositions" in data:
+        return _narrative_tree(data)
+    head = _cluster_head(data)
+    if data.get("narrative"):
+        head.append(f"\npart of narrative {data['narrative']}", style="dim")
     tree = Tree(head)
+    _add_articles(tree, data)
+    return tree
+
+
+def _narrative_tree(data: dict[str, Any]) -> Tree:
+    head = Text(f"{data['id']}  {data['label']}", style="bold magenta")
+    outlets = data["outlets"]
+    origins = shapes.origin_names(data["origins"])
+    n = len(data["claim_clusters"])
+    head.append(
+        f"\nnarrative of {n} proposition{'s' * (n != 1)}, first appeared "
+        f"{data['first_appearance'] or 'date unknown'}"
+        f"\n{len(outlets)} outlets: {', '.join(outlets) or '-'}"
+        f"\n{data['independent_origins']} independent origin(s) among "
+        f"{len(origins)}: {', '.join(origins) or '-'}"
+        + (f"\nflags: {', '.join(data['flags'])}" if data["flags"] else ""),
+        style="yellow",
+    )
+    tree = Tree(head)
+    for proposition in data["propositions"]:
+        _add_articles(tree.add(_cluster_head(proposition)), proposition)
+    return tree
+
+
+def _add_articles(tree: Tree, data: dict[str, Any]) -> None:
     for art in data["articles"]:
         node = tree.add(Text(f"{art['outlet']} — {art['title'] or art['doc']} "
                              f"({art['published'] or 'date unknown'})"))
@@ -109,4 +221,3 @@ def trace_tree(data: dict[str, Any]) -> Tree:
             branch = branch.add(Text(text, style="green"))
         for ctl in art["controllers"]:
             branch = branch.add(Text(f"controlled by {ctl['name'] or ctl['id']}", style="magenta"))
-    return tree
