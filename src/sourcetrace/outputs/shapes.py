@@ -206,3 +206,34 @@ def worst_example(cluster: Mapping[str, Any]) -> dict[str, Any]:
         "origins": origin_names(cluster.get("origins") or []),
         "flags": list(cluster.get("flags") or []),
     }
+
+
+# -- narratives --------------------------------------------------------------------------------
+# A narrative groups claim clusters (propositions) that tell the same story; its provenance is
+# rolled up over all of its claims. Independence is still judged per proposition: a narrative's
+# figures are shown beside the clusters', never instead of them.
+def narrative(row: Row) -> dict[str, Any]:
+    """A ``narratives`` row as its JSON object (the same keys as :func:`cluster`, plus the
+    narrative's ``claim_clusters``)."""
+    return {
+        "id": row["id"], "label": row["label"] or "",
+        "claim_clusters": list(row["claim_clusters"] or []),
+        "claims": list(row["claims"] or []), "documents": list(row["documents"] or []),
+        "outlets": list(row["outlets"] or []), "origins": origins(row.get("origins")),
+        "independent_origins": row["independent_origins"] or 0,
+        "amplification": row["amplification"], "first_appearance": row["first_appearance"],
+        "flags": list(row["flags"] or []),
+    }
+
+
+def appearance(claim_row: Row, doc: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Where one claim of a cluster appears: the claim's span and text with its article's
+    outlet, title and date (``doc`` is a ``documents`` row or object, None if unknown)."""
+    doc = doc or {}
+    return {
+        "claim": claim_row["id"], "doc": claim_row["doc"], "outlet": doc.get("outlet"),
+        "title": doc.get("title"), "published": doc.get("published"),
+        "start": claim_row["start"], "end": claim_row["end"], "text": claim_row["text"] or "",
+        "hedged": bool(claim_row.get("hedged")),
+        "unattributed": bool(claim_row.get("unattributed")),
+    }

@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from sourcetrace.outputs import shapes
 from sourcetrace.outputs.shapes import single_origin, worst_example
 from sourcetrace.outputs.store import AnalysisStore
 
@@ -29,6 +30,7 @@ VENDOR_SCRIPTS = (
 )
 ATLAS = "countries-110m.json"
 WORST_EXAMPLES = 3
+APPEARANCES_CAP = 200  # appearances listed under one proposition; more are counted, not listed
 
 _JSON_ESCAPES = {
     ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
@@ -73,6 +75,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["script_json"] = script_json
+    env.filters["origin_names"] = shapes.origin_names
+    env.filters["single_origin"] = single_origin
     return env
 
 
@@ -93,7 +97,54 @@ def summarize(analysis: dict[str, Any]) -> dict[str, Any]:
         "multi_outlet": sum(1 for k in clusters if len(k.get("outlets") or []) >= 2),
         "single_origin": len(weak),
         "worst": [worst_example(k) for k in weak[:WORST_EXAMPLES]],
+        # Beside the headline, not in it: independence is judged per proposition.
+        "narratives": len(analysis.get("narratives") or []),
     }
+
+
+# -- narratives --------------------------------------------------------------------------------
+def proposition_node(
+    cluster: dict[str, Any],
+    claims: dict[str, dict[str, Any]],
+    docs: dict[str, dict[str, Any]],
+    cap: int = APPEARANCES_CAP,
+) -> dict[str, Any]:
+    """A claim cluster with its appearances (earliest article first, at most ``cap``)."""
+    ids = [c for c in cluster.get("claims") or [] if c in claims]
+    found = [shapes.appearance(claims[c], docs.get(claims[c]["doc"])) for c in ids]
+    found.sort(key=lambda a: (a["published"] or "\uffff", a["doc"], a["start"] or 0))
+    return {**cluster, "appearances": found[:cap], "more": max(0, len(found) - cap)}
+
+
+def narrative_tree(analysis: dict[str, Any]) -> dict[str, Any]:
+    """The report's narratives section: each narrative (in its order) with its propositions,
+    each with its appearances; ``outside``: clusters in no narrative (none in a run that made
+    narratives; all of them in an analysis from before narratives)."""
+    clusters = {k["id"]: k for k in analysis.get("claim_clusters") or []}
+    claims = {c["id"]: c for c in analysis.get("claims") or []}
+    docs = {d["id"]: d for d in analysis.get("documents") or []}
+    items, placed = [], set()
+    for n in analysis.get("narratives") or []:
+        members = [c for c in n.get("claim_clusters") or [] if c in clusters]
+        placed.update(members)
+        items.append({**n, "clusters": [proposition_node(clusters[c], claims, docs)
+                                        for c in members]})
+    outside = [proposition_node(k, claims, docs) for c, k in clusters.items() if c not in placed]
+    return {"entries": items, "outside": outside if items else []}
+
+
+def with_narratives(analysis: dict[str, Any], store: AnalysisStore) -> dict[str, Any]:
+    """``analysis`` with the store's narratives and each cluster's ``narrative`` (the nr: id),
+    where the export does not carry them already."""
+    if "narratives" not in analysis:
+        analysis["narratives"] = [
+            shapes.narrative(r)
+            for r in store.read("narratives", "ORDER BY TRY_CAST(substr(id, 4) AS INTEGER), id")
+        ]
+    of = {c: n["id"] for n in analysis["narratives"] for c in n["claim_clusters"]}
+    for k in analysis.get("claim_clusters") or []:
+        k.setdefault("narrative", of.get(k["id"]))
+    return analysis
 
 
 def render_page(
@@ -119,6 +170,7 @@ def render_page(
         app_js=assets["app_js"] if analysis is not None else None,
         app_css=assets["app_css"],
         generated=(analysis or {}).get("generated"),
+        narratives=narrative_tree(analysis) if analysis is not None else None,
     )
 
 
@@ -132,7 +184,7 @@ def write_report(store: AnalysisStore, out_dir: Path) -> Path:
     from sourcetrace.outputs.export import build_analysis
 
     path = Path(out_dir) / "report.html"
-    html = render_report(build_analysis(store))
+    html = render_report(with_narratives(build_analysis(store), store))
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)
@@ -140,5 +192,6 @@ def write_report(store: AnalysisStore, out_dir: Path) -> Path:
 
 
 __all__ = [
-    "render_page", "render_report", "script_json", "single_origin", "summarize", "write_report",
+    "narrative_tree", "render_page", "render_report", "script_json", "single_origin", "summarize",
+    "with_narratives", "write_report",
 ]

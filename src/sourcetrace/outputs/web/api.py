@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from sourcetrace.outputs.web import queries
 from sourcetrace.outputs.web.db import Cursor
-from sourcetrace.outputs.web.queries import DETAIL_CAP, Sort
+from sourcetrace.outputs.web.queries import DETAIL_CAP, NarrativeSort, Sort
 
 MAX_LIMIT = 500
 
@@ -41,6 +41,24 @@ class ClaimDetail(BaseModel):
     entities: list[dict[str, Any]] = Field(description="origins' entities and controllers")
     language: list[dict[str, Any]] = Field(description="persuasion-technique spans")
     truncated: bool = Field(description=f"true when more than {DETAIL_CAP} articles/claims")
+    narrative: dict[str, Any] | None = Field(
+        None, description="the narrative this claim cluster belongs to: {id, label}, or null"
+    )
+
+
+class NarrativeDetail(BaseModel):
+    narrative: dict[str, Any] = Field(
+        description="the narrative: its claim clusters, claims, documents, outlets, origins, "
+        "independent origins, amplification, first appearance and flags, rolled up over all "
+        "of its claims"
+    )
+    clusters: list[dict[str, Any]] = Field(
+        description="its propositions (claim clusters, in the narrative's order), each with "
+        "its own origins and independent origins, `appearances` (claim, doc, outlet, title, "
+        f"published, start, end, text; earliest first, at most {DETAIL_CAP}) and `more` (how "
+        "many appearances were left out)"
+    )
+    truncated: bool = Field(description=f"true when more than {DETAIL_CAP} clusters/appearances")
 
 
 class Summary(BaseModel):
@@ -50,6 +68,10 @@ class Summary(BaseModel):
     multi_outlet: int
     single_origin: int = Field(description="clusters with >= 2 outlets and <= 1 independent origin")
     worst: list[dict[str, Any]]
+    narratives: int = Field(
+        0, description="narratives (shown beside the headline, which counts independence per "
+        "claim cluster)"
+    )
 
 
 class Items(BaseModel):
@@ -103,6 +125,35 @@ def api_claim(claim_id: str, con: Cursor) -> dict[str, Any]:
     detail = queries.claim_detail(con, claim_id)
     if detail is None:
         raise HTTPException(404, "no such claim")
+    return detail
+
+
+# -- narratives --------------------------------------------------------------------------------
+@router.get("/narratives", response_model=Page, tags=["narratives"])
+def api_narratives(
+    con: Cursor,
+    q: Annotated[str, Query(max_length=500, description="text in the label or a claim")] = "",
+    outlet: Annotated[str, Query(description="only narratives relayed by this outlet")] = "",
+    flag: Annotated[str, Query(description="only narratives with this flag")] = "",
+    sort: Annotated[NarrativeSort, Query()] = "number",
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Narratives (claim clusters of related articles telling one story) with their roll-up:
+    claim cluster ids and counts, outlets, independent origins, amplification, first
+    appearance, flags. Independence is judged per claim cluster: fetch a narrative for its
+    propositions' own figures."""
+    return queries.narratives_page(con, q=q, outlet=outlet, flag=flag, sort=sort, order=order,
+                                   limit=limit, offset=offset)
+
+
+@router.get("/narratives/{narrative_id}", response_model=NarrativeDetail, tags=["narratives"])
+def api_narrative(narrative_id: str, con: Cursor) -> dict[str, Any]:
+    """One narrative (`nr:<n>`) with its propositions, their appearances and origins."""
+    detail = queries.narrative_detail(con, narrative_id)
+    if detail is None:
+        raise HTTPException(404, "no such narrative")
     return detail
 
 

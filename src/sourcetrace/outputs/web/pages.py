@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
-from sourcetrace.outputs.report import render_page
+from sourcetrace.outputs.report import environment, render_page
 from sourcetrace.outputs.web import queries
 from sourcetrace.outputs.web.db import Cursor
 
@@ -42,6 +43,39 @@ def static_file(path: str) -> Path | None:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(con: Cursor) -> HTMLResponse:
     return HTMLResponse(render_page(queries.summary(con), None, title="sourcetrace"))
+
+
+NARRATIVES_PER_PAGE = 100
+
+
+def _narratives_html(**values: Any) -> str:
+    return environment().get_template("narratives_page.html.j2").render(
+        static_base="/static", **values
+    )
+
+
+@router.get("/narratives", response_class=HTMLResponse, include_in_schema=False)
+def narratives(con: Cursor, offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+    """Every narrative with its roll-up, a page at a time; each links to its own page."""
+    listing = queries.narratives_page(con, limit=NARRATIVES_PER_PAGE, offset=offset)
+    return HTMLResponse(_narratives_html(title="sourcetrace: narratives", listing=listing))
+
+
+@router.get("/narratives/{narrative_id}", response_class=HTMLResponse, include_in_schema=False)
+def narrative(narrative_id: str, con: Cursor) -> HTMLResponse:
+    """One narrative: its roll-up and propositions (linking to their claim cards), each with
+    its appearances and origins. An unknown id is a 404 page, not an error."""
+    detail = queries.narrative_detail(con, narrative_id)
+    if detail is None:
+        return HTMLResponse(
+            _narratives_html(title="sourcetrace: no such narrative", missing=narrative_id),
+            status_code=404,
+        )
+    return HTMLResponse(_narratives_html(
+        title=f"sourcetrace: {detail['narrative']['id']}",
+        narrative={**detail["narrative"], "clusters": detail["clusters"]},
+        truncated=detail["truncated"],
+    ))
 
 
 @router.get("/static/{path:path}", include_in_schema=False)

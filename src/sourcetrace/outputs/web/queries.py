@@ -38,6 +38,25 @@ CLAIM_LIST_COLUMNS = (
     "coalesce(independent_origins, 0) AS independent_origins, amplification, "
     "first_appearance, coalesce(flags, []) AS flags"
 )
+NarrativeSort = Literal["number", "label", "clusters", "outlets", "origins", "amplification",
+                        "first"]
+NARRATIVE_SORTS: dict[str, str] = {
+    "number": "TRY_CAST(substr(id, 4) AS INTEGER)",
+    "label": "lower(label)",
+    "clusters": "len(claim_clusters)",
+    "outlets": "len(outlets)",
+    "origins": "coalesce(independent_origins, 0)",
+    "amplification": "amplification",
+    "first": "first_appearance",
+}
+# A row of the narratives list: the roll-up without the member lists (but with the clusters).
+NARRATIVE_LIST_COLUMNS = (
+    "id, coalesce(label, '') AS label, coalesce(claim_clusters, []) AS claim_clusters, "
+    "len(claim_clusters) AS n_clusters, len(claims) AS n_claims, "
+    "len(documents) AS n_documents, coalesce(outlets, []) AS outlets, "
+    "len(outlets) AS n_outlets, coalesce(independent_origins, 0) AS independent_origins, "
+    "amplification, first_appearance, coalesce(flags, []) AS flags"
+)
 # shapes.reuse_passage, built in SQL so that pairs are grouped and paged by DuckDB.
 REUSE_PASSAGE_SQL = (
     "{'a': [a_start, a_end], 'b': [b_start, b_end], 'words': words, 'similarity': similarity}"
@@ -64,6 +83,13 @@ def rows(con: Connection, sql: str, params: Sequence[Any] = ()) -> list[dict[str
 def scalar(con: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
     row = con.execute(sql, list(params)).fetchone()
     return row[0] if row else None
+
+
+def has_table(con: Connection, name: str) -> bool:
+    """Whether the store has this table (a store written before narratives has none)."""
+    return bool(scalar(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ))
 
 
 def page(
@@ -93,6 +119,10 @@ def summary(con: Connection) -> dict[str, Any]:
         "(SELECT count(*) FROM claim_clusters WHERE len(outlets) >= 2) AS multi_outlet, "
         f"(SELECT count(*) FROM claim_clusters WHERE {weak}) AS single_origin",
     )[0]
+    # Shown beside the headline, which counts independence per claim cluster only.
+    head["narratives"] = (
+        scalar(con, "SELECT count(*) FROM narratives") if has_table(con, "narratives") else 0
+    )
     worst = rows(
         con,
         f"SELECT * FROM claim_clusters WHERE {weak} "
@@ -215,7 +245,7 @@ def claim_detail(con: Connection, claim_id: str) -> dict[str, Any] | None:
         )
     if not found:
         return None
-    k = shapes.cluster(found[0])
+    k = shapes.cluster(found[0]) | {"narrative": found[0].get("narrative")}
     claims = [
         shapes.claim(c)
         for c in rows(
@@ -253,6 +283,102 @@ def claim_detail(con: Connection, claim_id: str) -> dict[str, Any] | None:
         "attributions": [shapes.attribution(a) for a in attrs],
         "entities": entity_closure(con, {str(w) for w in wanted}), "language": language,
         "truncated": len(k["documents"]) > DETAIL_CAP or len(claims) >= DETAIL_CAP,
+        "narrative": narrative_ref(con, k["narrative"]),
+    }
+
+
+# -- narratives --------------------------------------------------------------------------------
+def narrative_ref(con: Connection, narrative_id: str | None) -> dict[str, Any] | None:
+    """A cluster's narrative as its card links to it: id and label (None without one)."""
+    if not narrative_id or not has_table(con, "narratives"):
+        return None
+    label = scalar(con, "SELECT coalesce(label, '') FROM narratives WHERE id = ?", [narrative_id])
+    return {"id": narrative_id, "label": label or ""}
+
+
+def narratives_page(
+    con: Connection,
+    *,
+    q: str = "",
+    outlet: str = "",
+    flag: str = "",
+    sort: NarrativeSort = "number",
+    order: Literal["asc", "desc"] = "asc",
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Narratives with their roll-up: search (label or a claim's text), filter, sort, page."""
+    if not has_table(con, "narratives"):
+        return page([], 0, offset, limit)
+    where, params = ["TRUE"], []
+    if q:
+        where.append(
+            "(label ILIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM claims c "
+            "JOIN claim_clusters k ON k.id = c.cluster "
+            "WHERE k.narrative = n.id AND c.text ILIKE ? ESCAPE '\\'))"
+        )
+        params += [like(q), like(q)]
+    if outlet:
+        where.append("list_contains(outlets, ?)")
+        params.append(outlet)
+    if flag:
+        where.append("list_contains(flags, ?)")
+        params.append(flag)
+    cond = " AND ".join(where)
+    total = scalar(con, f"SELECT count(*) FROM narratives n WHERE {cond}", params)
+    key = NARRATIVE_SORTS[sort]  # whitelisted, as in claims_page
+    direction = {"asc": "ASC", "desc": "DESC"}[order]
+    items = rows(
+        con,
+        f"SELECT {NARRATIVE_LIST_COLUMNS} FROM narratives n WHERE {cond} "
+        f"ORDER BY {key} {direction} NULLS LAST, id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return page(items, total, offset, limit)
+
+
+def narrative_detail(con: Connection, narrative_id: str) -> dict[str, Any] | None:
+    """One narrative with its propositions (claim clusters, in the narrative's order), each
+    with its appearances (earliest article first, at most ``DETAIL_CAP``) and origins; None
+    when there is no such narrative."""
+    if not has_table(con, "narratives"):
+        return None
+    found = rows(con, "SELECT * FROM narratives WHERE id = ?", [narrative_id])
+    if not found:
+        return None
+    n = shapes.narrative(found[0])
+    ids = n["claim_clusters"][:DETAIL_CAP]
+    order = {c: i for i, c in enumerate(ids)}
+    clusters = sorted(
+        rows(con, f"SELECT * FROM claim_clusters WHERE id IN ({marks(ids)})", ids),
+        key=lambda r: order[r["id"]],
+    )
+    appearances = rows(
+        con,
+        "SELECT * FROM (SELECT c.id, c.doc, c.text, c.start, c.\"end\", c.hedged, "
+        "c.unattributed, c.cluster, d.outlet, d.title, d.published, "
+        "row_number() OVER (PARTITION BY c.cluster "
+        "ORDER BY d.published NULLS LAST, c.doc, c.start) AS rank, "
+        "count(*) OVER (PARTITION BY c.cluster) AS of "
+        f"FROM claims c LEFT JOIN documents d ON d.id = c.doc WHERE c.cluster IN ({marks(ids)})) "
+        "WHERE rank <= ? ORDER BY cluster, rank",
+        [*ids, DETAIL_CAP],
+    )
+    by_cluster: dict[str, list[dict[str, Any]]] = {}
+    for a in appearances:
+        by_cluster.setdefault(a["cluster"], []).append(a)
+    items = []
+    for r in clusters:
+        found_here = by_cluster.get(r["id"], [])
+        total = found_here[0]["of"] if found_here else 0
+        items.append(shapes.cluster(r) | {
+            "narrative": r.get("narrative"),
+            "appearances": [shapes.appearance(a, a) for a in found_here],
+            "more": max(0, total - len(found_here)),
+        })
+    return {
+        "narrative": n, "clusters": items,
+        "truncated": len(n["claim_clusters"]) > DETAIL_CAP or any(k["more"] for k in items),
     }
 
 

@@ -78,6 +78,9 @@
       this.entities = new Map(arr("entities").map((e) => [e.id, e]));
       this.clusters = new Map(arr("claim_clusters").map((k) => [k.id, k]));
       this.claimsById = new Map(arr("claims").map((c) => [c.id, c]));
+      this.narratives = new Map(arr("narratives").map((n) => [n.id, n]));
+      this.narrativeOf = new Map();
+      for (const n of arr("narratives")) (n.claim_clusters || []).forEach((c) => this.narrativeOf.set(c, n.id));
       this.claimTexts = new Map();
       for (const c of arr("claims")) {
         if (!c.cluster) continue;
@@ -145,8 +148,12 @@
         entities.push({ id: e.id, name: e.name, type: e.type, controlled_by: e.controlled_by, aliases: e.aliases || [] });
         if (e.controlled_by) queue.push(e.controlled_by);
       }
-      return { cluster: k, claims, documents, attributions, entities, language };
+      const nid = k.narrative || this.narrativeOf.get(k.id);
+      const n = nid ? this.narratives.get(nid) : null;
+      const narrative = nid ? { id: nid, label: n ? n.label || "" : "" } : null;
+      return { cluster: k, claims, documents, attributions, entities, language, narrative };
     }
+    narrativeHref(id) { return "#narrative/" + encodeURIComponent(id); }
     async document(id) { return this.docs.get(id) || null; }
     async reuse() {
       const items = (this.data.reuse || []).map((r) => Object.assign({}, r, {
@@ -235,6 +242,8 @@
     timeline() { return this.get("/timeline"); }
     entitiesList(q) { return this.get("/entities", { q, limit: 200 }); }
     language() { return this.get("/language"); }
+    // The web app's narrative pages are server-rendered (pages.py).
+    narrativeHref(id) { return "/narratives/" + encodeURIComponent(id); }
   }
 
   // -- highlighted text -------------------------------------------------------------------------
@@ -349,6 +358,12 @@
     const entName = (eid) => (ents.get(eid) ? ents.get(eid).name : eid);
 
     card.appendChild(el("h2", { id: "card-title" }, k.label || k.id));
+    const nar = detail.narrative || (k.narrative ? { id: k.narrative, label: "" } : null);
+    if (nar && nar.id) {
+      card.appendChild(el("p", { class: "narrative-link" }, "Part of narrative ",
+        el("a", { id: "card-narrative", href: source.narrativeHref(nar.id), dataset: { narrative: nar.id } }, nar.label ? `\u201c${short(nar.label, 120)}\u201d` : nar.id),
+        ` (${nar.id}); independence below is this claim's own.`));
+    }
     card.appendChild(el("p", { class: "meta" },
       `${plural((k.outlets || []).length, "outlet")}, ${plural((k.documents || []).length, "article")}, ${plural(k.independent_origins || 0, "independent origin")}`,
       k.amplification === null || k.amplification === undefined ? "" : `, amplification ${Number(k.amplification).toFixed(1)}`,
@@ -657,15 +672,28 @@
 
   // -- routing ---------------------------------------------------------------------------------
   const VIEWS = { claims: null, reuse: initReuse, map: initMap, entities: initEntities, language: initLanguage };
+  // The report renders its narratives section on the server; the web app has pages for them.
+  if (document.getElementById("view-narratives")) VIEWS.narratives = null;
+
+  function openNarrative(id) {
+    const node = document.getElementById("narrative-" + id);
+    document.querySelectorAll("details.narrative").forEach((d) => d.classList.toggle("selected", d === node));
+    if (!node) return;
+    node.open = true;
+    node.scrollIntoView({ block: "start" });
+  }
+
   async function route() {
     const hash = decodeURIComponent(location.hash.replace(/^#/, ""));
     let view = hash.split("/")[0] || "claims";
     if (view === "claim") view = "claims";
+    if (view === "narrative") view = "narratives";
     if (!(view in VIEWS)) view = "claims";
     for (const name of Object.keys(VIEWS)) $("#view-" + name).hidden = name !== view;
     document.querySelectorAll("#tabs a").forEach((a) => a.classList.toggle("active", a.dataset.view === view));
     if (VIEWS[view]) await VIEWS[view]();
     if (hash.startsWith("claim/")) await showClaim(hash.slice("claim/".length));
+    if (hash.startsWith("narrative/") && VIEWS.narratives !== undefined) openNarrative(hash.slice("narrative/".length));
   }
 
   async function start() {
