@@ -15,9 +15,9 @@ from sourcetrace.link import matching
 from sourcetrace.link.claims import (
     CLAIM_OK,
     Claim,
-    complete_linkage,
     claim_units,
     claims_step,
+    complete_linkage,
     first_appearance,
     parse_rejection,
     text_rejection,

@@ -79,6 +79,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from sourcetrace.config import DEFAULT_MODEL, Settings
 from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Sql, Write
@@ -343,7 +344,8 @@ def split_component(
         log.warning("claim component of %d claims kept apart (too large to compare all "
                     "pairs)", len(members))
         return [([m], [1.0]) for m in members]
-    probability = pair_probabilities(claimset, members)
+    with threadpool_limits(limits=1, user_api="blas"):  # the same floats on both engines
+        probability = pair_probabilities(claimset, members)
     index = {m: k for k, m in enumerate(members)}
     for i, j in forced:
         if i in index and j in index:
@@ -647,7 +649,20 @@ def narrative_groups(group: dict[str, list[dict[str, Any]]], context: Any) -> di
                                            for k, c in enumerate(clusters)]}
     position = {c: k for k, c in enumerate(clusters)}
     vectors = _vectors(rows)
-    similarity = matching.dot(vectors, vectors).astype(np.float64)
+    with threadpool_limits(limits=1, user_api="blas"):  # the same floats on both engines
+        between = _cluster_similarity(rows, clusters, position, vectors)
+    parts = average_linkage(list(range(len(clusters))), between, NARRATIVE_THRESHOLD)
+    return {"claim_narrative_groups": [
+        {"cluster": clusters[m], "ngrp": min(part)} for part in parts for m in part
+    ]}
+
+
+def _cluster_similarity(
+    rows: list[dict[str, Any]], clusters: list[str], position: dict[str, int],
+    vectors: np.ndarray,
+) -> np.ndarray:
+    """Mean claim similarity between every two clusters (see :func:`narrative_groups`)."""
+    similarity = (vectors @ vectors.T).astype(np.float64)
     docs = np.array([r["doc"] for r in rows])
     numbers = np.array([r["n"] for r in rows])
     adjacent = (docs[:, None] == docs[None, :]) & (
@@ -658,11 +673,7 @@ def narrative_groups(group: dict[str, list[dict[str, Any]]], context: Any) -> di
     for k, r in enumerate(rows):
         membership[k, position[r["cluster"]]] = 1.0
     sizes = membership.sum(axis=0)
-    between = membership.T @ similarity @ membership / np.outer(sizes, sizes)
-    parts = average_linkage(list(range(len(clusters))), between, NARRATIVE_THRESHOLD)
-    return {"claim_narrative_groups": [
-        {"cluster": clusters[m], "ngrp": min(part)} for part in parts for m in part
-    ]}
+    return membership.T @ similarity @ membership / np.outer(sizes, sizes)
 
 
 def _cluster_number(cluster: str) -> int:

@@ -143,20 +143,6 @@ def cluster(row: Row) -> dict[str, Any]:
     }
 
 
-def narrative(row: Row) -> dict[str, Any]:
-    """A ``narratives`` row: claim clusters (propositions) telling one story, with their
-    provenance rolled up over all their claims. Its claims are its clusters' claims."""
-    return {
-        "id": row["id"], "label": row["label"] or "",
-        "claim_clusters": list(row["claim_clusters"] or []),
-        "documents": list(row["documents"] or []), "outlets": list(row["outlets"] or []),
-        "origins": origins(row.get("origins")),
-        "independent_origins": row["independent_origins"] or 0,
-        "amplification": row["amplification"], "first_appearance": row["first_appearance"],
-        "flags": list(row["flags"] or []),
-    }
-
-
 # Narrative ids are ``nr:<n>``, numbered by most documents first: their natural order.
 NARRATIVE_ORDER = "ORDER BY TRY_CAST(substr(id, 4) AS INTEGER) NULLS LAST, id"
 
