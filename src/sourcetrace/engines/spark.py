@@ -487,7 +487,7 @@ def replace_from_parquet(
 # -- checking a Spark run against a local run -------------------------------------------------
 COMPARED_TABLES = [
     "documents", "errors", *PER_DOCUMENT, "entities", "places", "reuse", "claims",
-    "claim_clusters",
+    "claim_clusters", "narratives",
 ]
 
 
