@@ -21,7 +21,12 @@ Beside it, from the same run: the clustering the claims step used before proposi
 ``MATCH_THRESHOLD``, components cut by average linkage, groups of one document dropped),
 recomputed here over the same claims, and scored as clusters and as narratives.
 
-Usage: ``python benchmarks/proposition_gold.py [--store DIR] [--groups a,b]``
+Speed (``--speed N``): the first N AllSides articles are analysed once, then the claims step
+is timed on copies of that store twice in the same run: as it was before propositions (commit
+``BEFORE``, checked out in a temporary git worktree) and as it is now, each in a fresh
+process (model loading included in both).
+
+Usage: ``python benchmarks/proposition_gold.py [--store DIR] [--groups a,b] [--speed N]``
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SOURCETRACE_SHARED", ROOT.parent / "shared"))
 ARTICLES = SHARED / "datasets" / "allsides" / "articles.jsonl.gz"
 GOLD = ROOT / "benchmarks" / "gold" / "propositions.jsonl"
+# The last commit whose claims step clustered stories rather than propositions.
+BEFORE = "fe88f44"
 FLOORS = {"pairwise_f1": 0.75, "pairwise_gain": 0.15, "narrative_bcubed_f1": 0.70}
 
 
@@ -183,6 +190,58 @@ def previous_clusters(store_dir: Path) -> dict[str, str]:
     return out
 
 
+_TIME_STEP = (
+    "import sys, time\n"
+    "from sourcetrace.config import Settings\n"
+    "from sourcetrace.link.claims import claims_step\n"
+    "from sourcetrace.outputs.store import AnalysisStore\n"
+    "started = time.perf_counter()\n"
+    "with AnalysisStore(sys.argv[1]) as store:\n"
+    "    claims_step(store, Settings(out=sys.argv[1], quiet=True))\n"
+    "print(time.perf_counter() - started)\n"
+)
+
+
+def time_claims_step(src: Path, store_dir: Path) -> float:
+    """Seconds of the claims step of the code in ``src`` on a copy of ``store_dir``."""
+    import shutil
+    import subprocess
+
+    copy = store_dir.parent / f"{store_dir.name}-{src.parent.name}"
+    shutil.copytree(store_dir, copy)
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    done = subprocess.run([sys.executable, "-c", _TIME_STEP, str(copy)], env=env, check=True,
+                          capture_output=True, text=True)
+    shutil.rmtree(copy)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def speed(n: int, tmp: Path) -> None:
+    import subprocess
+
+    inputs = tmp / "speed.jsonl"
+    with gzip.open(ARTICLES, "rt", encoding="utf-8") as src, inputs.open("w") as out:
+        for k, line in enumerate(src):
+            if k >= n:
+                break
+            out.write(line)
+    store_dir = tmp / "speed"
+    started = time.perf_counter()
+    analyse(inputs, store_dir)
+    print(f"speed: {n} AllSides articles analysed in {time.perf_counter() - started:.0f} s")
+    before = tmp / "before"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before), BEFORE],
+                   check=True, capture_output=True)
+    try:
+        old = time_claims_step(before / "src", store_dir)
+        new = time_claims_step(ROOT / "src", store_dir)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)],
+                       check=False, capture_output=True)
+    print(f"claims step on {n} articles: before propositions ({BEFORE}) {old:.1f} s, now "
+          f"{new:.1f} s, ratio {new / old:.2f}")
+
+
 def _met(value: float, floor: str) -> str:
     return "met" if value >= FLOORS[floor] else "MISSED"
 
@@ -191,6 +250,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, help="an analysis of the gold articles to reuse")
     parser.add_argument("--groups", help="gold parts to score, e.g. a,b (default: all)")
+    parser.add_argument("--speed", type=int, default=0, metavar="N",
+                        help="also time the claims step before/after on N AllSides articles")
     args = parser.parse_args()
     if not ARTICLES.exists():
         print(f"skipped: {ARTICLES} not found (set SOURCETRACE_SHARED)")
@@ -252,6 +313,9 @@ def main() -> int:
           f"{'met' if gain >= FLOORS['pairwise_gain'] else 'MISSED'}), narrative B3 F1 >= "
           f"{FLOORS['narrative_bcubed_f1']} "
           f"({_met(ours['narrative_bcubed_f1'], 'narrative_bcubed_f1')})")
+    if args.speed:
+        with tempfile.TemporaryDirectory() as tmp:
+            speed(args.speed, Path(tmp))
     print(f"sourcetrace: propositions pairwise F1 {ours['pairwise_f1']:.3f}, B-cubed F1 "
           f"{ours['bcubed_f1']:.3f}, narratives B-cubed F1 {ours['narrative_bcubed_f1']:.3f}")
     return 0

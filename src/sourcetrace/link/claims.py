@@ -41,29 +41,40 @@ allegedly, may, might, could, apparently, unconfirmed, believed to...).
 
 Claim ids are ``{doc}:c{n}``, numbered in text order within each document.
 
-Claim clusters
---------------
-Only claims that could match a claim of another document are embedded and compared
-(:mod:`sourcetrace.link.blocking`: documents on the same story, shared wording, copied
-passages); the others stay singletons, and the embedded ones are compared only within those
-blocks (with the claims of same-story documents and the claims they share wording with).
-Claims of different documents are scored pairwise
-with :mod:`sourcetrace.link.matching` (MiniLM cosine, content-word overlap, agreement of
-linked entities, places, numbers and dates) and linked when the score reaches
-``matching.MATCH_THRESHOLD``. Two claims at corresponding places of an aligned passage pair
-of the ``reuse`` table are linked outright. Only cross-document pairs are linked, so claims
-of one document join a cluster only through another document. Each connected component is
-split by average-linkage clustering at ``matching.CLUSTER_THRESHOLD`` (all pairs of the
-component scored, same-document pairs too), which stops chaining; a resulting group whose
-claims all come from one document falls apart into singletons.
+Claim clusters: one proposition each
+------------------------------------
+A claim cluster holds the claims that state one *proposition*: the same event or state of
+affairs, whoever says it and however it is worded. Only claims that could match a claim of
+another document are embedded and compared (:mod:`sourcetrace.link.blocking`: documents on
+the same story, shared wording, copied passages); the others stay singletons, and the
+embedded ones are compared only within those blocks. Candidate pairs (each claim's nearest
+claims of the related documents, and the pairs sharing wording) are judged by the learned
+same-proposition classifier (:mod:`sourcetrace.link.propositions`, trained on labelled news
+sentence pairs) and linked when its probability reaches ``SAME_PROPOSITION``. Two claims at
+corresponding places of an aligned passage pair of the ``reuse`` table are linked outright.
+Only cross-document pairs are linked, so claims of one document join a cluster only through
+another document. Each connected component is then cut by *complete* linkage over the
+probabilities of all its pairs: every two claims of a cluster are judged the same
+proposition, so A~B and B~C never put A with C unless A~C too (no chaining).
 
 *Every claim gets a cluster* (``cl:<n>``), singletons included, so the provenance step can
-count the sources behind any claim. Multi-document clusters come first, ranked by number of
-documents, then number of claims, then earliest appearance (``cl:1`` is the most repeated
-claim); singletons follow in document order. The label is the cluster's most central claim
-(highest mean score to the others) shortened to ``LABEL_CHARS``. ``origins``,
-``independent_origins``, ``amplification`` and ``flags`` are left empty for the provenance
-step.
+count the sources behind any claim. Clusters over several documents come first, ranked by
+number of documents, then number of claims, then earliest appearance (``cl:1`` is the most
+repeated proposition); singletons follow in document order. The label is the cluster's most
+central claim (highest mean probability to the others) shortened to ``LABEL_CHARS``.
+``origins``, ``independent_origins``, ``amplification`` and ``flags`` are left empty for the
+provenance step.
+
+Narratives
+----------
+A narrative (``nr:<n>``) groups the claim clusters that tell the same story line. Documents
+are put in blocks (related documents, as above, and documents sharing a cluster); within a
+block the clusters are grouped by average linkage on the mean similarity of their claims:
+MiniLM cosine, plus ``NARRATIVE_ADJACENT`` for claims next to each other in one article (a
+story line runs over consecutive sentences), cut at ``NARRATIVE_THRESHOLD``. Narratives are
+ranked like clusters; the label is that of the narrative's first cluster. Provenance is
+computed per cluster and rolled up per narrative over all its claims
+(:mod:`sourcetrace.provenance.independence`); the headline counts stay per proposition.
 """
 
 from __future__ import annotations
@@ -426,8 +437,9 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 # claim pairs at corresponding places of copied passages; the blocking (above
 # ``block_claims_above`` claims: same-story documents by their embedded leads, shared
 # wording); the embeddings of the claims to compare, in canonical model batches; candidate
-# pairs per document and the shared-wording pairs, scored; connected components of the links;
-# average linkage per component; the groups ranked; cluster ids; cluster rows.
+# pairs per document and the shared-wording pairs, judged; connected components of the links;
+# complete linkage per component; the groups ranked; cluster ids; narratives (blocks of
+# related documents, clusters grouped, ranked); cluster rows; narrative rows.
 _FEATURES = ("entities", "places", "numbers", "dates")
 UNIT_COLUMNS = {
     "id": "VARCHAR", "doc": "VARCHAR", "n": "INTEGER", "text": "VARCHAR",
