@@ -538,3 +538,70 @@ def test_block_claims_returns_story_pairs_and_wording_pairs() -> None:
     assert blocks.related == {"a": {"b"}, "b": {"a"}}
     assert blocks.pairs == {(0, 1), (2, 3)}  # the flood claims share their words too
     assert blocks.embed.tolist() == [True, True, True, True]
+
+
+# --- one claim, one proposition ----------------------------------------------------------------
+CONVOY = "A convoy of 40 trucks carrying stolen oil left Syria through the Mahmudiya crossing."
+CONVOY_VARIANTS = {
+    # the same proposition, reworded (passive, reported, hedged)
+    "paraphrase": "Forty trucks carrying stolen oil were driven out of Syria through the "
+                  "Mahmudiya crossing in a convoy, officials reported.",
+    # near misses: another crossing, another number, another actor, the negation
+    "crossing": "A convoy of 40 trucks carrying stolen oil left Syria through the Waleed "
+                "crossing.",
+    "number": "A convoy of 200 trucks carrying stolen oil left Syria through the Mahmudiya "
+              "crossing.",
+    "negation": "No convoy of trucks carrying stolen oil left Syria through the Mahmudiya "
+                "crossing.",
+}
+
+
+def test_claim_clusters_are_propositions(tmp_path: Path) -> None:
+    """Rewording merges; another crossing, number or polarity stays apart — each variant
+    from its own outlet, so only the proposition decides."""
+    docs = [make_doc("base", [CONVOY], outlet="Outlet 0", published="2024-05-01")]
+    docs += [make_doc(name, [text], outlet=f"Outlet {k}", published="2024-05-02")
+             for k, (name, text) in enumerate(CONVOY_VARIANTS.items(), 1)]
+    store = AnalysisStore(tmp_path)
+    store.save_documents([(d, {**rows, "attributions": []}) for d, rows, _ in docs],
+                         pipeline_version="t")
+    claims_step(store, Settings(out=tmp_path, quiet=True))
+    cluster = {r["doc"]: r["cluster"] for r in store.read("claims")}
+    assert cluster["paraphrase"] == cluster["base"]
+    for near_miss in ("crossing", "number", "negation"):
+        assert cluster[near_miss] != cluster["base"], near_miss
+    store.close()
+
+
+def test_claims_step_never_chains(tmp_path: Path, monkeypatch: Any) -> None:
+    """A~B and B~C with A and C judged different: A and C never share a cluster, whatever
+    links B to both (the judge is replaced by a table of probabilities here)."""
+    from sourcetrace.link import propositions
+
+    texts = {
+        "a": "The minister resigned on Tuesday after the bridge collapse inquiry.",
+        "b": "The minister resigned on Tuesday and the bridge inquiry was reopened.",
+        "c": "The bridge inquiry was reopened on Tuesday by the regional court.",
+    }
+    judged = {frozenset("ab"): 0.9, frozenset("bc"): 0.95, frozenset("ac"): 0.1}
+    doc_of = {t: d for d, t in texts.items()}
+
+    def same_probability(claims: Any, left: Any, right: Any) -> np.ndarray:
+        return np.array([
+            judged.get(frozenset(doc_of[claims.claims[i].text] + doc_of[claims.claims[j].text]),
+                       0.0)
+            for i, j in zip(left, right, strict=True)
+        ])
+
+    monkeypatch.setattr(propositions, "same_probability", same_probability)
+    store = AnalysisStore(tmp_path)
+    store.save_documents(
+        [(d, {**rows, "attributions": []})
+         for d, rows, _ in (make_doc(k, [t], outlet=k.upper()) for k, t in texts.items())],
+        pipeline_version="t",
+    )
+    claims_step(store, Settings(out=tmp_path, quiet=True))
+    cluster = {r["doc"]: r["cluster"] for r in store.read("claims")}
+    assert cluster["a"] != cluster["c"]
+    assert cluster["b"] == cluster["c"]  # the more probable pair is kept
+    store.close()

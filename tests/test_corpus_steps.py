@@ -143,8 +143,9 @@ def _export(store: AnalysisStore, table: str, tables: Path, parts: int = 1) -> P
 
 # Columns a later step fills in again (provenance rewrites these of claim_clusters): the
 # store holds the later step's values, so the earlier step is compared on the others.
-REFILLED = {("claims", "claim_clusters"): {"outlets", "origins", "independent_origins",
-                                           "amplification", "flags"}}
+# Columns the provenance step fills after the claims step wrote the table.
+_PROVENANCE = {"outlets", "origins", "independent_origins", "amplification", "flags"}
+REFILLED = {("claims", "claim_clusters"): _PROVENANCE, ("claims", "narratives"): _PROVENANCE}
 
 
 def _rows(con: Any, source: str, table: str, step: str = "") -> list[tuple[Any, ...]]:
