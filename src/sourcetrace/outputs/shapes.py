@@ -285,7 +285,7 @@ def origin_groups(items: Iterable[Any]) -> list[dict[str, Any]]:
     if left_out:
         # by why they are not counted, each name once ("the bureau" and "The bureau" are
         # two anonymous origins, one name to a reader)
-        by_why: dict[str, dict[str, int]] = {}
+        by_why: dict[str, dict[str, int]] = {w: {} for w in _NOT_COUNTED.values()}
         for o in left_out:
             why = _NOT_COUNTED.get(o.get("kind") or "", o.get("reason") or "not counted")
             names = by_why.setdefault(why, {})
@@ -293,7 +293,7 @@ def origin_groups(items: Iterable[Any]) -> list[dict[str, Any]]:
             names[key] = names.get(key, 0) + 1
         parts = [
             f"{why}: {_and([f'{n} ×{k}' if k > 1 else n for n, k in names.items()])}"
-            for why, names in by_why.items()
+            for why, names in by_why.items() if names
         ]
         found.append({
             "group": None, "origins": origin_names(left_out), "counted": False,

@@ -183,11 +183,13 @@ class Corpus:
 
     def outlet_label(self, doc: str) -> str:
         """The outlet of a document for a reader: its title when the outlet is unknown (a
-        document id tells a reader nothing), the id only when neither is known."""
+        document id tells a reader nothing), the id only when neither is known; an unknown
+        outlet is said to be one."""
         d = self.docs.get(doc) or {}
         if d.get("outlet"):
             return str(d["outlet"])
-        return f"“{_cut(d['title'])}” (outlet unknown)" if d.get("title") else doc
+        return f"“{_cut(d['title'])}” (outlet unknown)" if d.get("title") else (
+            f"{doc} (outlet unknown)")
 
     def doc_label(self, doc: str) -> str:
         """A document as a reason names it: outlet and title, then the id to look it up."""

@@ -224,7 +224,9 @@ def _narrative_tree(data: dict[str, Any]) -> Tree:
 
 def _add_articles(tree: Tree, data: dict[str, Any]) -> None:
     for art in data["articles"]:
-        node = tree.add(Text(f"{art['outlet']} — {art['title'] or art['doc']} "
+        # an unknown outlet stands in as the document id: say it is unknown instead
+        outlet = art["outlet"] if art["outlet"] != art["doc"] else "(outlet unknown)"
+        node = tree.add(Text(f"{outlet} — {art['title'] or art['doc']} "
                              f"({art['published'] or 'date unknown'})"))
         claim = node.add(Text(f"claim {art['claim']} [{art['span'][0]}:{art['span'][1]}]: "
                               f"{art['text'][:160]}"))
