@@ -176,6 +176,11 @@ def _exercise(page: Any, name: str) -> None:
     assert chain[0].startswith("Valmora News Agency") and chain[1].startswith("the Ministry")
     assert "reported" in vna.locator("mark.cue").all_text_contents()
     assert "Valmora" in page.locator("#origins-table").text_content()
+    # why 1 independent origin: one sentence per group, the outlet's say-so not counted
+    assert page.locator("#origin-groups li").all_text_contents() == [
+        "Ministry of Defence of Valmora is tied to no other source here → 1 origin.",
+        "Not counted as corroboration — the outlet's own assertion: Valmora News Agency."]
+    assert "outlet's own assertion" in page.locator("#origins-table").text_content()
     hostile = page.locator(".article[data-doc='hostile-005']")
     assert "<script>alert(1)</script> Gazette" in hostile.locator(".head").text_content()
     assert "javascript:alert(1)" in hostile.locator(".url").text_content()

@@ -93,7 +93,8 @@ def test_hostile_text_in_the_headline_is_escaped() -> None:
     hostile = fixture_store.load_analysis()
     cluster = hostile["claim_clusters"][0]
     cluster["label"] = PAYLOADS[0] + PAYLOADS[1]
-    cluster["origins"][0]["name"] = PAYLOADS[1]
+    # the headline names each independent origin by its group's name
+    cluster["origins"][0]["name"] = cluster["origins"][0]["group"] = PAYLOADS[1]
     page = render_report(hostile)
     headline = re.search(r'<p id="headline">(.*?)</p>', page, re.S).group(1)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in headline

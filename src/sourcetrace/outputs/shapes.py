@@ -131,10 +131,11 @@ def origins(text: str | None) -> list[Any]:
 
 
 def cluster(row: Row) -> dict[str, Any]:
+    found = origins(row.get("origins"))
     return {
         "id": row["id"], "label": row["label"] or "", "claims": list(row["claims"] or []),
         "documents": list(row["documents"] or []), "outlets": list(row["outlets"] or []),
-        "origins": origins(row.get("origins")),
+        "origins": found, "origin_groups": origin_groups(found),
         "independent_origins": row["independent_origins"] or 0,
         "amplification": row["amplification"], "first_appearance": row["first_appearance"],
         "flags": list(row["flags"] or []),
@@ -173,14 +174,132 @@ def single_origin_sql() -> str:
     )
 
 
+UNNAMED = "unnamed source"
+
+
+def origin_name(o: Any) -> str:
+    """An origin's display name (never "?": an unnamed source is said to be one)."""
+    if isinstance(o, dict):
+        return str(o.get("name") or o.get("id") or UNNAMED)
+    return str(o)
+
+
 def origin_names(items: Iterable[Any]) -> list[str]:
     """Distinct display names of a cluster's origins, in order."""
     names: list[str] = []
     for o in items:
-        name = (o.get("name") or o.get("id") or "?") if isinstance(o, dict) else str(o)
+        name = origin_name(o)
         if name not in names:
             names.append(name)
     return names
+
+
+def independent_names(items: Iterable[Any]) -> list[str]:
+    """One name per independence group, in order: what "N independent origins" counts.
+    Origins not counted (anonymous, vague, an outlet's own say-so) have no group. A store
+    written before groups had names numbered them: such a group goes by its first origin."""
+    names: list[str] = []
+    seen: set[Any] = set()
+    for o in items:
+        if not isinstance(o, dict) or o.get("group") is None or o["group"] in seen:
+            continue
+        seen.add(o["group"])
+        name = o["group"] if isinstance(o["group"], str) else origin_name(o)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+# -- why N independent origins -----------------------------------------------------------------
+# One plain sentence per independence group, from the reasons provenance gave each origin
+# (provenance/independence.py): the CLI, the report and the web app all print these.
+_NOT_COUNTED = {"anonymous": "anonymous", "vague": "vague", "outlet": "the outlet's own assertion"}
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _group_sentence(members: list[dict[str, Any]]) -> str:
+    names = {o.get("id"): origin_name(o) for o in members}
+    if len(members) == 1:
+        return f"{origin_name(members[0])} is tied to no other source here → 1 origin."
+    if not any("relation" in o for o in members):  # written before origins had reasons
+        return f"{_and(list(dict.fromkeys(names.values())))} are counted as one → 1 origin."
+    answer: dict[str, list[str]] = {}  # "both answer to C" and "answer to X"
+    above: dict[str, list[str]] = {}
+    clauses: list[str] = []
+    for o in members:
+        name, related = origin_name(o), o.get("related") or ""
+        parent = names.get(o.get("linked_to"), related)
+        relation = o.get("relation")
+        if relation == "same_controller":
+            answer.setdefault(related, [])
+            answer[related] += [n for n in (parent, name) if n not in answer[related]]
+        elif relation == "controlled_by":
+            above.setdefault(related, []).append(name)
+        elif relation == "controls":
+            clauses.append(f"{name} controls {related}")
+        elif relation == "same_entity":
+            clauses.append(f"{name} and {related} are the same entity")
+        elif relation == "copied":
+            clauses.append(f"the passage citing {name} was copied from {related}, "
+                           f"which cites {parent}")
+        elif relation == "copied_into":
+            clauses.append(f"the passage citing {name} was copied into {related}, "
+                           f"which cites {parent}")
+        elif relation == "shares_text":
+            clauses.append(f"the passages citing {name} and {parent} share copied text "
+                           f"({related})")
+        elif relation not in ("independent", None):
+            clauses.append(f"{name} is grouped with {parent or 'the others'}")
+    for boss, who in above.items():
+        clauses.insert(0, f"{_and(who)} answer{'s' * (len(who) == 1)} to {boss}")
+    for boss, who in answer.items():
+        both = "both" if len(who) == 2 else "all"
+        clauses.insert(0, f"{_and(who)} {both} answer to {boss}")
+    text = "; ".join(clauses) or f"{_and(list(names.values()))} are one group"
+    return f"{text[0].upper()}{text[1:]} → 1 origin."
+
+
+def origin_groups(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """Why a cluster has the independent origins it has: for each independence group its
+    name, its origins' names and one plain sentence ("NorPress and the Ministry both answer
+    to the Government of Norvania → 1 origin"), then the origins not counted, if any, in one
+    sentence of their own (``group`` None)."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    left_out: list[dict[str, Any]] = []
+    for o in items:
+        if not isinstance(o, dict):
+            continue
+        if o.get("group") is None:
+            left_out.append(o)
+        else:
+            groups.setdefault(o["group"], []).append(o)
+    found = [
+        {"group": key if isinstance(key, str) else origin_name(members[0]),
+         "origins": origin_names(members), "counted": True,
+         "sentence": _group_sentence(members)}
+        for key, members in groups.items()
+    ]
+    if left_out:
+        # by why they are not counted, each name once ("the bureau" and "The bureau" are
+        # two anonymous origins, one name to a reader)
+        by_why: dict[str, dict[str, int]] = {w: {} for w in _NOT_COUNTED.values()}
+        for o in left_out:
+            why = _NOT_COUNTED.get(o.get("kind") or "", o.get("reason") or "not counted")
+            names = by_why.setdefault(why, {})
+            key = next((n for n in names if n.lower() == origin_name(o).lower()), origin_name(o))
+            names[key] = names.get(key, 0) + 1
+        parts = [
+            f"{why}: {_and([f'{n} ×{k}' if k > 1 else n for n, k in names.items()])}"
+            for why, names in by_why.items() if names
+        ]
+        found.append({
+            "group": None, "origins": origin_names(left_out), "counted": False,
+            "sentence": f"Not counted as corroboration — {'; '.join(parts)}.",
+        })
+    return found
 
 
 def worst_example(cluster: Mapping[str, Any]) -> dict[str, Any]:
@@ -189,7 +308,8 @@ def worst_example(cluster: Mapping[str, Any]) -> dict[str, Any]:
         "id": cluster["id"], "label": cluster.get("label") or "",
         "outlets": len(cluster.get("outlets") or []),
         "independent_origins": cluster.get("independent_origins") or 0,
-        "origins": origin_names(cluster.get("origins") or []),
+        # one name per independent origin, not every source on the way to it
+        "origins": independent_names(cluster.get("origins") or []),
         "flags": list(cluster.get("flags") or []),
     }
 
@@ -201,11 +321,13 @@ def worst_example(cluster: Mapping[str, Any]) -> dict[str, Any]:
 def narrative(row: Row) -> dict[str, Any]:
     """A ``narratives`` row as its JSON object (the same keys as :func:`cluster`, plus the
     narrative's ``claim_clusters``)."""
+    found = origins(row.get("origins"))
     return {
         "id": row["id"], "label": row["label"] or "",
         "claim_clusters": list(row["claim_clusters"] or []),
         "claims": list(row["claims"] or []), "documents": list(row["documents"] or []),
-        "outlets": list(row["outlets"] or []), "origins": origins(row.get("origins")),
+        "outlets": list(row["outlets"] or []), "origins": found,
+        "origin_groups": origin_groups(found),
         "independent_origins": row["independent_origins"] or 0,
         "amplification": row["amplification"], "first_appearance": row["first_appearance"],
         "flags": list(row["flags"] or []),

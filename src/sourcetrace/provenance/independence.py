@@ -17,6 +17,15 @@ Anonymous and vague origins ("sources said", "analysts argued") and an outlet's 
 unattributed assertions are listed but never counted as corroboration: nobody stands behind
 them but the outlet.
 
+Every origin says why it counts or not, so that a fact-checker can check the count rather
+than trust it: ``group`` names its group (the nearest controller all its members answer to,
+else the group's representative), ``relation`` and ``reason`` say how it joined the group
+(``independent``, ``same entity as X``, ``controlled by X``, ``same controller X``,
+``copied from <outlet, title> (doc)``) or why it is not counted (``anonymous — not
+counted``, ``vague — not counted``, ``outlet's own assertion``), and ``linked_to`` is the
+origin of the group it was grouped with. :func:`sourcetrace.outputs.shapes.independence`
+turns these into one plain sentence per group.
+
 Flags:
 
 ``single_source_amplification``  three or more outlets, at most one independent origin.
@@ -49,6 +58,12 @@ from sourcetrace.tables import CORPUS
 
 # Sources that never count as corroboration: nobody named, or the outlet's own say-so.
 UNCOUNTED_KINDS = {"anonymous", "vague", "outlet"}
+UNCOUNTED_REASONS = {
+    "anonymous": "anonymous — not counted",
+    "vague": "vague — not counted",
+    "outlet": "outlet's own assertion",
+}
+TITLE_CHARS = 60  # a copied document's title in a reason is cut to this many characters
 
 
 @dataclass
@@ -64,14 +79,22 @@ class Origin:
     via: list[str] = field(default_factory=list)  # outlets that relayed it
     copied_from: str | None = None
     copies: dict[str, str] = field(default_factory=dict)  # claim id -> earlier doc it copies
-    group: int | None = None
+    group: str | None = None  # the group's name; None: not counted
+    relation: str = "independent"
+    reason: str = "independent"
+    related: str | None = None  # the X of the reason: a controller, an origin, a document
+    linked_to: str | None = None  # the origin of its group it was grouped with
+    copied_from_label: str | None = None  # copied_from as a reader knows it (outlet, title)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "name": self.name, "kind": self.kind, "entity": self.entity,
             "controllers": self.controllers, "root": self.root, "group": self.group,
+            "relation": self.relation, "reason": self.reason, "related": self.related,
+            "linked_to": self.linked_to,
             "claims": sorted(set(self.claims)), "documents": sorted(set(self.documents)),
             "via": sorted(set(self.via)), "copied_from": self.copied_from,
+            "copied_from_label": self.copied_from_label,
             "copies": dict(sorted(self.copies.items())),
         }
 
@@ -158,6 +181,23 @@ class Corpus:
         d = self.docs.get(doc) or {}
         return d.get("outlet") or doc
 
+    def outlet_label(self, doc: str) -> str:
+        """The outlet of a document for a reader: its title when the outlet is unknown (a
+        document id tells a reader nothing), the id only when neither is known; an unknown
+        outlet is said to be one."""
+        d = self.docs.get(doc) or {}
+        if d.get("outlet"):
+            return str(d["outlet"])
+        return f"“{_cut(d['title'])}” (outlet unknown)" if d.get("title") else (
+            f"{doc} (outlet unknown)")
+
+    def doc_label(self, doc: str) -> str:
+        """A document as a reason names it: outlet and title, then the id to look it up."""
+        d = self.docs.get(doc) or {}
+        parts = [str(p) for p in (d.get("outlet"), d.get("title") and f"“{_cut(d['title'])}”")
+                 if p]
+        return f"{', '.join(parts)} ({doc})" if parts else f"doc {doc}"
+
     def outlet_entity(self, doc: str) -> str | None:
         return self.actors.lookup((self.docs.get(doc) or {}).get("outlet"))
 
@@ -180,10 +220,19 @@ class Corpus:
         return next((other for other, earlier in self.shared_with(claim) if earlier), None)
 
 
+def _cut(text: str, limit: int = TITLE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def source_key(att: dict[str, Any], actors: Actors) -> tuple[str, str, str | None]:
-    """(origin id, readable name, entity id) of an attribution's source."""
+    """(origin id, readable name, entity id) of an attribution's source. A source with no
+    words ("X, reportedly") is named by its cue: a "?" would read as a missing value."""
     entity = att.get("source_entity") or actors.lookup(att.get("source_resolved"))
-    name = actors.name(entity) or att.get("source_resolved") or att.get("source_text") or "?"
+    cue = (att.get("cue_text") or "").strip()
+    name = (
+        actors.name(entity) or att.get("source_resolved") or att.get("source_text")
+        or (f"unnamed source ({cue})" if cue else "unnamed source")
+    )
     kind = att.get("source_kind") or "organisation"
     if kind in UNCOUNTED_KINDS and not entity:
         # each anonymous source is its own: "sources" in two articles are not known to be one
@@ -203,7 +252,8 @@ def claim_origin(corpus: Corpus, claim: dict[str, Any], depth: int = 0) -> Origi
         else:
             entity = corpus.outlet_entity(earlier)
             origin = Origin(
-                id=entity or f"outlet:{corpus.outlet(earlier)}", name=corpus.outlet(earlier),
+                id=entity or f"outlet:{corpus.outlet(earlier)}",
+                name=corpus.outlet_label(earlier),
                 kind="outlet", entity=entity, controllers=actors.controllers(entity),
                 root=actors.root(entity),
             )
@@ -220,7 +270,8 @@ def claim_origin(corpus: Corpus, claim: dict[str, Any], depth: int = 0) -> Origi
     else:
         entity = corpus.outlet_entity(claim["doc"])
         origin = Origin(
-            id=entity or f"outlet:{corpus.outlet(claim['doc'])}", name=corpus.outlet(claim["doc"]),
+            id=entity or f"outlet:{corpus.outlet(claim['doc'])}",
+            name=corpus.outlet_label(claim["doc"]),
             kind="outlet", entity=entity, controllers=actors.controllers(entity),
             root=actors.root(entity),
         )
@@ -233,35 +284,131 @@ def _twin_claim(corpus: Corpus, claim: dict[str, Any], earlier: str) -> dict[str
     return corpus.twins.get((earlier, claim["cluster"]))
 
 
-def _group(origins: list[Origin], copy_links: list[tuple[str, str]]) -> int:
-    """Assign independence groups; return how many groups hold countable origins."""
-    graph = nx.Graph()
+@dataclass(frozen=True, order=True)
+class CopyLink:
+    """Two origins of a cluster whose claims lie in text two documents share."""
+
+    origin: str  # the origin of the claim in ``doc``
+    other: str  # the origin of the twin claim in ``other_doc``
+    doc: str
+    other_doc: str
+    copied: bool  # ``doc`` copied ``other_doc`` (the reuse row names ``other_doc`` earlier)
+
+
+Relation = tuple[str, str, str | None]  # (relation, reason, the X the reason names)
+
+
+def _control_relation(a: Origin, b: Origin, actors: Actors) -> Relation | None:
+    """How origin ``a`` is tied to origin ``b`` by who controls whom, if it is. Entities
+    with one root are always tied (same entity, one above the other, or a common
+    controller below the root), so this is also the test of whether they are grouped."""
+    if not a.entity or not b.entity:
+        return None
+    b_name = actors.name(b.entity) or b.name
+    if a.entity == b.entity:
+        return "same_entity", f"same entity as {b_name}", b_name
+    if b.entity in a.controllers:
+        return "controlled_by", f"controlled by {b_name}", b_name
+    if a.entity in b.controllers:
+        return "controls", f"controls {b_name}", b_name
+    common = next((c for c in a.controllers if c in b.controllers), None)
+    if common is None:
+        return None
+    name = actors.name(common) or common
+    return "same_controller", f"same controller {name}", name
+
+
+def _copy_relation(
+    a: Origin, b: Origin, links: list[CopyLink], corpus: Corpus
+) -> Relation | None:
+    """How origin ``a`` is tied to origin ``b`` by copied text, if it is: the document the
+    copy came from (or went to) is named by outlet and title, with its id to look it up."""
+    between = sorted(link for link in links if {link.origin, link.other} == {a.id, b.id})
+    for link in between:
+        if link.origin == a.id and link.copied:
+            label = corpus.doc_label(link.other_doc)
+            return "copied", f"copied from {label}", label
+    for link in between:
+        if link.origin == b.id and link.copied:
+            label = corpus.doc_label(link.doc)
+            return "copied_into", f"text copied into {label}", label
+    for link in between:
+        doc = link.other_doc if link.origin == a.id else link.doc
+        label = corpus.doc_label(doc)
+        return "shares_text", f"shares copied text with {label}", label
+    return None
+
+
+def _group(origins: list[Origin], copy_links: list[CopyLink], corpus: Corpus) -> int:
+    """Assign independence groups, each origin's reason; return how many groups hold
+    countable origins."""
+    actors = corpus.actors
     countable = [o for o in origins if o.kind not in UNCOUNTED_KINDS]
-    for o in countable:
+    by_id = {o.id: o for o in countable}
+    graph = nx.Graph()
+    for i, o in enumerate(countable):
         graph.add_node(o.id)
-        for other in countable:
-            if other.id == o.id:
-                continue
-            related = (
-                (o.entity and o.entity in other.controllers)
-                or (other.entity and other.entity in o.controllers)
-                or (o.root and o.root == other.root)
-            )
-            if related:
+        for other in countable[i + 1:]:
+            if _control_relation(o, other, actors) is not None:
                 graph.add_edge(o.id, other.id)
-    for a, b in copy_links:
-        if a in graph and b in graph:
-            graph.add_edge(a, b)
-    groups = {n: i for i, comp in enumerate(nx.connected_components(graph)) for n in comp}
+    for link in copy_links:
+        if link.origin in graph and link.other in graph:
+            graph.add_edge(link.origin, link.other)
     for o in origins:
-        o.group = groups.get(o.id)
-    return len(set(groups.values()))
+        if o.kind in UNCOUNTED_KINDS:
+            o.group, o.relation, o.reason = None, o.kind, UNCOUNTED_REASONS[o.kind]
+    order = {o.id: i for i, o in enumerate(countable)}
+    labels: set[str] = set()
+    components = sorted(
+        (sorted(comp, key=order.__getitem__) for comp in nx.connected_components(graph)),
+        key=lambda comp: order[comp[0]],
+    )
+    for comp in components:
+        members = [by_id[m] for m in comp]
+        copiers = {link.origin for link in copy_links if link.copied and link.other in comp}
+        # the group is represented by an origin that copied nobody, nearest the top of its
+        # control chain: the others are then explained as answering to it or copying it
+        rep = min(members, key=lambda o: (o.id in copiers, len(o.controllers), order[o.id]))
+        label = _group_label(members, rep, actors)
+        while label in labels:  # two groups of one name stay two groups
+            label += " (another)"
+        labels.add(label)
+        rep.group, rep.relation, rep.linked_to, rep.related = label, "independent", None, None
+        rep.reason = (
+            "independent" if len(members) == 1
+            else f"independent — counts once for its group of {len(members)}"
+        )
+        # breadth first from the representative: each origin is explained by the origin it
+        # was reached from, the representative itself whenever they are tied directly
+        parents = dict(nx.bfs_predecessors(graph, rep.id, sort_neighbors=lambda ns: sorted(
+            ns, key=order.__getitem__)))
+        for o in members:
+            if o is rep:
+                continue
+            parent = by_id[parents[o.id]]
+            relation = (_control_relation(o, parent, actors)
+                        or _copy_relation(o, parent, copy_links, corpus))
+            assert relation is not None, (o.id, parent.id)  # an edge is one or the other
+            o.group, o.linked_to = label, parent.id
+            o.relation, o.reason, o.related = relation
+    return len(components)
+
+
+def _group_label(members: list[Origin], rep: Origin, actors: Actors) -> str:
+    """A group's name: the nearest entity every member is or answers to (the Government of
+    Norvania for its ministry and its security bureau), else the representative's name."""
+    if all(o.entity for o in members):
+        chains = [[o.entity, *o.controllers] for o in members]
+        common = next((e for e in chains[0] if all(e in c for c in chains[1:])), None)
+        if common is not None:
+            return actors.name(common) or common
+    return rep.name
 
 
 def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
     claims = [corpus.claims[c] for c in cluster["claims"] if c in corpus.claims]
     origins: dict[str, Origin] = {}
-    copy_links: list[tuple[str, str]] = []
+    copy_links: list[CopyLink] = []
     citations = nx.DiGraph()  # outlet -> the outlet or source it relays or copied
     for claim in claims:
         origin = claim_origin(corpus, claim)
@@ -279,13 +426,15 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
                 citations.add_edge(outlet, corpus.outlet(other))
             source = _twin_origin_id(corpus, other, claim["cluster"])
             if source and source != origin.id:
-                copy_links.append((origin.id, source))
+                copy_links.append(CopyLink(origin.id, source, claim["doc"], other, other_earlier))
         for att in corpus.chain(claim.get("attribution")):
             name = corpus.actors.name(att.get("source_entity")) or att.get("source_resolved")
             if name and name != outlet:
                 citations.add_edge(outlet, name)
     origin_list = sorted(origins.values(), key=lambda o: (o.kind in UNCOUNTED_KINDS, o.id))
-    independent = _group(origin_list, copy_links)
+    for o in origin_list:
+        o.copied_from_label = corpus.doc_label(o.copied_from) if o.copied_from else None
+    independent = _group(origin_list, copy_links, corpus)
     outlets = sorted({corpus.outlet(c["doc"]) for c in claims})
     flags = _flags(corpus, claims, origin_list, outlets, independent, citations)
     return {
@@ -384,7 +533,7 @@ def _inputs(unit: str) -> tuple[dict[str, str], dict[str, str]]:
         ),
         "reuse": f"SELECT * FROM {reuse}",
         "documents": (
-            "SELECT DISTINCT x.of_cluster, d.id, d.outlet, d.published FROM ("
+            "SELECT DISTINCT x.of_cluster, d.id, d.outlet, d.title, d.published FROM ("
             f"SELECT of_cluster, doc FROM {docs} UNION SELECT of_cluster, a FROM {reuse} "
             f"UNION SELECT of_cluster, b FROM {reuse}) AS x "
             "JOIN documents d ON d.id = x.doc WHERE d.duplicate_of IS NULL"

@@ -150,12 +150,18 @@ def trace_cluster(
                 for a in corpus.chain(claim["attribution"])
             ],
             "origin": origin,
+            "copied_label": _copied_label(corpus, origin.get("copies") or {}, cid),
             "controllers": [
                 {"id": c, "name": actors.name(c)} for c in origin.get("controllers", [])
             ],
         })
     articles.sort(key=lambda a: (a["published"] or "", a["doc"]))
     return {**cluster, "articles": articles}
+
+
+def _copied_label(corpus: Corpus, copies: dict[str, str], claim: str) -> str | None:
+    """The earlier article a claim's passage was copied from, as a reader knows it."""
+    return corpus.doc_label(copies[claim]) if claim in copies else None
 
 
 def _cluster_head(data: dict[str, Any]) -> Text:
@@ -176,33 +182,51 @@ def trace_tree(data: dict[str, Any]) -> Tree:
     if data.get("narrative"):
         head.append(f"\npart of narrative {data['narrative']}", style="dim")
     tree = Tree(head)
+    _add_why(tree, data)
     _add_articles(tree, data)
     return tree
+
+
+def _add_why(tree: Tree, data: dict[str, Any]) -> None:
+    """One sentence per independence group: why the count is what it is."""
+    groups = data.get("origin_groups") or shapes.origin_groups(data.get("origins") or [])
+    if not groups:
+        return
+    n = data["independent_origins"]
+    why = tree.add(Text(f"why {n} independent origin{'s' * (n != 1)}", style="bold cyan"))
+    for g in groups:
+        why.add(Text(g["sentence"], style="cyan" if g["counted"] else "dim"))
 
 
 def _narrative_tree(data: dict[str, Any]) -> Tree:
     head = Text(f"{data['id']}  {data['label']}", style="bold magenta")
     outlets = data["outlets"]
     origins = shapes.origin_names(data["origins"])
+    independent = shapes.independent_names(data["origins"])
     n = len(data["claim_clusters"])
     head.append(
         f"\nnarrative of {n} proposition{'s' * (n != 1)}, first appeared "
         f"{data['first_appearance'] or 'date unknown'}"
         f"\n{len(outlets)} outlets: {', '.join(outlets) or '-'}"
         f"\n{data['independent_origins']} independent origin(s) among "
-        f"{len(origins)}: {', '.join(origins) or '-'}"
+        f"{len(origins)} sources: {', '.join(independent) or '-'}"
         + (f"\nflags: {', '.join(data['flags'])}" if data["flags"] else ""),
         style="yellow",
     )
     tree = Tree(head)
+    _add_why(tree, data)
     for proposition in data["propositions"]:
-        _add_articles(tree.add(_cluster_head(proposition)), proposition)
+        branch = tree.add(_cluster_head(proposition))
+        _add_why(branch, proposition)
+        _add_articles(branch, proposition)
     return tree
 
 
 def _add_articles(tree: Tree, data: dict[str, Any]) -> None:
     for art in data["articles"]:
-        node = tree.add(Text(f"{art['outlet']} — {art['title'] or art['doc']} "
+        # an unknown outlet stands in as the document id: say it is unknown instead
+        outlet = art["outlet"] if art["outlet"] != art["doc"] else "(outlet unknown)"
+        node = tree.add(Text(f"{outlet} — {art['title'] or art['doc']} "
                              f"({art['published'] or 'date unknown'})"))
         claim = node.add(Text(f"claim {art['claim']} [{art['span'][0]}:{art['span'][1]}]: "
                               f"{art['text'][:160]}"))
@@ -214,10 +238,14 @@ def _add_articles(tree: Tree, data: dict[str, Any]) -> None:
             branch = branch.add(Text(f"{link['cue'] or 'says'} ← {label} ({link['kind']})"))
         origin = art["origin"]
         if origin:
-            text = f"origin: {origin.get('name')} ({origin.get('kind')})"
+            text = f"origin: {shapes.origin_name(origin)} ({origin.get('kind')})"
+            if origin.get("reason"):
+                text += f" — {origin['reason']}"
+            if isinstance(origin.get("group"), str) and origin["group"] != origin.get("name"):
+                text += f" [group: {origin['group']}]"
             copied = (origin.get("copies") or {}).get(art["claim"])
             if copied:
-                text += f", copied from {copied}"
+                text += f"; this article's passage is copied from {art['copied_label']}"
             branch = branch.add(Text(text, style="green"))
         for ctl in art["controllers"]:
             branch = branch.add(Text(f"controlled by {ctl['name'] or ctl['id']}", style="magenta"))

@@ -76,6 +76,8 @@ def environment() -> Environment:
     )
     env.filters["script_json"] = script_json
     env.filters["origin_names"] = shapes.origin_names
+    env.filters["origin_name"] = shapes.origin_name
+    env.filters["origin_groups"] = shapes.origin_groups
     env.filters["single_origin"] = single_origin
     return env
 

@@ -369,22 +369,31 @@
       k.amplification === null || k.amplification === undefined ? "" : `, amplification ${Number(k.amplification).toFixed(1)}`,
       k.first_appearance ? `, first seen ${k.first_appearance}` : "", " ", flagBadges(k.flags)));
 
-    // Origins and their controllers.
+    // Origins, why they count (or not), and their controllers.
     card.appendChild(el("h3", {}, "Origins"));
+    const docLabel = (id) => { const d = docs.get(id); return d ? [d.outlet, d.title].filter(Boolean).join(" \u2014 ") || id : id; };
     if (!(k.origins || []).length) card.appendChild(el("p", { class: "empty" }, "No identified origin."));
     else {
+      // One plain sentence per independence group: why the count above is what it is.
+      const groups = k.origin_groups || [];
+      if (groups.length) {
+        card.appendChild(el("ul", { id: "origin-groups", class: "why" },
+          groups.map((g) => el("li", { class: g.counted ? "counted" : "not-counted" }, g.sentence))));
+      }
       const tbody = el("tbody");
       for (const o of k.origins) {
         const controllers = (o.controllers || []).filter((c) => c !== o.entity).map(entName);
+        // A group is a name (older analyses numbered them: no name to show).
+        const group = typeof o.group === "string" ? o.group : (o.group === null || o.group === undefined ? "not counted" : "");
         tbody.appendChild(el("tr", {},
-          el("td", {}, o.name || o.id || ""), el("td", {}, o.kind || ""),
-          el("td", { class: "num" }, o.group === null || o.group === undefined ? "" : String(o.group)),
+          el("td", {}, o.name || o.id || "unnamed source"), el("td", {}, o.kind || ""),
+          el("td", {}, group), el("td", { class: "reason" }, o.reason || ""),
           el("td", {}, controllers.join(" \u2192 ")),
-          el("td", {}, [...new Set((o.via || []).map((v) => (docs.get(v) ? docs.get(v).outlet || v : v)))].join(", ")),
-          el("td", {}, o.copied_from ? (docs.get(o.copied_from) || {}).outlet || o.copied_from : "")));
+          el("td", {}, [...new Set((o.via || []).map((v) => (docs.get(v) ? docs.get(v).outlet || docs.get(v).title || v : v)))].join(", ")),
+          el("td", {}, o.copied_from ? o.copied_from_label || docLabel(o.copied_from) : "")));
       }
       card.appendChild(el("table", { class: "grid", id: "origins-table" },
-        el("thead", {}, el("tr", {}, ["Origin", "Kind", "Group", "Controlled by", "Via", "Copied from"].map((h) => el("th", {}, h)))), tbody));
+        el("thead", {}, el("tr", {}, ["Origin", "Kind", "Group", "Why", "Controlled by", "Via", "Copied from"].map((h) => el("th", {}, h)))), tbody));
     }
 
     // Provenance graph.
@@ -417,8 +426,8 @@
         d.url ? el("div", { class: "url" }, d.url) : null);
       if (chain.length) {
         box.appendChild(el("ol", { class: "chain" }, chain.map((a) =>
-          el("li", {}, el("strong", {}, a.source.text || "?"), " ",
-            el("span", { class: "kind" }, `(${a.source.kind || "?"}${a.source.entity ? ", " + entName(a.source.entity) : ""})`),
+          el("li", {}, el("strong", {}, a.source.text || "unnamed source"), " ",
+            el("span", { class: "kind" }, `(${a.source.kind || "kind unknown"}${a.source.entity ? ", " + entName(a.source.entity) : ""})`),
             " ", el("em", {}, a.cue.text || ""), a.hedged ? " [hedged]" : ""))));
       } else box.appendChild(el("p", { class: "empty" }, "No attribution: the article states it itself."));
       const text = highlighted(d.text, spans);
@@ -444,7 +453,7 @@
     }
     for (const o of k.origins || []) {
       const oid = "origin:" + (o.id || o.name);
-      node(oid, o.name || o.id || "?", "origin", { kind: o.kind, group: o.group });
+      node(oid, o.name || o.id || "unnamed source", "origin", { kind: o.kind, group: o.group, reason: o.reason });
       for (const d of o.documents || []) if (nodes.has("doc:" + d)) edge("doc:" + d, oid, "cites");
       for (const v of o.via || []) if (nodes.has("doc:" + v)) edge("doc:" + v, oid, "relays");
       if (o.copied_from) for (const d of o.documents || []) if (nodes.has("doc:" + d) && nodes.has("doc:" + o.copied_from)) edge("doc:" + d, "doc:" + o.copied_from, "copied from");
@@ -475,7 +484,8 @@
       const d = evt.target.data();
       clear(info);
       info.appendChild(el("div", {}, el("strong", { id: "graph-node-label" }, d.full)));
-      info.appendChild(el("div", { class: "kind" }, d.type + (d.kind ? " \u00b7 " + d.kind : "") + (d.group !== undefined && d.group !== null ? " \u00b7 group " + d.group : "")));
+      info.appendChild(el("div", { class: "kind" }, d.type + (d.kind ? " \u00b7 " + d.kind : "") + (typeof d.group === "string" ? " \u00b7 group: " + d.group : "")));
+      if (d.reason) info.appendChild(el("div", { class: "reason" }, d.reason));
       if (d.outlet) info.appendChild(el("div", {}, `${d.outlet}${d.published ? ", " + d.published : ""}`));
       const links = evt.target.connectedEdges().map((e) => `${e.source().data("full")} \u2014${e.data("label")}\u2192 ${e.target().data("full")}`);
       info.appendChild(el("ul", {}, links.map((t) => el("li", {}, t))));
