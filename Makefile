@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test lint bench bench-throughput bench-attribution bench-geo bench-reuse \
-        bench-claims bench-language bench-spark models clean
+        bench-claims bench-language bench-spark bench-propositions-msrp train-propositions models clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -63,6 +63,14 @@ bench-language: install
 
 bench-spark: install
 	$(PY) benchmarks/spark.py
+
+bench-propositions-msrp: install
+	$(PY) benchmarks/propositions.py
+
+# Refits the "same proposition?" classifier on MSRP train and rewrites
+# src/sourcetrace/link/data/propositions.json (deterministic seeds).
+train-propositions: install
+	$(PY) benchmarks/propositions.py --train
 
 clean:
 	rm -rf out .pytest_cache
