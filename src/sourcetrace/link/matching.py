@@ -27,11 +27,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any
 
 import numpy as np
 from scipy import sparse
 from spacy.lang.en.stop_words import STOP_WORDS
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from sourcetrace.link.embeddings import embed
 
@@ -78,12 +80,22 @@ _NUMBER_WORDS = {
 _NUMBER_WORDS.pop("one")
 
 
+@lru_cache(maxsize=1)
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()  # scanning the loaded libraries is the slow part: once
+
+
+def one_blas_thread() -> Any:
+    """A context in which BLAS runs on one thread (see :func:`dot`)."""
+    return _threadpools().limit(limits=1, user_api="blas")
+
+
 def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b.T`` on one BLAS thread. How BLAS splits a product over threads changes the
     last bit of some entries (seen from 64 rows up), and a Spark executor's Python worker
     runs another number of threads than the local engine: with one thread everywhere the
     cosines, and every threshold decision on them, are the same on both engines."""
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return a @ b.T
 
 
@@ -155,15 +167,24 @@ class ClaimSet:
     def __init__(self, claims: Sequence[ClaimInfo], vectors: np.ndarray | None = None) -> None:
         self.claims = list(claims)
         self.vectors = embed([c.text for c in claims]) if vectors is None else vectors
+
+    # The indicator matrices are built on first use: the claims step's proposition judge
+    # reads only the texts and vectors, and builds a ClaimSet per document.
+    @cached_property
+    def _sets(self) -> dict[str, sparse.csr_matrix]:
+        claims = self.claims
         numbers = [c.numbers | numbers_in(c.text) for c in claims]
-        self._sets = {
+        return {
             "tokens": _indicator([set(content_tokens(c.text)) for c in claims]),
             "entities": _indicator([c.entities for c in claims]),
             "places": _indicator([c.places for c in claims]),
             "numbers": _indicator(numbers),
             "dates": _indicator([c.dates for c in claims]),
         }
-        self._sizes = {k: np.asarray(m.sum(axis=1)).ravel() for k, m in self._sets.items()}
+
+    @cached_property
+    def _sizes(self) -> dict[str, np.ndarray]:
+        return {k: np.asarray(m.sum(axis=1)).ravel() for k, m in self._sets.items()}
 
     def __len__(self) -> int:
         return len(self.claims)

@@ -111,17 +111,43 @@ def _capitalised(text: str) -> set[str]:
     return {w.lower() for w in _CAPITALISED.findall(text[1:])}
 
 
-def _text_features(a: str, b: str, cos: float) -> list[float]:
-    ta, tb = set(content_tokens(a)), set(content_tokens(b))
+@dataclass(frozen=True)
+class _Text:
+    """What the cheap features need of one text, computed once per text, not per pair."""
+
+    text: str
+    tokens: frozenset[str]
+    words: tuple[str, ...]
+    bigrams: frozenset[tuple[str, ...]]
+    trigrams: frozenset[tuple[str, ...]]
+    numbers: frozenset[str]
+    capitalised: frozenset[str]
+    negated: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        w = _words(text)
+        return cls(
+            text=text, tokens=frozenset(content_tokens(text)), words=tuple(w),
+            bigrams=frozenset(zip(w, w[1:], strict=False)),
+            trigrams=frozenset(zip(w, w[1:], w[2:], strict=False)),
+            numbers=frozenset(numbers_in(text)), capitalised=frozenset(_capitalised(text)),
+            negated=_negated(w),
+        )
+
+
+def _text_features(a: str | _Text, b: str | _Text, cos: float) -> list[float]:
+    x = a if isinstance(a, _Text) else _Text.of(a)
+    y = b if isinstance(b, _Text) else _Text.of(b)
+    ta, tb = x.tokens, y.tokens
     inter = len(ta & tb)
     overlap = _ochiai(ta, tb)
     ra = inter / len(ta) if ta else 0.0
     rb = inter / len(tb) if tb else 0.0
-    wa, wb = _words(a), _words(b)
-    bigrams = _ochiai(set(zip(wa, wa[1:], strict=False)), set(zip(wb, wb[1:], strict=False)))
-    trigrams = _ochiai(set(zip(wa, wa[1:], wa[2:], strict=False)),
-                       set(zip(wb, wb[1:], wb[2:], strict=False)))
-    na, nb = numbers_in(a), numbers_in(b)
+    wa, wb = x.words, y.words
+    bigrams = _ochiai(x.bigrams, y.bigrams)
+    trigrams = _ochiai(x.trigrams, y.trigrams)
+    na, nb = x.numbers, y.numbers
     if not (na or nb):
         num_sign = 0.0
     elif na == nb:
@@ -130,29 +156,34 @@ def _text_features(a: str, b: str, cos: float) -> list[float]:
         num_sign = -1.0
     else:
         num_sign = -0.5
-    ca, cb = _capitalised(a), _capitalised(b)
+    ca, cb = x.capitalised, y.capitalised
     cap_j = len(ca & cb) / len(ca | cb) if ca | cb else 1.0
     ua, ub = len(ta - tb), len(tb - ta)
+    a_text, b_text = x.text, y.text
     return [
         cos, overlap, min(ra, rb), max(ra, rb), bigrams, float(bool(na ^ nb)), num_sign, cap_j,
-        float(_negated(wa) != _negated(wb)),
+        float(x.negated != y.negated),
         min(len(wa), len(wb)) / max(len(wa), len(wb), 1),
-        fuzz.token_sort_ratio(a, b) / 100, fuzz.token_set_ratio(a, b) / 100,
-        fuzz.ratio(a, b) / 100, cos * overlap, float(max(ua, ub)), float(min(ua, ub)),
+        fuzz.token_sort_ratio(a_text, b_text) / 100, fuzz.token_set_ratio(a_text, b_text) / 100,
+        fuzz.ratio(a_text, b_text) / 100, cos * overlap, float(max(ua, ub)), float(min(ua, ub)),
         float(np.log1p(len(wa) + len(wb))), float(len(ca ^ cb)), trigrams,
-        fuzz.partial_ratio(a, b) / 100,
+        fuzz.partial_ratio(a_text, b_text) / 100,
     ]
 
 
 def cheap_features(claims: ClaimSet, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """The CHEAP_FEATURES of the pairs (left[k], right[k]): claim vectors and texts only."""
+    """The CHEAP_FEATURES of the pairs (left[k], right[k]): claim vectors and texts only.
+    Each claim's tokens, n-grams, numbers and names are worked out once, whatever the
+    number of pairs it is in."""
     left, right = np.asarray(left, dtype=int), np.asarray(right, dtype=int)
     v = claims.vectors
     cos = np.einsum("ij,ij->i", v[left].astype(np.float64), v[right].astype(np.float64))
-    texts = [c.text for c in claims.claims]
+    texts: dict[int, _Text] = {}
+    for i in {*left.tolist(), *right.tolist()}:
+        texts[i] = _Text.of(claims.claims[i].text)
     return np.array(
-        [_text_features(texts[i], texts[j], float(c)) for i, j, c in zip(left, right, cos,
-                                                                        strict=True)],
+        [_text_features(texts[i], texts[j], float(c))
+         for i, j, c in zip(left.tolist(), right.tolist(), cos, strict=True)],
         dtype=np.float64,
     ).reshape(len(left), len(CHEAP_FEATURES))
 
@@ -334,6 +365,8 @@ SLOT_WORDS = 4
 # often round or restate numbers and rename actors, has next to no such pair labelled "same"
 # (see benchmarks/propositions.py, which prints the counts).
 CONFLICT_PROBABILITY = 0.05
+# A polarity flip is looked for in pairs that differ in at most this many short stretches.
+POLARITY_SPANS = 3
 
 
 def _differences(a: str, b: str) -> list[tuple[list[str], list[str], bool, bool]]:
@@ -361,6 +394,15 @@ def minimal_conflict(a: ClaimInfo, b: ClaimInfo) -> str:
     another, unless the pipeline linked both claims to the same entities and places: "ISIS"
     / "Daesh"). "" otherwise."""
     spans = _differences(a.text, b.text)
+    # Polarity flipped in an otherwise close pair ("A convoy of 40 trucks left" / "No convoy
+    # of trucks left"): the negation words of all the differing stretches together.
+    if 0 < len(spans) <= POLARITY_SPANS and all(
+        len(x) <= SLOT_WORDS and len(y) <= SLOT_WORDS for x, y, _, _ in spans
+    ):
+        flips = [sum(w.lower() in POLARITY for w in x) - sum(w.lower() in POLARITY for w in y)
+                 for x, y, _, _ in spans]
+        if sum(flips) % 2:
+            return "polarity"
     if len(spans) != 1:
         return ""
     sa, sb, first_a, first_b = spans[0]
@@ -401,8 +443,9 @@ def same_probability(claims: ClaimSet, left: np.ndarray, right: np.ndarray,
     if len(unsure):
         full = np.hstack([cheap[unsure], align_features(claims, left[unsure], right[unsure])])
         p[unsure] = model.full.probability(full)
+    # The veto only matters where it turns a "same" into "different".
     conflict = [k for k, (i, j) in enumerate(zip(left, right, strict=True))
-                if p[k] > CONFLICT_PROBABILITY
+                if p[k] >= SAME_PROPOSITION
                 and minimal_conflict(claims.claims[i], claims.claims[j])]
     p[conflict] = CONFLICT_PROBABILITY
     return p
