@@ -15,7 +15,9 @@ when one copied the other (text reuse in either direction: copied text is one vo
 when the dates cannot tell who copied whom). ``independent_origins`` counts the groups.
 Anonymous and vague origins ("sources said", "analysts argued") and an outlet's own
 unattributed assertions are listed but never counted as corroboration: nobody stands behind
-them but the outlet.
+them but the outlet. An anonymous or vague source is never the actor its words name: "a
+source close to Trump", "aides to X", "top Obama administration officials" are origins of
+their own, with that actor as ``near_entity`` (shown, never counted, never grouped).
 
 Flags:
 
@@ -49,6 +51,8 @@ from sourcetrace.tables import CORPUS
 
 # Sources that never count as corroboration: nobody named, or the outlet's own say-so.
 UNCOUNTED_KINDS = {"anonymous", "vague", "outlet"}
+# Sources that name nobody: never an entity's origin, only near one ("a source close to X").
+UNNAMED_KINDS = {"anonymous", "vague"}
 
 
 @dataclass
@@ -65,6 +69,10 @@ class Origin:
     copied_from: str | None = None
     copies: dict[str, str] = field(default_factory=dict)  # claim id -> earlier doc it copies
     group: int | None = None
+    # an anonymous or vague origin's named neighbour ("a source close to Trump"): shown, and
+    # never its entity, so never counted and never grouped with that neighbour
+    near_entity: str | None = None
+    near_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +81,7 @@ class Origin:
             "claims": sorted(set(self.claims)), "documents": sorted(set(self.documents)),
             "via": sorted(set(self.via)), "copied_from": self.copied_from,
             "copies": dict(sorted(self.copies.items())),
+            "near_entity": self.near_entity, "near_name": self.near_name,
         }
 
 
@@ -182,13 +191,26 @@ class Corpus:
 
 def source_key(att: dict[str, Any], actors: Actors) -> tuple[str, str, str | None]:
     """(origin id, readable name, entity id) of an attribution's source."""
+    kind = att.get("source_kind") or "organisation"
+    if kind in UNNAMED_KINDS:
+        # each anonymous source is its own: "sources" in two articles are not known to be
+        # one, and "a source close to Trump" is not Trump (its near_entity is)
+        name = att.get("source_resolved") or att.get("source_text") or "?"
+        return f"{kind}:{att['doc']}:{att['source_start']}", name, None
     entity = att.get("source_entity") or actors.lookup(att.get("source_resolved"))
     name = actors.name(entity) or att.get("source_resolved") or att.get("source_text") or "?"
-    kind = att.get("source_kind") or "organisation"
     if kind in UNCOUNTED_KINDS and not entity:
-        # each anonymous source is its own: "sources" in two articles are not known to be one
         return f"{kind}:{att['doc']}:{att['source_start']}", name, None
     return (entity or f"name:{name.lower()}"), name, entity
+
+
+def near_key(att: dict[str, Any], actors: Actors) -> tuple[str | None, str | None]:
+    """(entity id, name) an anonymous or vague source is near, if its span names one. A
+    store linked before near_entity existed kept it in source_entity."""
+    if (att.get("source_kind") or "") not in UNNAMED_KINDS:
+        return None, None
+    near = att.get("near_entity") or att.get("source_entity")
+    return near, (actors.name(near) or near) if near else None
 
 
 def claim_origin(corpus: Corpus, claim: dict[str, Any], depth: int = 0) -> Origin:
@@ -213,9 +235,11 @@ def claim_origin(corpus: Corpus, claim: dict[str, Any], depth: int = 0) -> Origi
     if chain:
         inner = chain[-1]
         oid, name, entity = source_key(inner, actors)
+        near, near_name = near_key(inner, actors)
         origin = Origin(
             id=oid, name=name, kind=inner.get("source_kind") or "organisation", entity=entity,
             controllers=actors.controllers(entity), root=actors.root(entity),
+            near_entity=near, near_name=near_name,
         )
     else:
         entity = corpus.outlet_entity(claim["doc"])
@@ -281,7 +305,10 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
             if source and source != origin.id:
                 copy_links.append((origin.id, source))
         for att in corpus.chain(claim.get("attribution")):
-            name = corpus.actors.name(att.get("source_entity")) or att.get("source_resolved")
+            # an unnamed source is cited as what the article calls it, never as its neighbour
+            named = (att.get("source_kind") or "") not in UNNAMED_KINDS
+            entity = att.get("source_entity") if named else None
+            name = corpus.actors.name(entity) or att.get("source_resolved")
             if name and name != outlet:
                 citations.add_edge(outlet, name)
     origin_list = sorted(origins.values(), key=lambda o: (o.kind in UNCOUNTED_KINDS, o.id))

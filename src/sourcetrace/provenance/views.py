@@ -144,7 +144,8 @@ def trace_cluster(
             "chain": [
                 {
                     "source": a["source_text"], "resolved": a["source_resolved"],
-                    "kind": a["source_kind"], "entity": a["source_entity"], "cue": a["cue_text"],
+                    "kind": a["source_kind"], "entity": a["source_entity"],
+                    "near": a.get("near_entity"), "cue": a["cue_text"],
                     "span": [a["source_start"], a["source_end"]],
                 }
                 for a in corpus.chain(claim["attribution"])
@@ -214,7 +215,7 @@ def _add_articles(tree: Tree, data: dict[str, Any]) -> None:
             branch = branch.add(Text(f"{link['cue'] or 'says'} ← {label} ({link['kind']})"))
         origin = art["origin"]
         if origin:
-            text = f"origin: {origin.get('name')} ({origin.get('kind')})"
+            text = f"origin: {origin.get('name')} ({shapes.origin_kind(origin)})"
             copied = (origin.get("copies") or {}).get(art["claim"])
             if copied:
                 text += f", copied from {copied}"

@@ -73,6 +73,10 @@ _MAX_NGRAM = 9
 # a preposition ("in | Moscow") and a place head ("Zarqat | base").
 CONTEXT_BEFORE, CONTEXT_AFTER = 40, 30
 
+# Source kinds that name nobody: an actor named in their span ("officials in the Trump
+# administration", "allies of X") is what they are near, never their entity.
+NEAR_KINDS = frozenset({"anonymous", "vague"})
+
 # Full row orders (no ties): the linker must see rows in the same order on every engine.
 MENTION_ORDER = 'ORDER BY doc, start, "end", label, text'
 ATTRIBUTION_ORDER = "ORDER BY doc, source_start, id"
@@ -139,6 +143,8 @@ class LinkResult:
     entities: list[dict[str, Any]]
     mention_entities: list[str | None]
     source_entities: list[str | None]
+    # per attribution: the actor an anonymous or vague source is near (NEAR_KINDS), or None
+    near_entities: list[str | None] = field(default_factory=list)
 
 
 class EntityLinker:
@@ -284,14 +290,22 @@ class EntityLinker:
             doc_spans[m["doc"]].append((m["start"], m["end"], eid))
 
         source_ids: list[str | None] = []
+        near_ids: list[str | None] = []
         for a in attributions:
             eid = self.link_source(a, doc_context.get(a["doc"], {}), doc_spans.get(a["doc"], []))
+            if a.get("source_kind") in NEAR_KINDS:
+                # "a source close to Trump" is not Trump: the actor its span names is only
+                # whom it is near (and its text is no alias of that actor)
+                source_ids.append(None)
+                near_ids.append(eid)
+                continue
             source_ids.append(eid)
+            near_ids.append(None)
             if eid is not None and eid in self.kb.entries:
                 surface = a.get("source_resolved") or a.get("source_text")
                 if surface and eid not in self._kb_surfaces:
                     self._kb_surfaces[eid][surface] += 1
-        return LinkResult(self.entity_rows(), mention_ids, source_ids)
+        return LinkResult(self.entity_rows(), mention_ids, source_ids, near_ids)
 
     def _kb_for_mention(
         self, surface: str, around: tuple[str, str], defs: Mapping[str, str]

@@ -76,6 +76,7 @@ def environment() -> Environment:
     )
     env.filters["script_json"] = script_json
     env.filters["origin_names"] = shapes.origin_names
+    env.filters["origin_kind"] = shapes.origin_kind
     env.filters["single_origin"] = single_origin
     return env
 

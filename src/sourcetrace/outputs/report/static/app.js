@@ -377,7 +377,9 @@
       for (const o of k.origins) {
         const controllers = (o.controllers || []).filter((c) => c !== o.entity).map(entName);
         tbody.appendChild(el("tr", {},
-          el("td", {}, o.name || o.id || ""), el("td", {}, o.kind || ""),
+          el("td", {}, o.name || o.id || ""),
+          // an unnamed source near someone: "anonymous, near Donald Trump" (shapes.origin_kind)
+          el("td", {}, (o.kind || "") + (o.near_name || o.near_entity ? `, near ${o.near_name || o.near_entity}` : "")),
           el("td", { class: "num" }, o.group === null || o.group === undefined ? "" : String(o.group)),
           el("td", {}, controllers.join(" \u2192 ")),
           el("td", {}, [...new Set((o.via || []).map((v) => (docs.get(v) ? docs.get(v).outlet || v : v)))].join(", ")),
