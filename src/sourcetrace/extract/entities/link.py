@@ -206,6 +206,13 @@ class EntityLinker:
         if not surface:
             return None
         entry = self._kb_for_mention(surface, around, defs)
+        if entry is None and m.get("label") == "PERSON":
+            # "Donald J. Trump" when the KB spells only "Donald Trump"
+            bare, letters = split_initials(surface)
+            if letters:
+                found = self.kb.lookup(bare, fuzzy=False)
+                if found is not None and found.is_person and _initials_agree(found, letters):
+                    entry = found
         if entry is not None:
             return ("kb", entry.id)
         if is_acronym(surface) and acronym_letters(surface) in defs:
@@ -227,6 +234,7 @@ class EntityLinker:
         targets: list[tuple[str, str] | None] = [
             None if t == SURNAME else t for t in first
         ]
+        _merge_initials(mentions, targets)
         pending_single = [i for i, t in enumerate(first) if t == SURNAME]
 
         # Lone surnames: the full name in the same document, then the KB, then the corpus.
@@ -238,19 +246,38 @@ class EntityLinker:
             t = targets[i]
             if t is None or m.get("label") != "PERSON":
                 continue
-            words = normalize_name(_clean(m["text"], "PERSON")).split()
+            words = normalize_name(split_initials(_clean(m["text"], "PERSON"))[0]).split()
             if len(words) >= 2:
                 corpus_full[words[-1]].add(t)
                 # in one document any later part of a full name may recur alone
-                # ("Bakri" after "Omar Bakri Muhammad")
+                # ("Bakri" after "Omar Bakri Muhammad"); a middle initial never does
                 for w in words[1:]:
                     full_names[m["doc"]][w].add(t)
+        # A lone name the KB knows as an alias ("Biden") is ambiguous when its document
+        # spells out that KB person and someone else of the name ("Joe Biden", "Jill Biden").
+        # With only the other one spelled out ("Hunter Biden ... President Biden", where NER
+        # leaves the title out) the KB person keeps it: news names the prominent one bare.
+        for i, m in enumerate(mentions):
+            t = targets[i]
+            if t is not None and t[0] == "kb" and m.get("label") == "PERSON":
+                surname = normalize_name(_clean(m["text"], "PERSON"))
+                local = full_names[m["doc"]].get(surname, set())
+                if len(surname.split()) == 1 and t in local and len(local) > 1:
+                    pending_single.append(i)
+        pending_single.sort()
         for i in pending_single:
             m = mentions[i]
             surname = normalize_name(_clean(m["text"], m.get("label")))
             local = full_names[m["doc"]].get(surname, set())
             if len(local) == 1:
                 targets[i] = next(iter(local))
+                continue
+            if len(local) > 1:
+                # "Joe Biden and Jill Biden ... Biden said": two people of the document carry
+                # the name, and the nearest full mention is no safe guess (the first-named
+                # is as often meant), so the lone name links to neither of them: it stays
+                # the surname's own cluster, which a reader sees as unresolved.
+                targets[i] = ("key", surname)
                 continue
             if m.get("label") == "PERSON":
                 people = self.kb.by_surname(surname)
@@ -586,6 +613,60 @@ def cluster_key(surface: str) -> str:
     if len(words) > 1 and words[-1] in _place_suffix_keys():
         return " ".join(words[:-1])
     return key
+
+
+_INITIAL = re.compile(r"^[A-Z]\.?$|^(?:[A-Z]\.){2,}$")
+
+
+def split_initials(surface: str) -> tuple[str, tuple[str, ...]]:
+    """A person's name without its middle initials, and those initials: "William P. Barr"
+    -> ("William Barr", ("P",)), "George H. W. Bush" -> ("George Bush", ("H", "W")). Only
+    between a first and a last word: "J. Smith" and "Smith J." keep theirs."""
+    words = surface.split()
+    if len(words) < 3:
+        return surface, ()
+    kept, letters = [words[0]], []
+    for w in words[1:-1]:
+        if _INITIAL.match(w):
+            letters.extend(c for c in w if c.isalpha())
+        else:
+            kept.append(w)
+    kept.append(words[-1])
+    return " ".join(kept), tuple(letters)
+
+
+def _initials_agree(entry: Entry, letters: tuple[str, ...]) -> bool:
+    """Whether no spelling of a KB person carries other middle initials than ``letters``
+    ("George H. W. Bush" must not become an entry spelled "George W. Bush")."""
+    spelled = {split_initials(s)[1] for s in (entry.name, *entry.aliases)} - {()}
+    return not spelled or spelled == {letters}
+
+
+def _merge_initials(mentions: Sequence[Mapping[str, Any]], targets: list[Target]) -> None:
+    """Give the corpus clusters of one person written with and without middle initials one
+    key ("William Barr", "William P. Barr"): every such cluster key of people becomes the
+    most used key among them. When two different initials occur with one bare name
+    ("George H. W. Bush", "George W. Bush") they are two people, and nothing is merged."""
+    groups: dict[str, dict[str, tuple[tuple[str, ...], int]]] = defaultdict(dict)
+    for m, t in zip(mentions, targets, strict=True):
+        if t is None or t[0] != "key" or m.get("label") != "PERSON":
+            continue
+        bare, letters = split_initials(_clean(m["text"], "PERSON"))
+        if len(bare.split()) < 2:
+            continue
+        seen = groups[normalize_name(bare)]
+        count = seen.get(t[1], (letters, 0))[1]
+        seen[t[1]] = (letters, count + 1)
+    rename: dict[str, str] = {}
+    for keys in groups.values():
+        spelled = {letters for letters, _ in keys.values()} - {()}
+        if len(keys) < 2 or len(spelled) > 1:
+            continue
+        keep = min(keys, key=lambda k: (-keys[k][1], k))
+        rename.update({k: keep for k in keys if k != keep})
+    for i, t in enumerate(targets):
+        if t is not None and t[0] == "key" and t[1] in rename:
+            targets[i] = ("key", rename[t[1]])
 
 
 def _single_name(surface: str) -> bool:
