@@ -54,8 +54,9 @@ def analyse(nlp: Any, kb: KnowledgeBase, texts: dict[str, str]) -> tuple[list[di
     attributions: list[dict] = []
     for doc_id, text in texts.items():
         doc = nlp(text)
+        sentence = {sent.start: n for n, sent in enumerate(doc.sents)}
         mentions += [{"doc": doc_id, "start": e.start_char, "end": e.end_char, "text": e.text,
-                      "label": e.label_, "sentence": 0} for e in doc.ents]
+                      "label": e.label_, "sentence": sentence[e.sent.start]} for e in doc.ents]
         rows = attribution_rows(doc)["attributions"]
         attributions += [{**r, "doc": doc_id} for r in rows]
     result = EntityLinker(kb).link_texts(texts, mentions, attributions)
@@ -179,3 +180,14 @@ def test_hedged_sources_are_not_counted_end_to_end(tmp_path: Path) -> None:
             ("vague", "barack-obama", None),
     }
     assert all(o["group"] is None for o in origins if o["near_entity"])
+
+
+def test_a_lone_surname_is_the_person_introduced_first(nlp: Any, kb: KnowledgeBase) -> None:
+    # the principal is spelled out first; a relative met later does not take the bare name
+    text = ("Donald Trump arrived at the summit on Monday. His daughter Ivanka Trump joined "
+            "him later. Trump said the summit had gone well.")
+    atts, mentions = analyse(nlp, kb, {"p": text})
+    by_text = {m["text"]: eid for m, eid in mentions if m["label"] == "PERSON"}
+    assert by_text["Trump"] == "donald-trump"
+    assert by_text["Ivanka Trump"] != "donald-trump"
+    assert [a["source_entity"] for a in atts if a["source_text"] == "Trump"] == ["donald-trump"]

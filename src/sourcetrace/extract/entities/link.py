@@ -5,12 +5,17 @@ possessive or demonym just left of the mention when NER cut it off: "Russia's | 
 Intelligence Service"); the long form an acronym stands for in the same document ("Foreign
 Intelligence Service (SVR)"); the full name a lone surname repeats ("Nebenzya" after
 "Vassily Nebenzya"), first in the document, then in the knowledge base, then in the corpus;
-otherwise a corpus cluster (``ent:<slug>``) that merges transliteration variants.
+otherwise a corpus cluster (``ent:<slug>``) that merges transliteration variants. A person
+written with and without middle initials ("William P. Barr", "William Barr") is one cluster
+unless two different initials share the bare name. A lone surname that two people of its
+document carry is the one spelled out in an earlier sentence, else neither of them.
 
 Attribution sources are linked through the mentions inside their span and through any
 knowledge-base alias found inside the span text ("an SVR statement", "Syria's official news
 agency, SANA"); people win over organisations, organisations over governments, governments
-over states; then the earliest match, and the longest of those starting there.
+over states; then the earliest match, and the longest of those starting there. An anonymous or
+vague source ("a source close to Trump") gets no entity: what its span names is its
+``near_entity``.
 """
 
 from __future__ import annotations
@@ -242,6 +247,10 @@ class EntityLinker:
             lambda: defaultdict(set)
         )
         corpus_full: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        # doc -> name word -> person -> the sentence that first spells the person out
+        introduced: dict[str, dict[str, dict[tuple[str, str], int | None]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
         for i, m in enumerate(mentions):
             t = targets[i]
             if t is None or m.get("label") != "PERSON":
@@ -253,10 +262,15 @@ class EntityLinker:
                 # ("Bakri" after "Omar Bakri Muhammad"); a middle initial never does
                 for w in words[1:]:
                     full_names[m["doc"]][w].add(t)
-        # A lone name the KB knows as an alias ("Biden") is ambiguous when its document
-        # spells out that KB person and someone else of the name ("Joe Biden", "Jill Biden").
-        # With only the other one spelled out ("Hunter Biden ... President Biden", where NER
-        # leaves the title out) the KB person keeps it: news names the prominent one bare.
+                    seen = introduced[m["doc"]][w]
+                    sent = m.get("sentence")
+                    if t not in seen or _earlier(sent, seen[t]):
+                        seen[t] = sent
+        # A lone name the KB knows as an alias ("Biden") is read like any lone name when its
+        # document spells out that KB person and someone else of the name ("Joe Biden",
+        # "Jill Biden"). With only the other one spelled out ("Hunter Biden ... President
+        # Biden", where NER leaves the title out) the KB person keeps it: news names the
+        # prominent one bare.
         for i, m in enumerate(mentions):
             t = targets[i]
             if t is not None and t[0] == "kb" and m.get("label") == "PERSON":
@@ -273,11 +287,15 @@ class EntityLinker:
                 targets[i] = next(iter(local))
                 continue
             if len(local) > 1:
-                # "Joe Biden and Jill Biden ... Biden said": two people of the document carry
-                # the name, and the nearest full mention is no safe guess (the first-named
-                # is as often meant), so the lone name links to neither of them: it stays
-                # the surname's own cluster, which a reader sees as unresolved.
-                targets[i] = ("key", surname)
+                # Two people of the document carry the name. News introduces its principal
+                # first and names a relative met later in full or by first name ("Donald
+                # Trump ... His daughter Ivanka Trump ... Trump said"): the lone name is the
+                # person spelled out in an earlier sentence than any other. Introduced in
+                # one sentence ("Joe Biden and Jill Biden visited ... Biden said") nobody is
+                # the principal and the nearest full mention is no safer a guess, so the
+                # lone name links to neither: it stays the surname's own cluster, which a
+                # reader sees as unresolved.
+                targets[i] = _principal(introduced[m["doc"]][surname]) or ("key", surname)
                 continue
             if m.get("label") == "PERSON":
                 people = self.kb.by_surname(surname)
@@ -325,6 +343,8 @@ class EntityLinker:
                 # whom it is near (and its text is no alias of that actor)
                 source_ids.append(None)
                 near_ids.append(eid)
+                if eid is not None and eid in self.kb.entries:
+                    self._kb_surfaces[eid]  # an entities row, so that it has a name
                 continue
             source_ids.append(eid)
             near_ids.append(None)
@@ -667,6 +687,21 @@ def _merge_initials(mentions: Sequence[Mapping[str, Any]], targets: list[Target]
     for i, t in enumerate(targets):
         if t is not None and t[0] == "key" and t[1] in rename:
             targets[i] = ("key", rename[t[1]])
+
+
+def _earlier(a: int | None, b: int | None) -> bool:
+    return a is not None and (b is None or a < b)
+
+
+def _principal(first_seen: Mapping[tuple[str, str], int | None]) -> tuple[str, str] | None:
+    """The person spelled out in a sentence before every other one of the same name (see
+    :meth:`EntityLinker.link_targets`), or None when two were first spelled out together or
+    a sentence is unknown."""
+    order = sorted(first_seen.items(), key=lambda kv: (kv[1] is None, kv[1] or 0, kv[0]))
+    if len(order) < 2:
+        return order[0][0] if order else None
+    (person, first), (_, second) = order[0], order[1]
+    return person if first is not None and second is not None and first < second else None
 
 
 def _single_name(surface: str) -> bool:
