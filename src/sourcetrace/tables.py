@@ -45,6 +45,9 @@ PER_DOCUMENT: dict[str, dict[str, str]] = {
         # itself): what entity linking maps to ``source_entity``.
         "source_resolved": "VARCHAR",
         "source_entity": "VARCHAR",
+        # For an anonymous or vague source, the entity it is near and is not: "a source close
+        # to Trump", "aides to X", "top Obama administration officials". Never an origin.
+        "near_entity": "VARCHAR",
         "cue_text": "VARCHAR", "cue_start": "INTEGER", "cue_end": "INTEGER",
         "content_text": "VARCHAR", "content_start": "INTEGER", "content_end": "INTEGER",
         "hedged": "BOOLEAN", "parent": "VARCHAR", "sentence": "INTEGER",

@@ -70,8 +70,10 @@ def link_corpus(tables: Rows, kb: KnowledgeBase) -> Rows:
     result = EntityLinker(kb).link_targets(mentions, first, attributions)
     for m, eid in zip(mentions, result.mention_entities, strict=True):
         m["entity"] = eid
-    for a, eid in zip(attributions, result.source_entities, strict=True):
-        a["source_entity"] = eid
+    for a, eid, near in zip(
+        attributions, result.source_entities, result.near_entities, strict=True
+    ):
+        a["source_entity"], a["near_entity"] = eid, near
     entities = [{**e, "position": n} for n, e in enumerate(result.entities)]
     return {"linked_mentions": mentions, "linked_attributions": attributions,
             "found_entities": entities}

@@ -65,6 +65,7 @@ def attribution(row: Row) -> dict[str, Any]:
             "text": row["source_text"] or "", "start": row["source_start"],
             "end": row["source_end"], "kind": row["source_kind"],
             "resolved": row["source_resolved"], "entity": row["source_entity"],
+            "near": row.get("near_entity"),
         },
         "cue": {"text": row["cue_text"] or "", "start": row["cue_start"], "end": row["cue_end"]},
         "content": {
@@ -300,6 +301,14 @@ def origin_groups(items: Iterable[Any]) -> list[dict[str, Any]]:
             "sentence": f"Not counted as corroboration — {'; '.join(parts)}.",
         })
     return found
+
+
+def origin_kind(origin: Mapping[str, Any]) -> str:
+    """An origin's kind as a reader needs it: "anonymous, near Donald Trump" for an unnamed
+    source whose words name someone it is close to, else the kind alone."""
+    kind = origin.get("kind") or ""
+    near = origin.get("near_name") or origin.get("near_entity")
+    return f"{kind}, near {near}" if near else kind
 
 
 def worst_example(cluster: Mapping[str, Any]) -> dict[str, Any]:

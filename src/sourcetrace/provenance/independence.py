@@ -15,7 +15,9 @@ when one copied the other (text reuse in either direction: copied text is one vo
 when the dates cannot tell who copied whom). ``independent_origins`` counts the groups.
 Anonymous and vague origins ("sources said", "analysts argued") and an outlet's own
 unattributed assertions are listed but never counted as corroboration: nobody stands behind
-them but the outlet.
+them but the outlet. An anonymous or vague source is never the actor its words name: "a
+source close to Trump", "aides to X", "top Obama administration officials" are origins of
+their own, with that actor as ``near_entity`` (shown, never counted, never grouped).
 
 Every origin says why it counts or not, so that a fact-checker can check the count rather
 than trust it: ``group`` names its group (the nearest controller all its members answer to,
@@ -64,6 +66,8 @@ UNCOUNTED_REASONS = {
     "outlet": "outlet's own assertion",
 }
 TITLE_CHARS = 60  # a copied document's title in a reason is cut to this many characters
+# Sources that name nobody: never an entity's origin, only near one ("a source close to X").
+UNNAMED_KINDS = {"anonymous", "vague"}
 
 
 @dataclass
@@ -85,6 +89,10 @@ class Origin:
     related: str | None = None  # the X of the reason: a controller, an origin, a document
     linked_to: str | None = None  # the origin of its group it was grouped with
     copied_from_label: str | None = None  # copied_from as a reader knows it (outlet, title)
+    # an anonymous or vague origin's named neighbour ("a source close to Trump"): shown, and
+    # never its entity, so never counted and never grouped with that neighbour
+    near_entity: str | None = None
+    near_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +104,7 @@ class Origin:
             "via": sorted(set(self.via)), "copied_from": self.copied_from,
             "copied_from_label": self.copied_from_label,
             "copies": dict(sorted(self.copies.items())),
+            "near_entity": self.near_entity, "near_name": self.near_name,
         }
 
 
@@ -227,17 +236,30 @@ def _cut(text: str, limit: int = TITLE_CHARS) -> str:
 def source_key(att: dict[str, Any], actors: Actors) -> tuple[str, str, str | None]:
     """(origin id, readable name, entity id) of an attribution's source. A source with no
     words ("X, reportedly") is named by its cue: a "?" would read as a missing value."""
-    entity = att.get("source_entity") or actors.lookup(att.get("source_resolved"))
-    cue = (att.get("cue_text") or "").strip()
-    name = (
-        actors.name(entity) or att.get("source_resolved") or att.get("source_text")
-        or (f"unnamed source ({cue})" if cue else "unnamed source")
-    )
     kind = att.get("source_kind") or "organisation"
+    cue = (att.get("cue_text") or "").strip()
+    unnamed = f"unnamed source ({cue})" if cue else "unnamed source"
+    if kind in UNNAMED_KINDS:
+        # each anonymous source is its own: "sources" in two articles are not known to be
+        # one, and "a source close to Trump" is not Trump (its near_entity is)
+        name = att.get("source_resolved") or att.get("source_text") or unnamed
+        return f"{kind}:{att['doc']}:{att['source_start']}", name, None
+    entity = att.get("source_entity") or actors.lookup(att.get("source_resolved"))
+    name = (
+        actors.name(entity) or att.get("source_resolved") or att.get("source_text") or unnamed
+    )
     if kind in UNCOUNTED_KINDS and not entity:
-        # each anonymous source is its own: "sources" in two articles are not known to be one
         return f"{kind}:{att['doc']}:{att['source_start']}", name, None
     return (entity or f"name:{name.lower()}"), name, entity
+
+
+def near_key(att: dict[str, Any], actors: Actors) -> tuple[str | None, str | None]:
+    """(entity id, name) an anonymous or vague source is near, if its span names one. A
+    store linked before near_entity existed kept it in source_entity."""
+    if (att.get("source_kind") or "") not in UNNAMED_KINDS:
+        return None, None
+    near = att.get("near_entity") or att.get("source_entity")
+    return near, (actors.name(near) or near) if near else None
 
 
 def claim_origin(corpus: Corpus, claim: dict[str, Any], depth: int = 0) -> Origin:
@@ -263,9 +285,11 @@ def claim_origin(corpus: Corpus, claim: dict[str, Any], depth: int = 0) -> Origi
     if chain:
         inner = chain[-1]
         oid, name, entity = source_key(inner, actors)
+        near, near_name = near_key(inner, actors)
         origin = Origin(
             id=oid, name=name, kind=inner.get("source_kind") or "organisation", entity=entity,
             controllers=actors.controllers(entity), root=actors.root(entity),
+            near_entity=near, near_name=near_name,
         )
     else:
         entity = corpus.outlet_entity(claim["doc"])
@@ -428,7 +452,10 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
             if source and source != origin.id:
                 copy_links.append(CopyLink(origin.id, source, claim["doc"], other, other_earlier))
         for att in corpus.chain(claim.get("attribution")):
-            name = corpus.actors.name(att.get("source_entity")) or att.get("source_resolved")
+            # an unnamed source is cited as what the article calls it, never as its neighbour
+            named = (att.get("source_kind") or "") not in UNNAMED_KINDS
+            entity = att.get("source_entity") if named else None
+            name = corpus.actors.name(entity) or att.get("source_resolved")
             if name and name != outlet:
                 citations.add_edge(outlet, name)
     origin_list = sorted(origins.values(), key=lambda o: (o.kind in UNCOUNTED_KINDS, o.id))

@@ -144,7 +144,8 @@ def trace_cluster(
             "chain": [
                 {
                     "source": a["source_text"], "resolved": a["source_resolved"],
-                    "kind": a["source_kind"], "entity": a["source_entity"], "cue": a["cue_text"],
+                    "kind": a["source_kind"], "entity": a["source_entity"],
+                    "near": a.get("near_entity"), "cue": a["cue_text"],
                     "span": [a["source_start"], a["source_end"]],
                 }
                 for a in corpus.chain(claim["attribution"])
@@ -238,7 +239,7 @@ def _add_articles(tree: Tree, data: dict[str, Any]) -> None:
             branch = branch.add(Text(f"{link['cue'] or 'says'} ← {label} ({link['kind']})"))
         origin = art["origin"]
         if origin:
-            text = f"origin: {shapes.origin_name(origin)} ({origin.get('kind')})"
+            text = f"origin: {shapes.origin_name(origin)} ({shapes.origin_kind(origin)})"
             if origin.get("reason"):
                 text += f" — {origin['reason']}"
             if isinstance(origin.get("group"), str) and origin["group"] != origin.get("name"):

@@ -82,6 +82,7 @@ def attribution_rows(doc: Doc, document: Document | None = None) -> dict[str, li
                 "source_kind": att.source_kind,
                 "source_resolved": att.source_resolved,
                 "source_entity": None,
+                "near_entity": None,
                 "cue_text": att.cue_text,
                 "cue_start": att.cue_start,
                 "cue_end": att.cue_end,

@@ -115,6 +115,17 @@ VAGUE_NOUNS: frozenset[str] = frozenset(
     analyst analysts critic critics expert experts observer observers commentator
     commentators report reports rumour rumours rumor rumors media many some others
     supporters opponents skeptics sceptics residents witnesses locals activists
+    allies loyalists backers detractors associates confidants friends
+    """.split()
+)
+
+# People known only by whom they are near ("a source close to X", "aides to X", "X allies",
+# "a Trump adviser"): when a name hangs off one of these heads the source is not that name
+# but someone near it, unnamed (anonymous) or a group (vague, see VAGUE_NOUNS).
+ENTOURAGE_NOUNS: frozenset[str] = frozenset(
+    """
+    source insider official person people aide adviser advisor ally associate confidant
+    friend loyalist backer staffer operative someone somebody those one
     """.split()
 )
 

@@ -232,8 +232,18 @@ class _Finder:
         """The subject's subtree without its clauses ("X, who lost ..., said"; "X, citing Y,
         reported"): the contiguous run of remaining tokens around the head."""
         drop: set[int] = set()
+        # "a person briefed on X's plans", "people who know X": the clause says who the
+        # unnamed source is (and whom it is near), so it stays when not set off by a comma.
+        unnamed = tok.lower_ in lx.ENTOURAGE_NOUNS or tok.lemma_.lower() in lx.ENTOURAGE_NOUNS
         for child in tok.children:
-            if child.dep_ in ("relcl", "acl", "advcl") or (verb is not None and child is verb):
+            if verb is not None and child is verb:
+                drop |= {t.i for t in child.subtree}
+            elif child.dep_ in ("relcl", "acl", "advcl"):
+                edge = child.left_edge.i
+                if unnamed and child.dep_ != "advcl" and edge > tok.i and (
+                    edge == 0 or tok.doc[edge - 1].text != ","
+                ):
+                    continue
                 drop |= {t.i for t in child.subtree}
         keep = {t.i for t in tok.subtree} - drop
         start = end = tok.i

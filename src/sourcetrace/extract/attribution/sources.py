@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from sourcetrace.extract.attribution import lexicon as lx
 from sourcetrace.extract.attribution.model import Attribution
@@ -60,6 +60,8 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
     has_poss = any(t.dep_ == "poss" for t in root.children)
     names = _proper(span)
     persons = [e for e in span.ents if e.label_ == "PERSON"]
+    if low in ("someone", "somebody"):  # "someone close to the team": nobody named
+        return "anonymous", None, text
     if root.pos_ == "PRON" and len(span) <= 2:
         if low in lx.PERSON_PRONOUNS:
             return "person", "person", text
@@ -82,6 +84,17 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
         mods = [c for c in root.children if c.dep_ not in ("det", "punct")]
         if dets & _DEFINITE and not mods:
             return "anonymous", "anonymous", text
+        return "anonymous", None, text
+    if names and root.pos_ != "PROPN" and not _names_head(root, names) and (
+        low in lx.ENTOURAGE_NOUNS or lemma in lx.ENTOURAGE_NOUNS
+        or low in lx.VAGUE_NOUNS or lemma in lx.VAGUE_NOUNS
+    ):
+        # "a Trump adviser", "allies of Trump", "critics, including top Obama administration
+        # officials", "those close to Trump": the name says whom the source is near, it is not
+        # the source (entity linking records it as near_entity). A group is vague; one
+        # unnamed person, or people the reporter vouches for, anonymous.
+        if low in lx.VAGUE_NOUNS or lemma in lx.VAGUE_NOUNS:
+            return "vague", None, text
         return "anonymous", None, text
     if persons and lemma not in lx.ORG_NOUNS:  # "the news agency, SANA" misread as a name
         return "person", None, text
@@ -118,6 +131,21 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
             return "organisation", None, text
         return "person", None, text
     return "vague", None, text
+
+
+def _names_head(root: Token, names: list[Token]) -> bool:
+    """Whether a name in the span names the head itself rather than qualifying it: in
+    apposition ("an adviser, Jane Roe,") or the head's own name ("adviser Jane Roe", where
+    the parser may leave the title as head with the name as a flat compound after it)."""
+    for t in names:
+        node = t
+        while node.i != root.i and node.head.i != node.i:
+            if node.dep_ == "appos" and node.head.i == root.i:
+                return True
+            node = node.head
+        if t.i > root.i and t.dep_ in ("compound", "flat", "appos") and t.head.i == root.i:
+            return True
+    return False
 
 
 def _heads_with_outlet(span: Span, outlet: str) -> bool:

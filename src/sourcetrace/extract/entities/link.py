@@ -5,12 +5,17 @@ possessive or demonym just left of the mention when NER cut it off: "Russia's | 
 Intelligence Service"); the long form an acronym stands for in the same document ("Foreign
 Intelligence Service (SVR)"); the full name a lone surname repeats ("Nebenzya" after
 "Vassily Nebenzya"), first in the document, then in the knowledge base, then in the corpus;
-otherwise a corpus cluster (``ent:<slug>``) that merges transliteration variants.
+otherwise a corpus cluster (``ent:<slug>``) that merges transliteration variants. A person
+written with and without middle initials ("William P. Barr", "William Barr") is one cluster
+unless two different initials share the bare name. A lone surname that two people of its
+document carry is the one spelled out in an earlier sentence, else neither of them.
 
 Attribution sources are linked through the mentions inside their span and through any
 knowledge-base alias found inside the span text ("an SVR statement", "Syria's official news
 agency, SANA"); people win over organisations, organisations over governments, governments
-over states; then the earliest match, and the longest of those starting there.
+over states; then the earliest match, and the longest of those starting there. An anonymous or
+vague source ("a source close to Trump") gets no entity: what its span names is its
+``near_entity``.
 """
 
 from __future__ import annotations
@@ -72,6 +77,10 @@ _MAX_NGRAM = 9
 # for a possessive or demonym cut off by NER ("Russia's | Foreign Intelligence Service"),
 # a preposition ("in | Moscow") and a place head ("Zarqat | base").
 CONTEXT_BEFORE, CONTEXT_AFTER = 40, 30
+
+# Source kinds that name nobody: an actor named in their span ("officials in the Trump
+# administration", "allies of X") is what they are near, never their entity.
+NEAR_KINDS = frozenset({"anonymous", "vague"})
 
 # Full row orders (no ties): the linker must see rows in the same order on every engine.
 MENTION_ORDER = 'ORDER BY doc, start, "end", label, text'
@@ -139,6 +148,8 @@ class LinkResult:
     entities: list[dict[str, Any]]
     mention_entities: list[str | None]
     source_entities: list[str | None]
+    # per attribution: the actor an anonymous or vague source is near (NEAR_KINDS), or None
+    near_entities: list[str | None] = field(default_factory=list)
 
 
 class EntityLinker:
@@ -200,6 +211,13 @@ class EntityLinker:
         if not surface:
             return None
         entry = self._kb_for_mention(surface, around, defs)
+        if entry is None and m.get("label") == "PERSON":
+            # "Donald J. Trump" when the KB spells only "Donald Trump"
+            bare, letters = split_initials(surface)
+            if letters:
+                found = self.kb.lookup(bare, fuzzy=False)
+                if found is not None and found.is_person and _initials_agree(found, letters):
+                    entry = found
         if entry is not None:
             return ("kb", entry.id)
         if is_acronym(surface) and acronym_letters(surface) in defs:
@@ -221,6 +239,7 @@ class EntityLinker:
         targets: list[tuple[str, str] | None] = [
             None if t == SURNAME else t for t in first
         ]
+        _merge_initials(mentions, targets)
         pending_single = [i for i, t in enumerate(first) if t == SURNAME]
 
         # Lone surnames: the full name in the same document, then the KB, then the corpus.
@@ -228,23 +247,55 @@ class EntityLinker:
             lambda: defaultdict(set)
         )
         corpus_full: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        # doc -> name word -> person -> the sentence that first spells the person out
+        introduced: dict[str, dict[str, dict[tuple[str, str], int | None]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
         for i, m in enumerate(mentions):
             t = targets[i]
             if t is None or m.get("label") != "PERSON":
                 continue
-            words = normalize_name(_clean(m["text"], "PERSON")).split()
+            words = normalize_name(split_initials(_clean(m["text"], "PERSON"))[0]).split()
             if len(words) >= 2:
                 corpus_full[words[-1]].add(t)
                 # in one document any later part of a full name may recur alone
-                # ("Bakri" after "Omar Bakri Muhammad")
+                # ("Bakri" after "Omar Bakri Muhammad"); a middle initial never does
                 for w in words[1:]:
                     full_names[m["doc"]][w].add(t)
+                    seen = introduced[m["doc"]][w]
+                    sent = m.get("sentence")
+                    if t not in seen or _earlier(sent, seen[t]):
+                        seen[t] = sent
+        # A lone name the KB knows as an alias ("Biden") is read like any lone name when its
+        # document spells out that KB person and someone else of the name ("Joe Biden",
+        # "Jill Biden"). With only the other one spelled out ("Hunter Biden ... President
+        # Biden", where NER leaves the title out) the KB person keeps it: news names the
+        # prominent one bare.
+        for i, m in enumerate(mentions):
+            t = targets[i]
+            if t is not None and t[0] == "kb" and m.get("label") == "PERSON":
+                surname = normalize_name(_clean(m["text"], "PERSON"))
+                local = full_names[m["doc"]].get(surname, set())
+                if len(surname.split()) == 1 and t in local and len(local) > 1:
+                    pending_single.append(i)
+        pending_single.sort()
         for i in pending_single:
             m = mentions[i]
             surname = normalize_name(_clean(m["text"], m.get("label")))
             local = full_names[m["doc"]].get(surname, set())
             if len(local) == 1:
                 targets[i] = next(iter(local))
+                continue
+            if len(local) > 1:
+                # Two people of the document carry the name. News introduces its principal
+                # first and names a relative met later in full or by first name ("Donald
+                # Trump ... His daughter Ivanka Trump ... Trump said"): the lone name is the
+                # person spelled out in an earlier sentence than any other. Introduced in
+                # one sentence ("Joe Biden and Jill Biden visited ... Biden said") nobody is
+                # the principal and the nearest full mention is no safer a guess, so the
+                # lone name links to neither: it stays the surname's own cluster, which a
+                # reader sees as unresolved.
+                targets[i] = _principal(introduced[m["doc"]][surname]) or ("key", surname)
                 continue
             if m.get("label") == "PERSON":
                 people = self.kb.by_surname(surname)
@@ -284,14 +335,24 @@ class EntityLinker:
             doc_spans[m["doc"]].append((m["start"], m["end"], eid))
 
         source_ids: list[str | None] = []
+        near_ids: list[str | None] = []
         for a in attributions:
             eid = self.link_source(a, doc_context.get(a["doc"], {}), doc_spans.get(a["doc"], []))
+            if a.get("source_kind") in NEAR_KINDS:
+                # "a source close to Trump" is not Trump: the actor its span names is only
+                # whom it is near (and its text is no alias of that actor)
+                source_ids.append(None)
+                near_ids.append(eid)
+                if eid is not None and eid in self.kb.entries:
+                    self._kb_surfaces[eid]  # an entities row, so that it has a name
+                continue
             source_ids.append(eid)
+            near_ids.append(None)
             if eid is not None and eid in self.kb.entries:
                 surface = a.get("source_resolved") or a.get("source_text")
                 if surface and eid not in self._kb_surfaces:
                     self._kb_surfaces[eid][surface] += 1
-        return LinkResult(self.entity_rows(), mention_ids, source_ids)
+        return LinkResult(self.entity_rows(), mention_ids, source_ids, near_ids)
 
     def _kb_for_mention(
         self, surface: str, around: tuple[str, str], defs: Mapping[str, str]
@@ -572,6 +633,75 @@ def cluster_key(surface: str) -> str:
     if len(words) > 1 and words[-1] in _place_suffix_keys():
         return " ".join(words[:-1])
     return key
+
+
+_INITIAL = re.compile(r"^[A-Z]\.?$|^(?:[A-Z]\.){2,}$")
+
+
+def split_initials(surface: str) -> tuple[str, tuple[str, ...]]:
+    """A person's name without its middle initials, and those initials: "William P. Barr"
+    -> ("William Barr", ("P",)), "George H. W. Bush" -> ("George Bush", ("H", "W")). Only
+    between a first and a last word: "J. Smith" and "Smith J." keep theirs."""
+    words = surface.split()
+    if len(words) < 3:
+        return surface, ()
+    kept, letters = [words[0]], []
+    for w in words[1:-1]:
+        if _INITIAL.match(w):
+            letters.extend(c for c in w if c.isalpha())
+        else:
+            kept.append(w)
+    kept.append(words[-1])
+    return " ".join(kept), tuple(letters)
+
+
+def _initials_agree(entry: Entry, letters: tuple[str, ...]) -> bool:
+    """Whether no spelling of a KB person carries other middle initials than ``letters``
+    ("George H. W. Bush" must not become an entry spelled "George W. Bush")."""
+    spelled = {split_initials(s)[1] for s in (entry.name, *entry.aliases)} - {()}
+    return not spelled or spelled == {letters}
+
+
+def _merge_initials(mentions: Sequence[Mapping[str, Any]], targets: list[Target]) -> None:
+    """Give the corpus clusters of one person written with and without middle initials one
+    key ("William Barr", "William P. Barr"): every such cluster key of people becomes the
+    most used key among them. When two different initials occur with one bare name
+    ("George H. W. Bush", "George W. Bush") they are two people, and nothing is merged."""
+    groups: dict[str, dict[str, tuple[tuple[str, ...], int]]] = defaultdict(dict)
+    for m, t in zip(mentions, targets, strict=True):
+        if t is None or t[0] != "key" or m.get("label") != "PERSON":
+            continue
+        bare, letters = split_initials(_clean(m["text"], "PERSON"))
+        if len(bare.split()) < 2:
+            continue
+        seen = groups[normalize_name(bare)]
+        count = seen.get(t[1], (letters, 0))[1]
+        seen[t[1]] = (letters, count + 1)
+    rename: dict[str, str] = {}
+    for keys in groups.values():
+        spelled = {letters for letters, _ in keys.values()} - {()}
+        if len(keys) < 2 or len(spelled) > 1:
+            continue
+        keep = min(keys, key=lambda k: (-keys[k][1], k))
+        rename.update({k: keep for k in keys if k != keep})
+    for i, t in enumerate(targets):
+        if t is not None and t[0] == "key" and t[1] in rename:
+            targets[i] = ("key", rename[t[1]])
+
+
+def _earlier(a: int | None, b: int | None) -> bool:
+    return a is not None and (b is None or a < b)
+
+
+def _principal(first_seen: Mapping[tuple[str, str], int | None]) -> tuple[str, str] | None:
+    """The person spelled out in a sentence before every other one of the same name (see
+    :meth:`EntityLinker.link_targets`), or None when two were first spelled out together or
+    a sentence is unknown."""
+    order = sorted(first_seen.items(), key=lambda kv: (kv[1] is None, kv[1] or 0, kv[0]))
+    if len(order) < 2:
+        return order[0][0] if order else None
+    (person, first), (_, second) = order[0], order[1]
+    return person if first is not None and second is not None and first < second else None
 
 
 def _single_name(surface: str) -> bool:

@@ -130,7 +130,7 @@ _AFFAIRS = re.compile(r"\bministry of (foreign|internal|home) affairs\b")
 
 # Titles and roles stripped from the front of person mentions.
 TITLE_WORDS = frozenset("""
-president vice prime minister ministers secretary spokesman spokeswoman spokesperson
+president vice prime minister ministers secretary spokesman spokeswoman spokesperson top senior
 ambassador envoy general gen lt lieutenant colonel col major maj captain capt commander
 admiral sergeant sgt sheikh shaikh king queen prince princess emir crown ayatollah supreme
 leader mr mrs ms miss dr sir dame lord senator sen rep representative congressman

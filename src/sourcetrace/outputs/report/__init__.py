@@ -78,6 +78,7 @@ def environment() -> Environment:
     env.filters["origin_names"] = shapes.origin_names
     env.filters["origin_name"] = shapes.origin_name
     env.filters["origin_groups"] = shapes.origin_groups
+    env.filters["origin_kind"] = shapes.origin_kind
     env.filters["single_origin"] = single_origin
     return env
 

@@ -386,7 +386,8 @@
         // A group is a name (older analyses numbered them: no name to show).
         const group = typeof o.group === "string" ? o.group : (o.group === null || o.group === undefined ? "not counted" : "");
         tbody.appendChild(el("tr", {},
-          el("td", {}, o.name || o.id || "unnamed source"), el("td", {}, o.kind || ""),
+          el("td", {}, o.name || o.id || "unnamed source"), // an unnamed source near someone: "anonymous, near Donald Trump" (shapes.origin_kind)
+          el("td", {}, (o.kind || "") + (o.near_name || o.near_entity ? `, near ${o.near_name || o.near_entity}` : "")),
           el("td", {}, group), el("td", { class: "reason" }, o.reason || ""),
           el("td", {}, controllers.join(" \u2192 ")),
           el("td", {}, [...new Set((o.via || []).map((v) => (docs.get(v) ? docs.get(v).outlet || docs.get(v).title || v : v)))].join(", ")),
