@@ -141,11 +141,12 @@ def _export(store: AnalysisStore, table: str, tables: Path, parts: int = 1) -> P
     return folder
 
 
-# Columns a later step fills in again (provenance rewrites these of claim_clusters): the
-# store holds the later step's values, so the earlier step is compared on the others.
-# Columns the provenance step fills after the claims step wrote the table.
-_PROVENANCE = {"outlets", "origins", "independent_origins", "amplification", "flags"}
-REFILLED = {("claims", "claim_clusters"): _PROVENANCE, ("claims", "narratives"): _PROVENANCE}
+# Columns a later step fills in again (provenance rewrites these of claim_clusters and
+# narratives): the store holds the later step's values, so the earlier step is compared on
+# the others.
+_PROVENANCE_COLUMNS = {"outlets", "origins", "independent_origins", "amplification", "flags"}
+REFILLED = {("claims", "claim_clusters"): _PROVENANCE_COLUMNS,
+            ("claims", "narratives"): _PROVENANCE_COLUMNS}
 
 
 def _rows(con: Any, source: str, table: str, step: str = "") -> list[tuple[Any, ...]]:

@@ -15,8 +15,9 @@ FIRE = "Firefighters put out a blaze at the grain depot in Kestrel overnight."
 
 
 def _select(store: AnalysisStore, items: list[Document | IngestError]) -> tuple:
-    todo, dups, duplicate_of, errors, skipped = select_documents(items, store, "v1")
-    return [d.id for d in todo], duplicate_of, [str(e) for e in errors], skipped
+    chosen = select_documents(items, store, "v1")
+    return ([d.id for d in chosen.todo], chosen.duplicate_of, [str(e) for e in chosen.errors],
+            chosen.skipped)
 
 
 def test_first_in_input_order_wins_and_reused_ids_are_errors(tmp_path: Path) -> None:
@@ -47,5 +48,48 @@ def test_a_second_run_skips_what_is_stored_and_knows_its_texts(tmp_path: Path) -
         ])
         assert (todo, duplicate_of, skipped) == (["c"], {"a": "b", "d": "c"}, 1)
         # another pipeline version analyses everything again
-        todo, *_ = select_documents([Document("b", FERRY)], store, "v2")
-        assert [d.id for d in todo] == ["b"]
+        chosen = select_documents([Document("b", FERRY)], store, "v2")
+        assert [d.id for d in chosen.todo] == ["b"]
+
+
+def test_the_same_text_elsewhere_is_an_appearance_the_same_page_again_a_repeat(
+    tmp_path: Path,
+) -> None:
+    items: list[Document | IngestError] = [
+        Document("w1", FERRY, outlet="Coast News", url="https://coastnews.example/ferry"),
+        # the wire copy on another outlet: an appearance of w1's text
+        Document("w2", FERRY, outlet="Bay Courier", url="https://baycourier.example/a/17"),
+        # the same page again (scheme, www. and a trailing slash do not make it another)
+        Document("w3", FERRY, outlet="Coast News", url="http://www.coastnews.example/ferry/"),
+        # the same outlet, no URL, another day: an appearance; the same day: a repeat
+        Document("p1", BRIDGE, outlet="Hill Post", published="2024-03-01"),
+        Document("p2", BRIDGE, outlet="Hill Post", published="2024-03-02"),
+        Document("p3", BRIDGE, outlet="Hill Post", published="2024-03-01"),
+        # nothing known but the text: two records are two appearances, outlet unknown
+        Document("n1", FIRE, source_path="n1.txt"),
+        Document("n2", FIRE, source_path="n2.txt"),
+    ]
+    with AnalysisStore(tmp_path) as store:
+        chosen = select_documents(items, store, "v1")
+        assert [d.id for d in chosen.todo] == ["w1", "p1", "n1"]
+        assert chosen.duplicate_of == {"w2": "w1", "p2": "p1", "n2": "n1"}
+        assert chosen.repeat_of == {"w3": "w1", "p3": "p1"}
+        assert chosen.errors == []
+        store.save_documents([(d, {}) for d in chosen.todo], "v1")
+        store.save_documents([(d, {}) for d in chosen.appearances], "v1", chosen.duplicate_of)
+        # a later run knows the stored appearances: the same page is still a repeat
+        again = select_documents([
+            Document("w9", FERRY, outlet="Bay Courier", url="https://baycourier.example/a/17"),
+            Document("w5", FERRY, outlet="Sound Daily", url="https://sound.example/ferry"),
+        ], store, "v1")
+        assert again.repeat_of == {"w9": "w2"}
+        assert again.duplicate_of == {"w5": "w1"}
+
+
+def test_an_outlet_inferred_from_a_wire_credit_does_not_make_two_outlets_one() -> None:
+    from sourcetrace.ingest.selection import appearance_key
+
+    credited = Document("r1", "LONDON (Reuters) - " + FERRY, outlet="Reuters",
+                        outlet_inferred="wire credit")
+    assert appearance_key(credited) is None
+    assert appearance_key(Document("r2", FERRY, outlet="Reuters")) == "outlet:reuters|"

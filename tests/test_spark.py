@@ -240,7 +240,8 @@ def test_driver_never_collects_the_corpus() -> None:
 
 
 def test_duplicates_and_errors_as_the_local_engine(spark: Any, tmp_path: Path) -> None:
-    """The first of two equal texts (in input order, not id order) is kept; a reused id is an
+    """The first of two equal texts (in input order, not id order) is kept, the other an
+    appearance of it; the same text and outlet again a repeat, left out; a reused id is an
     error; unreadable lines and missing inputs are reported in the same order."""
     corpus = tmp_path / "in"
     corpus.mkdir()
@@ -250,6 +251,7 @@ def test_duplicates_and_errors_as_the_local_engine(spark: Any, tmp_path: Path) -
     lines = [
         {"id": "zeta", "text": text, "outlet": "Coast News"},
         {"id": "alpha", "text": text, "outlet": "Bay Courier"},
+        {"id": "again", "text": text, "outlet": "Coast News"},
         {"id": "zeta", "text": other, "outlet": "Bay Courier"},
         "{not json",
         {"id": "mid", "text": other, "outlet": "Hill Post"},
@@ -268,6 +270,7 @@ def test_duplicates_and_errors_as_the_local_engine(spark: Any, tmp_path: Path) -
     assert any("duplicate document id 'zeta'" in str(e) for e in local.errors)
     assert len(local.errors) == 3
     assert (on_spark.analysed, on_spark.duplicates) == (local.analysed, local.duplicates) == (2, 2)
+    assert on_spark.repeats == local.repeats == 1
     with AnalysisStore(tmp_path / "spark", read_only=True) as store:
         dups = dict(store.con.execute(
             "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL"

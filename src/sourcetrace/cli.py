@@ -205,7 +205,8 @@ def analyze(
         err.print(f"[yellow]skipped[/yellow] {e}", highlight=False, markup=True, soft_wrap=True)
     summary = {
         "out": str(result.out), "analysed": result.analysed, "already_analysed": result.skipped,
-        "duplicates": result.duplicates, "errors": [str(e) for e in result.errors],
+        "duplicates": result.duplicates, "repeats": result.repeats,
+        "errors": [str(e) for e in result.errors],
         "outputs": {k: str(v) for k, v in result.outputs.items()},
         "seconds": round(result.seconds, 2), "words": result.words,
         "stages": {k: round(v, 2) for k, v in getattr(result, "stages", {}).items()},
@@ -215,7 +216,9 @@ def analyze(
     elif not quiet:
         err.print(
             f"analysed {result.analysed} documents ({result.skipped} already done, "
-            f"{result.duplicates} exact duplicates, {len(result.errors)} problems) "
+            f"{result.duplicates} more appearances of a text analysed once, "
+            f"{result.repeats} repeats of the same outlet and URL left out, "
+            f"{len(result.errors)} problems) "
             f"in {result.seconds:.1f}s"
         )
         for name, path in result.outputs.items():

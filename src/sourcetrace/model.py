@@ -21,6 +21,10 @@ class Document:
     source_path: str | None = None
     language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # None when the input names the outlet (or none is known); else what ``outlet`` was
+    # inferred from: "url host", "site name" (the page's own metadata) or "wire credit" (a
+    # dateline such as "LONDON (Reuters) -").
+    outlet_inferred: str | None = None
 
     @property
     def content_hash(self) -> str:

@@ -10,13 +10,20 @@ VARCHAR holding JSON text.
 
 from __future__ import annotations
 
-# The documents as ingested (one row per document, exact duplicates included) and the
-# problems met with the inputs.
+# The documents as ingested and the problems met with the inputs. One row per appearance: the
+# same text from another outlet, URL or date is a row of its own (``duplicate_of`` naming the
+# document whose analysis it shares); only a repeat of the same text, outlet and URL is left
+# out (ingest.selection).
 DOCUMENTS = {
-    "id": "VARCHAR PRIMARY KEY", "title": "VARCHAR", "outlet": "VARCHAR", "url": "VARCHAR",
+    "id": "VARCHAR PRIMARY KEY", "title": "VARCHAR", "outlet": "VARCHAR",
+    # NULL when the input names the outlet; else what it was inferred from ("url host",
+    # "site name", "wire credit")
+    "outlet_inferred": "VARCHAR",
+    "url": "VARCHAR",
     "published": "VARCHAR", "language": "VARCHAR", "n_words": "INTEGER", "text": "VARCHAR",
     "source_path": "VARCHAR", "content_hash": "VARCHAR",
-    # id of the first document with the same text, when this one is an exact duplicate
+    # id of the analysed document with the same text, when this one is another appearance of
+    # it (its claims are that document's, counted for this one's outlet and date too)
     "duplicate_of": "VARCHAR",
     "pipeline_version": "VARCHAR",
 }

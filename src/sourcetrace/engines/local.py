@@ -24,7 +24,7 @@ from sourcetrace import __version__
 from sourcetrace.config import Settings, available_cpus
 from sourcetrace.engines.steps import load_corpus_steps
 from sourcetrace.ingest import DUPLICATE_ID, IngestOptions, iter_inputs
-from sourcetrace.ingest.selection import selection_sql
+from sourcetrace.ingest.selection import appearance_key, selection_sql
 from sourcetrace.model import Document, IngestError
 from sourcetrace.nlp.pipeline import Rows, analyze_safely, load_pipeline, pipeline_version
 from sourcetrace.outputs.export import write_json, write_parquet
@@ -41,7 +41,10 @@ class RunResult:
     out: Path
     analysed: int = 0
     skipped: int = 0  # already analysed with this pipeline version
+    # documents whose text another one has (another outlet, URL or date): stored and counted,
+    # their analysis shared
     duplicates: int = 0
+    repeats: int = 0  # the same text, outlet and URL read again: left out
     errors: list[IngestError] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
@@ -131,13 +134,44 @@ def _task_size(n_documents: int, settings: Settings) -> int:
     return max(1, min(settings.batch_size, -(-n_documents // (4 * settings.workers))))
 
 
+@dataclass
+class Selection:
+    """What becomes of the ingested items (:mod:`sourcetrace.ingest.selection`)."""
+
+    todo: list[Document] = field(default_factory=list)  # to analyse
+    # other appearances of a text analysed elsewhere: stored, not analysed
+    appearances: list[Document] = field(default_factory=list)
+    duplicate_of: dict[str, str] = field(default_factory=dict)
+    repeat_of: dict[str, str] = field(default_factory=dict)  # the same article again: left out
+    errors: list[IngestError] = field(default_factory=list)
+    skipped: int = 0  # already analysed with this pipeline version
+
+
+def _stored_view(store: AnalysisStore) -> pa.Table:
+    """The store's documents as the selection SQL reads them (their appearance keys are
+    worked out here, as for the documents read)."""
+    rows = store.con.execute(
+        "SELECT id, content_hash, duplicate_of, pipeline_version, outlet, outlet_inferred, url, "
+        "published FROM documents"
+    ).fetchall()
+    keys = [
+        appearance_key(Document(id=r[0], text="", outlet=r[4], outlet_inferred=r[5], url=r[6],
+                                published=r[7]))
+        for r in rows
+    ]
+    names = ("id", "content_hash", "duplicate_of", "pipeline_version")
+    return pa.table({
+        **{n: pa.array([r[k] for r in rows], pa.string()) for k, n in enumerate(names)},
+        "appearance": pa.array(keys, pa.string()),
+    })
+
+
 def select_documents(
     items: Iterable[Document | IngestError], store: AnalysisStore, version: str
-) -> tuple[list[Document], list[Document], dict[str, str], list[IngestError], int]:
-    """Split ingested items into documents to analyse, exact duplicates and errors, as
-    :mod:`sourcetrace.ingest.selection` decides (the SQL the Spark engine runs too).
-
-    Returns (to_analyse, duplicates, duplicate_of, errors, skipped)."""
+) -> Selection:
+    """Split ingested items into documents to analyse, other appearances of their texts,
+    repeats and errors, as :mod:`sourcetrace.ingest.selection` decides (the SQL the Spark
+    engine runs too)."""
     read: list[Document | IngestError] = list(items)
     documents = [(k, d) for k, d in enumerate(read) if isinstance(d, Document)]
     con = store.con
@@ -146,39 +180,38 @@ def select_documents(
         "seq": pa.array([k for k, _ in documents], pa.int64()),
         "id": pa.array([d.id for _, d in documents], pa.string()),
         "content_hash": pa.array([d.content_hash for _, d in documents], pa.string()),
+        "appearance": pa.array([appearance_key(d) for _, d in documents], pa.string()),
     }))
-    con.execute("CREATE OR REPLACE TEMP VIEW stored AS "
-                "SELECT id, content_hash, duplicate_of, pipeline_version FROM documents")
+    con.register("stored", _stored_view(store))
     try:
         verdicts = {
-            seq: (reused, first, done)
-            for _, seq, _, reused, first, done in con.execute(selection_sql(version)).fetchall()
+            seq: (reused, repeat, first, done)
+            for _, seq, _, reused, repeat, first, done
+            in con.execute(selection_sql(version)).fetchall()
         }
     finally:
         con.unregister("ingested")
-        con.execute("DROP VIEW IF EXISTS stored")
-    todo: list[Document] = []
-    dups: list[Document] = []
-    duplicate_of: dict[str, str] = {}
-    errors: list[IngestError] = []
-    skipped = 0
+        con.unregister("stored")
+    chosen = Selection()
     for k, item in enumerate(read):
         if isinstance(item, IngestError):
-            errors.append(item)
+            chosen.errors.append(item)
             continue
-        reused, first, done = verdicts[k]
+        reused, repeat, first, done = verdicts[k]
         if reused:
-            errors.append(
+            chosen.errors.append(
                 IngestError(item.source_path or "?", DUPLICATE_ID.format(item.id), doc_id=item.id)
             )
+        elif repeat is not None:
+            chosen.repeat_of[item.id] = repeat
         elif first is not None:
-            duplicate_of[item.id] = first
-            dups.append(item)
+            chosen.duplicate_of[item.id] = first
+            chosen.appearances.append(item)
         elif done:
-            skipped += 1
+            chosen.skipped += 1
         else:
-            todo.append(item)
-    return todo, dups, duplicate_of, errors, skipped
+            chosen.todo.append(item)
+    return chosen
 
 
 def run_analysis(
@@ -194,13 +227,15 @@ def run_analysis(
     result = RunResult(out=out)
     version = pipeline_version(settings.model)
     with AnalysisStore(out) as store:
-        todo, dups, duplicate_of, errors, skipped = select_documents(
-            iter_inputs(inputs, ingest_options), store, version
-        )
-        result.errors, result.skipped, result.duplicates = errors, skipped, len(dups)
-        store.save_errors(errors)
-        if dups:
-            store.save_documents([(d, {}) for d in dups], version, duplicate_of)
+        chosen = select_documents(iter_inputs(inputs, ingest_options), store, version)
+        todo = chosen.todo
+        result.errors, result.skipped = chosen.errors, chosen.skipped
+        result.duplicates, result.repeats = len(chosen.appearances), len(chosen.repeat_of)
+        store.save_errors(result.errors)
+        if chosen.appearances:
+            store.save_documents(
+                [(d, {}) for d in chosen.appearances], version, chosen.duplicate_of
+            )
         tick("analyse", 0, len(todo))
         clock = time.perf_counter()
         run = replace(settings, workers=resolve_workers(settings.workers, len(todo)))

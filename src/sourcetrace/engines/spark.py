@@ -4,8 +4,8 @@ The flow is the local engine's, as Spark jobs over DataFrames:
 
 1. the driver expands the inputs into a list of file paths (names only, no text);
 2. executors read the files (``mapInPandas``) with the same ingest readers;
-3. reused ids and exact duplicates are found by the selection SQL both engines run
-   (:mod:`sourcetrace.ingest.selection`);
+3. reused ids, repeats and other appearances of one text are found by the selection SQL
+   both engines run (:mod:`sourcetrace.ingest.selection`);
 4. executors parse documents in partitions with spaCy, loaded once per Python worker, and
    emit every per-document row (sentences, mentions, attributions, places, dates,
    quantities, language) through Arrow-based ``mapInPandas``;
@@ -45,7 +45,10 @@ from sourcetrace.tables import ALL_TABLES, DOCUMENTS, ERRORS, PER_DOCUMENT
 
 log = logging.getLogger(__name__)
 
-DOC_FIELDS = ["id", "text", "title", "outlet", "url", "published", "source_path", "language"]
+DOC_FIELDS = [
+    "id", "text", "title", "outlet", "outlet_inferred", "url", "published", "source_path",
+    "language",
+]
 
 
 def _on_loopback(master: str) -> bool:
@@ -88,7 +91,7 @@ def get_session(master: str = "local[*]", app: str = "sourcetrace") -> Any:
 
 
 READ_COLUMNS = {
-    **{f: "VARCHAR" for f in [*DOC_FIELDS, "content_hash"]},
+    **{f: "VARCHAR" for f in [*DOC_FIELDS, "content_hash", "appearance"]},
     "n_words": "INTEGER", "problem": "VARCHAR", "path": "VARCHAR", "line": "INTEGER",
     "doc_id": "VARCHAR",
     # Position in the input, as the local engine meets it: file number, item number in the
@@ -125,6 +128,7 @@ def _read_partition(
     from sourcetrace.ingest import read_candidate
     from sourcetrace.ingest.enrich import MetadataSources
     from sourcetrace.ingest.paths import Candidate
+    from sourcetrace.ingest.selection import appearance_key
 
     metadata = MetadataSources(options.meta)
     for batch in batches:
@@ -142,7 +146,8 @@ def _read_partition(
                                            "line": item.line, "doc_id": item.doc_id}
                 else:
                     row = {f: getattr(item, f) for f in DOC_FIELDS}
-                    row.update(content_hash=item.content_hash, n_words=item.n_words)
+                    row.update(content_hash=item.content_hash, n_words=item.n_words,
+                               appearance=appearance_key(item))
                 row.update(fi=int(fi), seq=seq)
                 seq += 1
                 out.append(row)
@@ -292,6 +297,10 @@ def run_analysis_spark(
                 "count(*) FILTER (WHERE duplicate_of IS NOT NULL), "
                 "coalesce(sum(n_words) FILTER (WHERE duplicate_of IS NULL), 0) FROM documents"
             ).fetchone()
+            result.repeats = store.con.execute(
+                "SELECT count(*) FROM read_parquet("
+                f"'{(parquet / 'repeats' / '*.parquet').as_posix()}')"
+            ).fetchone()[0] if any((parquet / "repeats").glob("*.parquet")) else 0
             tick("analyse", 1, 4)
             steps = load_corpus_steps()
             tick("link", 0, len(steps))
@@ -348,7 +357,7 @@ def run_corpus_step(
     return written
 
 
-INGEST_TABLES = ["errors", "documents"]
+INGEST_TABLES = ["errors", "documents", "repeats"]
 RUN_FILE = "_run.json"
 
 
@@ -422,12 +431,15 @@ def _ingest(
     ).persist()
     # Which documents are kept, duplicates or errors: the selection SQL the local engine
     # runs too, over what the executors read (a Spark run starts with nothing stored).
-    read.where(F.col("problem").isNull()).select(*ORDER, "id", "content_hash") \
+    read.where(F.col("problem").isNull()).select(*ORDER, "id", "content_hash", "appearance") \
         .createOrReplaceTempView("ingested")
     spark.createDataFrame(
-        [], "id string, content_hash string, duplicate_of string, pipeline_version string"
+        [], "id string, content_hash string, appearance string, duplicate_of string, "
+        "pipeline_version string"
     ).createOrReplaceTempView("stored")
-    verdicts = spark.sql(selection_sql(version)).select(*ORDER, "reused_id", "duplicate_of")
+    verdicts = spark.sql(selection_sql(version)).select(
+        *ORDER, "reused_id", "repeat_of", "duplicate_of"
+    )
     items = read.join(verdicts, ORDER, "left")
     dup_ids = items.where(F.col("reused_id")).select(
         F.coalesce("source_path", F.lit("?")).alias("path"),
@@ -440,7 +452,12 @@ def _ingest(
         .unionByName(dup_ids)
         .write.mode("overwrite").parquet(str(parquet / "errors"))
     )
-    docs = items.where(F.col("problem").isNull() & ~F.col("reused_id")).withColumn(
+    # The same article read twice (same text, outlet and URL): counted once, left out.
+    items.where(F.col("repeat_of").isNotNull()).select("id", "repeat_of") \
+        .write.mode("overwrite").parquet(str(parquet / "repeats"))
+    docs = items.where(
+        F.col("problem").isNull() & ~F.col("reused_id") & F.col("repeat_of").isNull()
+    ).withColumn(
         "pipeline_version", F.lit(version)
     )
     docs.select(*DOCUMENTS).write.mode("overwrite").parquet(str(parquet / "documents"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from sourcetrace.ingest.ids import host_outlet
+from sourcetrace.ingest.ids import host_outlet, wire_credit
 from sourcetrace.ingest.language import detect_language
 from sourcetrace.ingest.metadata import FOLDER_METADATA, Metadata, apply_metadata, load_metadata
 from sourcetrace.ingest.options import IngestOptions
@@ -56,6 +56,19 @@ class MetadataSources:
             yield self.errors.pop(0)
 
 
+def infer_outlet(document: Document) -> None:
+    """Where the input names no outlet, the one its URL's host or a wire dateline tells,
+    marked as inferred (``outlet_inferred``); else the outlet stays unknown (None)."""
+    if document.outlet:
+        return
+    document.outlet_inferred = None
+    for how, outlet in (("url host", host_outlet(document.url)),
+                        ("wire credit", wire_credit(document.text))):
+        if outlet:
+            document.outlet, document.outlet_inferred = outlet, how
+            return
+
+
 def finish(
     document: Document, metadata: Sequence[Metadata], options: IngestOptions
 ) -> Document | IngestError:
@@ -65,8 +78,7 @@ def finish(
         record = source.lookup(document)
         if record is not None:
             apply_metadata(document, record)
-    if not document.outlet:
-        document.outlet = host_outlet(document.url)
+    infer_outlet(document)
     document.language = detect_language(document.text)
     if options.languages and document.language not in options.languages:
         wanted = ", ".join(options.languages)

@@ -24,6 +24,12 @@ class Page:
     url: str | None = None
     published: str | None = None
 
+    @property
+    def inferred(self) -> str | None:
+        """How the outlet was found: the site name the page declares (og:site_name and the
+        like) is the page's own say, not the input's."""
+        return "site name" if self.outlet else None
+
 
 def extract_page(html: str | bytes, url: str | None = None) -> Page | None:
     """The article text and metadata of one page, None when it holds no article text."""
@@ -72,6 +78,7 @@ def read_html(path: Path, options: IngestOptions) -> Iterator[Document | IngestE
     if page is None:
         raise ReadProblem("no article text found in the HTML")
     yield Document(
-        id=doc_stem(path), text=page.text, title=page.title, outlet=page.outlet, url=page.url,
+        id=doc_stem(path), text=page.text, title=page.title, outlet=page.outlet,
+        outlet_inferred=page.inferred, url=page.url,
         published=page.published, source_path=str(path),
     )

@@ -105,6 +105,8 @@ def apply_metadata(document: Document, record: dict[str, Any]) -> None:
                 continue
             value = iso
         setattr(document, ours, str(value).strip())
+        if ours == "outlet":  # named by the input now, not inferred
+            document.outlet_inferred = None
     for name, value in record.items():
         if name not in known and _present(value):
             document.extra[name] = value

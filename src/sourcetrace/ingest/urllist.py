@@ -87,7 +87,8 @@ def _read_urls(path: Path, text: str, options: IngestOptions) -> Iterator[Docume
             )
             continue
         yield Document(
-            id=url_id(url), text=page.text, title=page.title, outlet=page.outlet, url=url,
+            id=url_id(url), text=page.text, title=page.title, outlet=page.outlet,
+            outlet_inferred=page.inferred, url=url,
             published=page.published, source_path=str(path),
             extra={"canonical_url": page.url} if page.url and page.url != url else {},
         )

@@ -103,7 +103,7 @@ def read_warc(path: Path, options: IngestOptions) -> Iterator[Document | IngestE
         yield Document(
             # The id comes from the URL that was crawled, which is what WARC users look up.
             id=url_id(url) if url else f"{path.name}-{record.stream_pos}",
-            text=page.text, title=page.title, outlet=page.outlet,
+            text=page.text, title=page.title, outlet=page.outlet, outlet_inferred=page.inferred,
             url=url or page.url,
             published=page.published or to_iso(record.headers.get("WARC-Date")),
             source_path=str(path), extra={"canonical_url": page.url} if page.url else {},

@@ -631,22 +631,27 @@ def rank_groups(
 
     def rank(grp: int) -> tuple[Any, ...]:
         rows = members[grp]
+        # documents: those analysed and the other appearances of their texts (a claim's row
+        # comes once per appearance)
         published = {r["doc"]: r["published"] for r in rows}
         first = _date_key(first_appearance(published[d] for d in sorted(published)) or "")
-        return (-len(published), -len(rows), first or datetime.max, min(r["id"] for r in rows))
+        claims = {r["id"] for r in rows}
+        return (-len(published), -len(claims), first or datetime.max, min(claims))
 
     return {output: [{"grp": g, "number": n}
                             for n, g in enumerate(sorted(members, key=rank), 1)]}
 
 
 def cluster_row(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
-    """One cluster's claims (by document and position) -> its ``claim_clusters`` row;
-    provenance fills ``origins`` and what follows from them."""
+    """One cluster's claims (by document and position) and the other appearances of their
+    documents' texts -> its ``claim_clusters`` row: documents, outlets and first appearance
+    count every appearance. Provenance fills ``origins`` and what follows from them."""
     claims = group["claims"]
     central = max(claims, key=lambda c: (c["centrality"], -len(c["text"])))
-    docs = sorted({c["doc"] for c in claims})
-    outlet = {c["doc"]: c["outlet"] for c in claims}
-    published = {c["doc"]: c["published"] for c in claims}
+    seen = [*claims, *group.get("appearances", [])]
+    docs = sorted({c["doc"] for c in seen})
+    outlet = {c["doc"]: c["outlet"] for c in seen}
+    published = {c["doc"]: c["published"] for c in seen}
     cluster = claims[0]["cluster"]
     return {"claim_cluster_rows": [{
         "id": cluster, "number": int(cluster.split(":")[1]), "label": shorten(central["text"]),
@@ -797,6 +802,15 @@ FROM claim_numbered n LEFT JOIN claim_groups g ON g.idx = n.idx WHERE g.idx IS N
 """
 
 
+# Every document a claim unit's text appears in: the analysed document and the other
+# appearances of its text (documents.duplicate_of), with their dates.
+_APPEARANCES = (
+    "SELECT id AS of_doc, id AS doc, published FROM documents WHERE duplicate_of IS NULL "
+    "UNION ALL SELECT duplicate_of AS of_doc, id AS doc, published FROM documents "
+    "WHERE duplicate_of IS NOT NULL"
+)
+
+
 def _claims_parameters(settings: Settings) -> dict[str, Any]:
     return {"block_claims_above": int(settings.block_claims_above)}
 
@@ -901,12 +915,12 @@ def _claims_step() -> CorpusStep:
                      outputs={"claim_groups": {"idx": "BIGINT", "grp": "BIGINT",
                                                "centrality": "DOUBLE"}},
                      order={"members": ("idx",)}),
-            OnDriver({"members": "SELECT g.grp, n.id, n.doc, d.published FROM claim_groups g "
+            OnDriver({"members": "SELECT g.grp, n.id, a.doc, a.published FROM claim_groups g "
                                  "JOIN claim_numbered n ON n.idx = g.idx "
-                                 "LEFT JOIN documents d ON d.id = n.doc"},
+                                 f"JOIN ({_APPEARANCES}) AS a ON a.of_doc = n.doc"},
                      fn=rank_groups,
                      outputs={"claim_ranks": {"grp": "BIGINT", "number": "BIGINT"}},
-                     order={"members": ("grp", "id")}),
+                     order={"members": ("grp", "id", "doc")}),
             Sql("claim_assigned", _ASSIGNED,
                 {"idx": "BIGINT", "cluster": "VARCHAR", "centrality": "DOUBLE"}),
             Sql("claim_rows",
@@ -940,25 +954,28 @@ def _claims_step() -> CorpusStep:
                 "JOIN claim_numbered n ON n.idx = a.idx JOIN claim_blocks b ON b.doc = n.doc "
                 "GROUP BY g.\"cluster\", g.ngrp",
                 {"cluster": "VARCHAR", "nkey": "VARCHAR"}),
-            OnDriver({"members": "SELECT k.nkey AS grp, n.id, n.doc, d.published "
+            OnDriver({"members": "SELECT k.nkey AS grp, n.id, p.doc, p.published "
                                  "FROM claim_narrative_keys k "
                                  "JOIN claim_assigned a ON a.\"cluster\" = k.\"cluster\" "
                                  "JOIN claim_numbered n ON n.idx = a.idx "
-                                 "LEFT JOIN documents d ON d.id = n.doc"},
+                                 f"JOIN ({_APPEARANCES}) AS p ON p.of_doc = n.doc"},
                      fn=partial(rank_groups, output="claim_narrative_ranks"),
                      outputs={"claim_narrative_ranks": {"grp": "VARCHAR", "number": "BIGINT"}},
-                     order={"members": ("grp", "id")}),
+                     order={"members": ("grp", "id", "doc")}),
             Sql("claim_narratives",
                 "SELECT k.\"cluster\", 'nr:' || CAST(r.number AS STRING) AS narrative "
                 "FROM claim_narrative_keys k JOIN claim_narrative_ranks r ON r.grp = k.nkey",
                 {"cluster": "VARCHAR", "narrative": "VARCHAR"}),
             PerGroup({"claims": "SELECT c.*, d.outlet, d.published, x.narrative "
                                 "FROM claim_rows c LEFT JOIN documents d ON d.id = c.doc "
-                                "JOIN claim_narratives x ON x.\"cluster\" = c.\"cluster\""},
+                                "JOIN claim_narratives x ON x.\"cluster\" = c.\"cluster\"",
+                      "appearances": "SELECT DISTINCT c.\"cluster\", d.id AS doc, d.outlet, "
+                                     "d.published FROM claim_rows c "
+                                     "JOIN documents d ON d.duplicate_of = c.doc"},
                      key=("cluster",), fn=cluster_row,
                      outputs={"claim_cluster_rows": {**CORPUS["claim_clusters"],
                                                      "number": "BIGINT"}},
-                     order={"claims": ("doc", "start", "end", "id")}),
+                     order={"claims": ("doc", "start", "end", "id"), "appearances": ("doc",)}),
             PerGroup({"clusters": "SELECT narrative AS of_narrative, * FROM claim_cluster_rows"},
                      key=("of_narrative",), fn=narrative_row,
                      outputs={"claim_narrative_rows": {**CORPUS["narratives"],

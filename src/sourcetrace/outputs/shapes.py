@@ -17,7 +17,8 @@ from typing import Any
 Row = Mapping[str, Any]
 
 DOCUMENT_FIELDS = (
-    "id", "title", "outlet", "url", "published", "language", "n_words", "text", "duplicate_of",
+    "id", "title", "outlet", "outlet_inferred", "url", "published", "language", "n_words", "text",
+    "duplicate_of",
 )
 # A document in a list: everything but its text (fetch one document for that).
 DOCUMENT_LIST_FIELDS = tuple(f for f in DOCUMENT_FIELDS if f != "text")

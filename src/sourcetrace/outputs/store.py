@@ -43,12 +43,13 @@ class AnalysisStore:
     def _create(self) -> None:
         self.con.execute(_ddl("documents", DOCUMENTS))
         self.con.execute(_ddl("errors", ERRORS))
-        for name, columns in ALL_TABLES.items():
+        for name, columns in {"documents": DOCUMENTS, **ALL_TABLES}.items():
             self.con.execute(_ddl(name, columns))
             # A store written by an older sourcetrace gains the columns added since.
             for column, sql_type in columns.items():
-                self.con.execute(
-                    f'ALTER TABLE "{name}" ADD COLUMN IF NOT EXISTS "{column}" {sql_type}'
+                self.con.execute(  # (constraints only ever on columns there from the start)
+                    f'ALTER TABLE "{name}" ADD COLUMN IF NOT EXISTS "{column}" '
+                    f"{sql_type.split()[0]}"
                 )
 
     def close(self) -> None:
@@ -91,7 +92,8 @@ class AnalysisStore:
                 "documents",
                 [
                     {
-                        "id": d.id, "title": d.title, "outlet": d.outlet, "url": d.url,
+                        "id": d.id, "title": d.title, "outlet": d.outlet,
+                        "outlet_inferred": d.outlet_inferred, "url": d.url,
                         "published": d.published, "language": d.language, "n_words": d.n_words,
                         "text": d.text, "source_path": d.source_path,
                         "content_hash": d.content_hash, "duplicate_of": duplicate_of.get(d.id),

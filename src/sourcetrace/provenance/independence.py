@@ -13,6 +13,12 @@ Two origins belong to the same independence group when they are the same entity,
 controls the other, when both answer to the same controller (two agencies of one state), or
 when one copied the other (text reuse in either direction: copied text is one voice even
 when the dates cannot tell who copied whom). ``independent_origins`` counts the groups.
+
+The same text on several outlets (a wire copy; ``documents.duplicate_of``) is analysed once
+and relays each of its claims on every one of them: each is an outlet of the cluster, and
+each repeats the earliest appearance (one voice: a wire copy on two outlets is two outlets,
+one origin). ``outlets`` names the known outlets; a document whose outlet is unknown still
+counts as one relay of its own in ``amplification`` and the flags.
 Anonymous and vague origins ("sources said", "analysts argued") and an outlet's own
 unattributed assertions are listed but never counted as corroboration: nobody stands behind
 them but the outlet. An anonymous or vague source is never the actor its words name: "a
@@ -144,6 +150,9 @@ class Corpus:
     # doc -> [(start, end, other doc, whether the other doc is the earlier one)]
     shared: dict[str, list[tuple[int, int, str, bool]]]
     actors: Actors
+    # analysed doc -> the other appearances of its text (documents rows with duplicate_of):
+    # every claim of the doc appears in each of them too
+    appearances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # (doc, cluster) -> the document's first claim in that cluster
     twins: dict[tuple[str, str | None], dict[str, Any]] = field(init=False, repr=False)
 
@@ -162,14 +171,24 @@ class Corpus:
         reuse: Iterable[dict[str, Any]],
         actors: Actors,
     ) -> Corpus:
-        """A corpus of table rows, in any order. ``docs`` must hold only the documents that
-        are no duplicates (``duplicate_of`` NULL): a duplicate's outlet is never looked up."""
+        """A corpus of table rows, in any order. ``docs`` are the analysed documents and the
+        other appearances of their texts (``duplicate_of`` set), which carry no claims of
+        their own but count for every claim of the document they repeat."""
         shared: dict[str, list[tuple[int, int, str, bool]]] = defaultdict(list)
         for r in reuse:
             shared[r["b"]].append((r["b_start"], r["b_end"], r["a"], r["earlier"] == r["a"]))
             shared[r["a"]].append((r["a_start"], r["a_end"], r["b"], r["earlier"] == r["b"]))
+        analysed: dict[str, dict[str, Any]] = {}
+        appearances: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for d in docs:
+            if d.get("duplicate_of"):
+                appearances[d["duplicate_of"]].append(d)
+            else:
+                analysed[d["id"]] = d
+        for found in appearances.values():
+            found.sort(key=lambda d: d["id"])
         return cls(
-            docs={d["id"]: d for d in docs},
+            docs=analysed, appearances=dict(appearances),
             attributions={a["id"]: a for a in attributions},
             claims={c["id"]: c for c in claims},
             shared=shared,
@@ -179,7 +198,7 @@ class Corpus:
     @classmethod
     def load(cls, store: AnalysisStore) -> Corpus:
         return cls.from_rows(
-            docs=store.read("documents", "WHERE duplicate_of IS NULL"),
+            docs=store.read("documents"),
             attributions=store.read("attributions"),
             claims=store.read("claims"),
             reuse=store.read("reuse"),
@@ -187,7 +206,9 @@ class Corpus:
         )
 
     def outlet(self, doc: str) -> str:
-        d = self.docs.get(doc) or {}
+        """The document's outlet; for an unknown one the document itself (two articles of
+        unknown outlets are not known to be one outlet)."""
+        d = self.docs.get(doc) or self._appearance(doc)
         return d.get("outlet") or doc
 
     def outlet_label(self, doc: str) -> str:
@@ -207,8 +228,27 @@ class Corpus:
                  if p]
         return f"{', '.join(parts)} ({doc})" if parts else f"doc {doc}"
 
+    def known_outlet(self, doc: str) -> str | None:
+        return (self.docs.get(doc) or self._appearance(doc)).get("outlet") or None
+
+    def _appearance(self, doc: str) -> dict[str, Any]:
+        return next((d for found in self.appearances.values() for d in found
+                     if d["id"] == doc), {})
+
+    def seen_in(self, doc: str) -> list[str]:
+        """The analysed document and the other appearances of its text."""
+        return [doc, *(d["id"] for d in self.appearances.get(doc, []))]
+
+    def earliest(self, doc: str) -> str:
+        """Of the appearances of one text, the first published (undated ones last; the
+        analysed document first among equals): the one the others are taken to repeat."""
+        dated = {d: (self.docs.get(d) or self._appearance(d)).get("published")
+                 for d in self.seen_in(doc)}
+        order = {d: k for k, d in enumerate(self.seen_in(doc))}
+        return min(dated, key=lambda d: (dated[d] is None, dated[d] or "", order[d]))
+
     def outlet_entity(self, doc: str) -> str | None:
-        return self.actors.lookup((self.docs.get(doc) or {}).get("outlet"))
+        return self.actors.lookup(self.known_outlet(doc))
 
     def chain(self, attribution: str | None) -> list[dict[str, Any]]:
         """The attribution and its parents, outer first."""
@@ -438,11 +478,17 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
         origin = claim_origin(corpus, claim)
         kept = origins.setdefault(origin.id, origin)
         kept.claims.append(claim["id"])
-        kept.documents.append(claim["doc"])
-        kept.via.append(corpus.outlet(claim["doc"]))
         if origin.copied_from:
             kept.copies[claim["id"]] = origin.copied_from
             kept.copied_from = kept.copied_from or origin.copied_from
+        # The same text on other outlets (or URLs, dates) relays the claim there too; the
+        # appearances repeat the earliest one: one voice, however many outlets carry it.
+        first = corpus.earliest(claim["doc"])
+        for seen in corpus.seen_in(claim["doc"]):
+            kept.documents.append(seen)
+            kept.via.append(corpus.outlet(seen))
+            if seen != first and corpus.outlet(seen) != corpus.outlet(first):
+                citations.add_edge(corpus.outlet(seen), corpus.outlet(first))
         outlet = corpus.outlet(claim["doc"])
         for other, other_earlier in corpus.shared_with(claim):
             # copied text is one voice, whichever way the copy went
@@ -456,20 +502,23 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
             named = (att.get("source_kind") or "") not in UNNAMED_KINDS
             entity = att.get("source_entity") if named else None
             name = corpus.actors.name(entity) or att.get("source_resolved")
-            if name and name != outlet:
-                citations.add_edge(outlet, name)
+            for seen in corpus.seen_in(claim["doc"]):
+                if name and name != corpus.outlet(seen):
+                    citations.add_edge(corpus.outlet(seen), name)
     origin_list = sorted(origins.values(), key=lambda o: (o.kind in UNCOUNTED_KINDS, o.id))
     for o in origin_list:
         o.copied_from_label = corpus.doc_label(o.copied_from) if o.copied_from else None
     independent = _group(origin_list, copy_links, corpus)
-    outlets = sorted({corpus.outlet(c["doc"]) for c in claims})
-    flags = _flags(corpus, claims, origin_list, outlets, independent, citations)
+    docs = sorted({d for c in claims for d in corpus.seen_in(c["doc"])})
+    # Relaying outlets: a document whose outlet is unknown counts as one of its own (it is
+    # not known to share one), but only known outlets are named in ``outlets``.
+    relays = sorted({corpus.outlet(d) for d in docs})
+    flags = _flags(corpus, claims, origin_list, relays, independent, citations)
     return {
         "origins": json.dumps([o.to_dict() for o in origin_list], ensure_ascii=False),
         "independent_origins": independent,
-        # a document whose outlet is unknown counts as an outlet of its own
-        "outlets": outlets,
-        "amplification": round(len(outlets) / max(independent, 1), 3),
+        "outlets": sorted({o for d in docs if (o := corpus.known_outlet(d))}),
+        "amplification": round(len(relays) / max(independent, 1), 3),
         "flags": flags,
     }
 
@@ -515,7 +564,9 @@ def _one_controller(
     if len(roots) != 1 or None in roots:
         return False
     root = next(iter(roots))
-    outlet_entities = {corpus.outlet_entity(c["doc"]) for c in claims} - {None}
+    outlet_entities = {
+        corpus.outlet_entity(d) for c in claims for d in corpus.seen_in(c["doc"])
+    } - {None}
     if any(corpus.actors.root(e) != root for e in outlet_entities):
         return False
     actors = {o.entity for o in origins if o.entity} | outlet_entities
@@ -559,11 +610,13 @@ def _inputs(unit: str) -> tuple[dict[str, str], dict[str, str]]:
             "JOIN attributions a ON a.id = m.member"
         ),
         "reuse": f"SELECT * FROM {reuse}",
-        "documents": (
-            "SELECT DISTINCT x.of_cluster, d.id, d.outlet, d.title, d.published FROM ("
+        # the analysed documents, then the other appearances of their texts
+        "documents": " UNION ".join(
+            "SELECT DISTINCT x.of_cluster, d.id, d.outlet, d.title, d.published, d.duplicate_of "
+            "FROM ("
             f"SELECT of_cluster, doc FROM {docs} UNION SELECT of_cluster, a FROM {reuse} "
-            f"UNION SELECT of_cluster, b FROM {reuse}) AS x "
-            "JOIN documents d ON d.id = x.doc WHERE d.duplicate_of IS NULL"
+            f"UNION SELECT of_cluster, b FROM {reuse}) AS x JOIN documents d ON {join}"
+            for join in ("d.id = x.doc WHERE d.duplicate_of IS NULL", "d.duplicate_of = x.doc")
         ),
     }
     return tables, inputs

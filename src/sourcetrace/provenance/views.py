@@ -20,9 +20,10 @@ def ranked_clusters(
     """Clusters ranked by amplification (outlets per independent origin), then by outlets."""
     rows = store.read(
         "claim_clusters",
-        "WHERE len(outlets) >= ? ORDER BY amplification DESC NULLS LAST, len(outlets) DESC, id "
-        "LIMIT ?",
-        [min_outlets, limit],
+        # min_outlets 1 (the default) keeps clusters whose outlets are all unknown
+        "WHERE len(outlets) >= ? OR ? <= 1 "
+        "ORDER BY amplification DESC NULLS LAST, len(outlets) DESC, id LIMIT ?",
+        [min_outlets, min_outlets, limit],
     )
     return [shapes.cluster(r) for r in rows]
 
@@ -165,10 +166,17 @@ def _copied_label(corpus: Corpus, copies: dict[str, str], claim: str) -> str | N
     return corpus.doc_label(copies[claim]) if claim in copies else None
 
 
+def outlets_text(outlets: list[str]) -> str:
+    """"2 outlets", or "outlet unknown" when no article of it names one."""
+    if not outlets:
+        return "outlet unknown"
+    return f"{len(outlets)} outlet{'s' * (len(outlets) != 1)}"
+
+
 def _cluster_head(data: dict[str, Any]) -> Text:
     head = Text(f"{data['id']}  {data['label']}", style="bold")
     head.append(
-        f"\n{len(data['outlets'])} outlets, {data['independent_origins']} independent origin(s)"
+        f"\n{outlets_text(data['outlets'])}, {data['independent_origins']} independent origin(s)"
         + (f", flags: {', '.join(data['flags'])}" if data["flags"] else ""),
         style="yellow",
     )
@@ -208,7 +216,7 @@ def _narrative_tree(data: dict[str, Any]) -> Tree:
     head.append(
         f"\nnarrative of {n} proposition{'s' * (n != 1)}, first appeared "
         f"{data['first_appearance'] or 'date unknown'}"
-        f"\n{len(outlets)} outlets: {', '.join(outlets) or '-'}"
+        f"\n{outlets_text(outlets)}{': ' + ', '.join(outlets) if outlets else ''}"
         f"\n{data['independent_origins']} independent origin(s) among "
         f"{len(origins)} sources: {', '.join(independent) or '-'}"
         + (f"\nflags: {', '.join(data['flags'])}" if data["flags"] else ""),

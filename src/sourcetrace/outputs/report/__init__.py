@@ -94,8 +94,11 @@ def summarize(analysis: dict[str, Any]) -> dict[str, Any]:
         key=lambda k: (-len(k.get("outlets") or []), -(k.get("amplification") or 0), k["id"])
     )
     return {
+        # every appearance is an article (the same text on two outlets is two)
         "documents": len(docs),
         "outlets": len({d.get("outlet") for d in docs if d.get("outlet")}),
+        "unknown_outlet": sum(1 for d in docs if not d.get("outlet")),
+        "inferred_outlet": sum(1 for d in docs if d.get("outlet") and d.get("outlet_inferred")),
         "clusters": len(clusters),
         "multi_outlet": sum(1 for k in clusters if len(k.get("outlets") or []) >= 2),
         "single_origin": len(weak),
@@ -111,12 +114,28 @@ def proposition_node(
     claims: dict[str, dict[str, Any]],
     docs: dict[str, dict[str, Any]],
     cap: int = APPEARANCES_CAP,
+    copies: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """A claim cluster with its appearances (earliest article first, at most ``cap``)."""
+    """A claim cluster with its appearances (earliest article first, at most ``cap``): each
+    claim in its document and in every other appearance of that document's text."""
     ids = [c for c in cluster.get("claims") or [] if c in claims]
-    found = [shapes.appearance(claims[c], docs.get(claims[c]["doc"])) for c in ids]
+    copies = copies if copies is not None else appearance_ids(docs)
+    found = [
+        {**shapes.appearance(claims[c], docs.get(seen)), "doc": seen}
+        for c in ids
+        for seen in [claims[c]["doc"], *sorted(copies.get(claims[c]["doc"], []))]
+    ]
     found.sort(key=lambda a: (a["published"] or "\uffff", a["doc"], a["start"] or 0))
     return {**cluster, "appearances": found[:cap], "more": max(0, len(found) - cap)}
+
+
+def appearance_ids(docs: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Analysed document -> the other documents with its text (``duplicate_of``)."""
+    copies: dict[str, list[str]] = {}
+    for d in docs.values():
+        if d.get("duplicate_of"):
+            copies.setdefault(d["duplicate_of"], []).append(d["id"])
+    return copies
 
 
 def narrative_tree(analysis: dict[str, Any]) -> dict[str, Any]:
@@ -126,13 +145,15 @@ def narrative_tree(analysis: dict[str, Any]) -> dict[str, Any]:
     clusters = {k["id"]: k for k in analysis.get("claim_clusters") or []}
     claims = {c["id"]: c for c in analysis.get("claims") or []}
     docs = {d["id"]: d for d in analysis.get("documents") or []}
+    copies = appearance_ids(docs)
     items, placed = [], set()
     for n in analysis.get("narratives") or []:
         members = [c for c in n.get("claim_clusters") or [] if c in clusters]
         placed.update(members)
-        items.append({**n, "clusters": [proposition_node(clusters[c], claims, docs)
+        items.append({**n, "clusters": [proposition_node(clusters[c], claims, docs, copies=copies)
                                         for c in members]})
-    outside = [proposition_node(k, claims, docs) for c, k in clusters.items() if c not in placed]
+    outside = [proposition_node(k, claims, docs, copies=copies)
+               for c, k in clusters.items() if c not in placed]
     return {"entries": items, "outside": outside if items else []}
 
 

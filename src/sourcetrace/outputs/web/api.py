@@ -62,8 +62,12 @@ class NarrativeDetail(BaseModel):
 
 
 class Summary(BaseModel):
-    documents: int
-    outlets: int
+    documents: int = Field(description="articles: every appearance of a text counts")
+    outlets: int = Field(description="distinct known outlets")
+    unknown_outlet: int = Field(0, description="articles whose outlet is unknown")
+    inferred_outlet: int = Field(
+        0, description="articles whose outlet was inferred (URL host, site name, wire credit)"
+    )
     clusters: int
     multi_outlet: int
     single_origin: int = Field(description="clusters with >= 2 outlets and <= 1 independent origin")

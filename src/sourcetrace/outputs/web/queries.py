@@ -115,6 +115,9 @@ def summary(con: Connection) -> dict[str, Any]:
         con,
         "SELECT (SELECT count(*) FROM documents) AS documents, "
         "(SELECT count(DISTINCT outlet) FROM documents) AS outlets, "
+        "(SELECT count(*) FROM documents WHERE outlet IS NULL) AS unknown_outlet, "
+        "(SELECT count(*) FROM documents WHERE outlet IS NOT NULL "
+        "AND outlet_inferred IS NOT NULL) AS inferred_outlet, "
         "(SELECT count(*) FROM claim_clusters) AS clusters, "
         "(SELECT count(*) FROM claim_clusters WHERE len(outlets) >= 2) AS multi_outlet, "
         f"(SELECT count(*) FROM claim_clusters WHERE {weak}) AS single_origin",
@@ -355,12 +358,14 @@ def narrative_detail(con: Connection, narrative_id: str) -> dict[str, Any] | Non
     )
     appearances = rows(
         con,
-        "SELECT * FROM (SELECT c.id, c.doc, c.text, c.start, c.\"end\", c.hedged, "
+        # every appearance: the claim's document and the others with its text
+        "SELECT * FROM (SELECT c.id, d.id AS doc, c.text, c.start, c.\"end\", c.hedged, "
         "c.unattributed, c.cluster, d.outlet, d.title, d.published, "
         "row_number() OVER (PARTITION BY c.cluster "
-        "ORDER BY d.published NULLS LAST, c.doc, c.start) AS rank, "
+        "ORDER BY d.published NULLS LAST, d.id, c.start) AS rank, "
         "count(*) OVER (PARTITION BY c.cluster) AS of "
-        f"FROM claims c LEFT JOIN documents d ON d.id = c.doc WHERE c.cluster IN ({marks(ids)})) "
+        "FROM claims c JOIN documents d ON d.id = c.doc OR d.duplicate_of = c.doc "
+        f"WHERE c.cluster IN ({marks(ids)})) "
         "WHERE rank <= ? ORDER BY cluster, rank",
         [*ids, DETAIL_CAP],
     )
@@ -574,7 +579,7 @@ def language(con: Connection, limit: int = 500) -> dict[str, Any]:
     """Persuasion-technique counts per outlet and the highest-scoring passages."""
     counts = rows(
         con,
-        "SELECT coalesce(d.outlet, '(unknown)') AS outlet, l.technique, count(*) AS n "
+        "SELECT coalesce(d.outlet, '(outlet unknown)') AS outlet, l.technique, count(*) AS n "
         "FROM language l LEFT JOIN documents d ON d.id = l.doc "
         "GROUP BY ALL ORDER BY outlet, l.technique",
     )

@@ -301,7 +301,7 @@
       body.appendChild(el("tr", { class: (weak ? "weak" : "") + (k.id === state.selected ? " selected" : ""), dataset: { id: k.id },
         onclick: () => { location.hash = "#claim/" + encodeURIComponent(k.id); } },
         el("td", { class: "label" }, k.label),
-        el("td", { class: "num", title: k.outlets.join(", ") }, k.n_outlets),
+        el("td", { class: "num", title: k.outlets.length ? k.outlets.join(", ") : "outlet unknown" }, k.n_outlets || "unknown"),
         el("td", { class: "num" }, k.n_documents),
         el("td", { class: "num origins" }, k.independent_origins),
         el("td", { class: "num" }, k.amplification === null || k.amplification === undefined ? "" : Number(k.amplification).toFixed(1)),
@@ -365,7 +365,7 @@
         ` (${nar.id}); independence below is this claim's own.`));
     }
     card.appendChild(el("p", { class: "meta" },
-      `${plural((k.outlets || []).length, "outlet")}, ${plural((k.documents || []).length, "article")}, ${plural(k.independent_origins || 0, "independent origin")}`,
+      `${(k.outlets || []).length ? plural(k.outlets.length, "outlet") : "outlet unknown"}, ${plural((k.documents || []).length, "article")}, ${plural(k.independent_origins || 0, "independent origin")}`,
       k.amplification === null || k.amplification === undefined ? "" : `, amplification ${Number(k.amplification).toFixed(1)}`,
       k.first_appearance ? `, first seen ${k.first_appearance}` : "", " ", flagBadges(k.flags)));
 
@@ -423,7 +423,7 @@
       }
       detail.language.filter((s) => s.doc === c.doc).forEach((s) => spans.push({ start: s.start, end: s.end, cls: "lang", title: s.technique }));
       const box = el("div", { class: "article", dataset: { doc: d.id } },
-        el("div", { class: "head" }, `${d.outlet || "(unknown outlet)"} \u2014 ${d.title || d.id}`, d.published ? ` (${d.published})` : ""),
+        el("div", { class: "head" }, `${d.outlet || "(outlet unknown)"} \u2014 ${d.title || d.id}`, d.published ? ` (${d.published})` : ""),
         d.url ? el("div", { class: "url" }, d.url) : null);
       if (chain.length) {
         box.appendChild(el("ol", { class: "chain" }, chain.map((a) =>
@@ -448,7 +448,7 @@
     const edge = (s, t, label) => { const id = s + "->" + t; if (s !== t && !edges.has(id)) edges.set(id, { data: { id, source: s, target: t, label } }); };
     for (const d of detail.documents) {
       const outlet = "outlet:" + (d.outlet || "?");
-      node(outlet, d.outlet || "(unknown outlet)", "outlet");
+      node(outlet, d.outlet || "(outlet unknown)", "outlet");
       node("doc:" + d.id, d.title || d.id, "article", { doc: d.id, outlet: d.outlet, published: d.published });
       edge(outlet, "doc:" + d.id, "published");
     }
@@ -519,7 +519,7 @@
     for (const [box, doc, side] of sides) {
       clear(box);
       if (!doc) { box.appendChild(el("p", { class: "empty" }, "Article not found.")); continue; }
-      box.appendChild(el("div", { class: "head" }, el("strong", {}, doc.outlet || "(unknown outlet)"), ` \u2014 ${doc.title || doc.id}`, doc.published ? ` (${doc.published})` : ""));
+      box.appendChild(el("div", { class: "head" }, el("strong", {}, doc.outlet || "(outlet unknown)"), ` \u2014 ${doc.title || doc.id}`, doc.published ? ` (${doc.published})` : ""));
       const spans = r.passages.map((p, n) => ({ start: p[side][0], end: p[side][1], cls: "passage", data: { passage: String(n) }, title: `${p.words} words, similarity ${p.similarity}` }));
       const text = highlighted(doc.text, spans);
       text.dataset.side = side;
