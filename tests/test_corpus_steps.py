@@ -144,7 +144,8 @@ def _export(store: AnalysisStore, table: str, tables: Path, parts: int = 1) -> P
 # Columns a later step fills in again (provenance rewrites these of claim_clusters and
 # narratives): the store holds the later step's values, so the earlier step is compared on
 # the others.
-_PROVENANCE_COLUMNS = {"outlets", "origins", "independent_origins", "amplification", "flags"}
+_PROVENANCE_COLUMNS = {"outlets", "origins", "independent_origins", "amplification", "flags",
+                       "relays"}
 REFILLED = {("claims", "claim_clusters"): _PROVENANCE_COLUMNS,
             ("claims", "narratives"): _PROVENANCE_COLUMNS}
 

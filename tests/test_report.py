@@ -125,26 +125,33 @@ def test_headline_counts_single_origin_claims(analysis: dict[str, Any], page: st
 
 def test_single_origin_rule_is_the_same_in_python_and_sql() -> None:
     # The report applies the rule to clusters in memory, the web app in SQL over the store:
-    # both must pick the same clusters, missing lists and counts included.
+    # both must pick the same clusters, missing lists and counts included. ``relays`` counts
+    # each article of unknown outlet as an outlet of its own (None: a store without it).
     duckdb = pytest.importorskip("duckdb")
     cases = [
-        {"id": f"k{i}", "outlets": outlets, "independent_origins": origins}
-        for i, (outlets, origins) in enumerate(
-            (o, n)
+        {"id": f"k{i}", "outlets": outlets, "independent_origins": origins, "relays": relays}
+        for i, (outlets, origins, relays) in enumerate(
+            (o, n, r)
             for o in (None, [], ["A"], ["A", "B"], ["A", "B", "C"])
             for n in (None, 0, 1, 2)
+            for r in (None, len(o or []), len(o or []) + 1)
         )
     ]
     con = duckdb.connect()
     con.execute("CREATE TABLE claim_clusters (id VARCHAR, outlets VARCHAR[], "
-                "independent_origins INTEGER)")
-    con.executemany("INSERT INTO claim_clusters VALUES (?, ?, ?)",
-                    [[k["id"], k["outlets"], k["independent_origins"]] for k in cases])
+                "independent_origins INTEGER, relays INTEGER)")
+    con.executemany("INSERT INTO claim_clusters VALUES (?, ?, ?, ?)",
+                    [[k["id"], k["outlets"], k["independent_origins"], k["relays"]]
+                     for k in cases])
     in_sql = {r[0] for r in con.execute(
         f"SELECT id FROM claim_clusters WHERE {single_origin_sql()}").fetchall()}
     in_python = {k["id"] for k in cases if single_origin(k)}
     assert in_sql == in_python
+    # An article of unknown outlet beside a named one makes two relays.
+    assert single_origin({"outlets": ["A"], "relays": 2, "independent_origins": 1})
+    assert not single_origin({"outlets": ["A"], "relays": None, "independent_origins": 1})
     # Several outlets, at most one independent origin (none known counts as none).
+    cases = [k for k in cases if k["relays"] is None]
     expected = {(tuple(k["outlets"] or ()), k["independent_origins"]) for k in cases
                 if k["id"] in in_python}
     assert expected == {(o, n) for o in (("A", "B"), ("A", "B", "C")) for n in (None, 0, 1)}

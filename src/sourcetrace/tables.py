@@ -107,13 +107,15 @@ CORPUS: dict[str, dict[str, str]] = {
         "independent_origins": "INTEGER", "amplification": "DOUBLE",
         "first_appearance": "VARCHAR", "flags": "VARCHAR[]",
         "narrative": "VARCHAR",  # the narrative (nr:<n>) this proposition belongs to
+        # outlets relaying it, each article whose outlet is unknown counted as one of its own
+        "relays": "INTEGER",
     },
     # Claim clusters that tell the same story; provenance rolled up over their claims.
     "narratives": {
         "id": "VARCHAR", "label": "VARCHAR", "claim_clusters": "VARCHAR[]",
         "claims": "VARCHAR[]", "documents": "VARCHAR[]", "outlets": "VARCHAR[]",
         "origins": "VARCHAR", "independent_origins": "INTEGER", "amplification": "DOUBLE",
-        "first_appearance": "VARCHAR", "flags": "VARCHAR[]",
+        "first_appearance": "VARCHAR", "flags": "VARCHAR[]", "relays": "INTEGER",
     },
 }
 

@@ -660,6 +660,7 @@ def cluster_row(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[st
         "origins": "[]", "independent_origins": 0, "amplification": None,
         "first_appearance": first_appearance(published[d] for d in docs), "flags": [],
         "narrative": claims[0]["narrative"],
+        "relays": len({outlet[d] or d for d in docs}),
     }]}
 
 
@@ -732,7 +733,7 @@ def narrative_row(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[
         "outlets": sorted({o for r in clusters for o in (r["outlets"] or [])}),
         "origins": "[]", "independent_origins": 0, "amplification": None,
         "first_appearance": first_appearance(r["first_appearance"] for r in clusters),
-        "flags": [],
+        "flags": [], "relays": None,
     }]}
 
 

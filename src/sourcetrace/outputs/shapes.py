@@ -142,7 +142,7 @@ def cluster(row: Row) -> dict[str, Any]:
         "amplification": row["amplification"], "first_appearance": row["first_appearance"],
         "flags": list(row["flags"] or []),
         # A store written before narratives has no such column: no narrative, not an error.
-        "narrative": row.get("narrative"),
+        "narrative": row.get("narrative"), "relays": row.get("relays"),
     }
 
 
@@ -159,10 +159,18 @@ SINGLE_ORIGIN_MIN_OUTLETS = 2
 SINGLE_ORIGIN_MAX_ORIGINS = 1
 
 
+def relays(cluster: Mapping[str, Any]) -> int:
+    """How many outlets relay a cluster: its ``relays`` (each article whose outlet is unknown
+    counted as one of its own, so that a corpus without outlet metadata still shows what
+    several articles repeat), else the outlets named (an older store)."""
+    value = cluster.get("relays")
+    return int(value) if value is not None else len(cluster.get("outlets") or [])
+
+
 def single_origin(cluster: Mapping[str, Any]) -> bool:
     """Whether a cluster (a ``claim_clusters`` row or its JSON object) is single-origin."""
     return (
-        len(cluster.get("outlets") or []) >= SINGLE_ORIGIN_MIN_OUTLETS
+        relays(cluster) >= SINGLE_ORIGIN_MIN_OUTLETS
         and (cluster.get("independent_origins") or 0) <= SINGLE_ORIGIN_MAX_ORIGINS
     )
 
@@ -171,7 +179,7 @@ def single_origin_sql() -> str:
     """:func:`single_origin` as an SQL condition on ``claim_clusters`` columns. A NULL
     ``outlets`` makes ``len`` NULL and the condition false, as ``[]`` does in Python."""
     return (
-        f"len(outlets) >= {SINGLE_ORIGIN_MIN_OUTLETS} "
+        f"coalesce(relays, len(outlets)) >= {SINGLE_ORIGIN_MIN_OUTLETS} "
         f"AND coalesce(independent_origins, 0) <= {SINGLE_ORIGIN_MAX_ORIGINS}"
     )
 
@@ -316,7 +324,7 @@ def worst_example(cluster: Mapping[str, Any]) -> dict[str, Any]:
     """A single-origin claim as the headline names it (``cluster`` in the shape above)."""
     return {
         "id": cluster["id"], "label": cluster.get("label") or "",
-        "outlets": len(cluster.get("outlets") or []),
+        "outlets": relays(cluster),
         "independent_origins": cluster.get("independent_origins") or 0,
         # one name per independent origin, not every source on the way to it
         "origins": independent_names(cluster.get("origins") or []),
@@ -340,7 +348,7 @@ def narrative(row: Row) -> dict[str, Any]:
         "origin_groups": origin_groups(found),
         "independent_origins": row["independent_origins"] or 0,
         "amplification": row["amplification"], "first_appearance": row["first_appearance"],
-        "flags": list(row["flags"] or []),
+        "flags": list(row["flags"] or []), "relays": row.get("relays"),
     }
 
 

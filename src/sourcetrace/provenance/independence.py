@@ -519,7 +519,7 @@ def analyse_cluster(corpus: Corpus, cluster: dict[str, Any]) -> dict[str, Any]:
         "independent_origins": independent,
         "outlets": sorted({o for d in docs if (o := corpus.known_outlet(d))}),
         "amplification": round(len(relays) / max(independent, 1), 3),
-        "flags": flags,
+        "flags": flags, "relays": len(relays),
     }
 
 
