@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test lint bench bench-throughput bench-attribution bench-geo bench-reuse \
-        bench-claims bench-language bench-spark bench-propositions-msrp train-propositions models clean
+        bench-claims bench-language bench-spark bench-propositions bench-propositions-msrp train-propositions models clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -66,6 +66,13 @@ bench-spark: install
 
 bench-propositions-msrp: install
 	$(PY) benchmarks/propositions.py
+
+# MSRP pairs, then claim clusters and narratives against the AllSides proposition gold, with
+# the claims step timed before/after on SPEED articles (default 2000; SPEED=0 skips it).
+SPEED ?= 2000
+bench-propositions: install
+	$(PY) benchmarks/propositions.py
+	$(PY) benchmarks/proposition_gold.py --speed $(SPEED)
 
 # Refits the "same proposition?" classifier on MSRP train and rewrites
 # src/sourcetrace/link/data/propositions.json (deterministic seeds).
