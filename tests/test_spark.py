@@ -187,7 +187,7 @@ def test_demo_corpus_same_results_on_both_engines(demo: tuple[Path, Path, Any, A
         assert (steps / "reuse" / "reuse_passages").is_dir()
         assert len(table_rows(store, "reuse")) == diff["reuse"][1]
         # and provenance from the declared step's Spark jobs, not the in-process runner
-        assert any((steps / "provenance" / "analysed_clusters").glob("*.parquet"))
+        assert any((steps / "provenance" / "analysed_claim_clusters").glob("*.parquet"))
         independent = store.con.execute(
             "SELECT max(independent_origins) FROM claim_clusters"
         ).fetchone()[0]
