@@ -119,6 +119,10 @@ MAX_LINKAGE_COMPONENT = 4000
 # not put to the classifier: on the proposition gold it judged none of the 87% of the
 # candidate pairs below 0.45 the same (one of 16,000 below 0.45 reached 0.3).
 PROPOSITION_COSINE = 0.45
+# The classifier's token-alignment stage (a MiniLM token pass for its uncertain pairs) is left
+# out here: per document it cost more than the rest of the judge for +0.007 pairwise F1 on
+# the proposition gold (docs/benchmarks.md).
+ALIGN_TOKENS = False
 # Narratives: claim clusters of one block of related documents are grouped by average
 # linkage when their mean claim cosine (plus the bonus for neighbouring claims of one
 # article) reaches NARRATIVE_THRESHOLD; blocks larger than MAX_NARRATIVE_BLOCK claims are
@@ -352,7 +356,9 @@ def judge(claimset: ClaimSet, left: np.ndarray, right: np.ndarray) -> np.ndarray
     out = np.zeros(len(left))
     asked = np.flatnonzero(cosine >= PROPOSITION_COSINE)
     if len(asked):
-        out[asked] = propositions.same_probability(claimset, left[asked], right[asked])
+        out[asked] = propositions.same_probability(
+            claimset, left[asked], right[asked], align=ALIGN_TOKENS
+        )
     return out
 
 
