@@ -586,7 +586,7 @@ def test_claims_step_never_chains(tmp_path: Path, monkeypatch: Any) -> None:
     judged = {frozenset("ab"): 0.9, frozenset("bc"): 0.95, frozenset("ac"): 0.1}
     doc_of = {t: d for d, t in texts.items()}
 
-    def same_probability(claims: Any, left: Any, right: Any) -> np.ndarray:
+    def same_probability(claims: Any, left: Any, right: Any, **_: Any) -> np.ndarray:
         return np.array([
             judged.get(frozenset(doc_of[claims.claims[i].text] + doc_of[claims.claims[j].text]),
                        0.0)
