@@ -119,10 +119,11 @@ MAX_LINKAGE_COMPONENT = 4000
 # not put to the classifier: on the proposition gold it judged none of the 87% of the
 # candidate pairs below 0.45 the same (one of 16,000 below 0.45 reached 0.3).
 PROPOSITION_COSINE = 0.45
-# The classifier's token-alignment stage (a MiniLM token pass for its uncertain pairs) is left
-# out here: per document it cost more than the rest of the judge for +0.007 pairwise F1 on
-# the proposition gold (docs/benchmarks.md).
-ALIGN_TOKENS = False
+# The classifier's token-alignment stage (a MiniLM token pass for its uncertain pairs): +0.007
+# pairwise F1 on the proposition gold, and it keeps "destroyed 3,000 tonnes" with "destroyed
+# 3,000 tonnes and damaged 14 silos"; it costs 278 -> 293 s on 2,000 AllSides articles
+# (docs/benchmarks.md).
+ALIGN_TOKENS = True
 # Narratives: claim clusters of one block of related documents are grouped by average
 # linkage when their mean claim cosine (plus the bonus for neighbouring claims of one
 # article) reaches NARRATIVE_THRESHOLD; blocks larger than MAX_NARRATIVE_BLOCK claims are

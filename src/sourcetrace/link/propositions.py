@@ -454,9 +454,8 @@ def same_probability(claims: ClaimSet, left: np.ndarray, right: np.ndarray,
     """Probability that the claims left[k] and right[k] state the same proposition. The cheap
     model decides alone where it is sure; pairs whose cheap probability falls in
     ``model.uncertain`` get the alignment features (one MiniLM token pass over their texts)
-    and the full model's probability — unless ``align`` is False (the claims step: the
-    token pass, called on a few pairs per document, cost more than the rest of the judge
-    and moved the gold's pairwise F1 by 0.007)."""
+    and the full model's probability — unless ``align`` is False (cheap model alone: MSRP
+    dev F1 0.8412 against 0.8418, without a token pass)."""
     model = model or load_model()
     left, right = np.asarray(left, dtype=int), np.asarray(right, dtype=int)
     cheap = cheap_features(claims, left, right)
