@@ -393,43 +393,39 @@ def split_component(
     return out
 
 
+def linkage_groups(
+    members: list[int], similarity: np.ndarray, threshold: float, method: str
+) -> list[list[int]]:
+    """Groups of ``members`` from hierarchical clustering (``method``: scipy's "complete" or
+    "average") over ``1 - similarity``, cut at ``1 - threshold``; ties broken by member
+    order, so both engines agree."""
+    if len(members) == 1:
+        return [members]
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    distance = np.clip(1.0 - similarity, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), method=method)
+    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    parts: dict[int, list[int]] = defaultdict(list)
+    for m, label in zip(members, labels.tolist(), strict=True):
+        parts[label].append(m)
+    return sorted(parts.values(), key=min)
+
+
 def complete_linkage(
     members: list[int], similarity: np.ndarray, threshold: float
 ) -> list[list[int]]:
-    """Groups of ``members`` in which every pair has ``similarity`` at least ``threshold``
-    (complete linkage cut there; ties broken by member order, so both engines agree)."""
-    if len(members) == 1:
-        return [members]
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
-    distance = np.clip(1.0 - similarity, 0.0, None)
-    np.fill_diagonal(distance, 0.0)
-    tree = linkage(squareform(distance, checks=False), method="complete")
-    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
-    parts: dict[int, list[int]] = defaultdict(list)
-    for m, label in zip(members, labels.tolist(), strict=True):
-        parts[label].append(m)
-    return sorted(parts.values(), key=min)
+    """Groups of ``members`` in which every pair has ``similarity`` at least ``threshold``."""
+    return linkage_groups(members, similarity, threshold, "complete")
 
 
-def average_linkage(members: list[int], similarity: np.ndarray, threshold: float,
-                    weights: np.ndarray | None = None) -> list[list[int]]:
-    """Groups of ``members`` cut from average linkage at ``threshold`` (mean similarity
-    between two groups at least ``threshold`` to merge)."""
-    if len(members) == 1:
-        return [members]
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
-    distance = np.clip(1.0 - similarity, 0.0, None)
-    np.fill_diagonal(distance, 0.0)
-    tree = linkage(squareform(distance, checks=False), method="average")
-    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
-    parts: dict[int, list[int]] = defaultdict(list)
-    for m, label in zip(members, labels.tolist(), strict=True):
-        parts[label].append(m)
-    return sorted(parts.values(), key=min)
+def average_linkage(
+    members: list[int], similarity: np.ndarray, threshold: float
+) -> list[list[int]]:
+    """Groups whose members' mean similarity to each other group is below ``threshold``."""
+    return linkage_groups(members, similarity, threshold, "average")
 
 
 def _date_key(value: str) -> datetime | None:
