@@ -10,7 +10,8 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test lint bench bench-throughput bench-attribution bench-geo bench-reuse \
-        bench-claims bench-language bench-spark bench-propositions bench-propositions-msrp train-propositions models clean
+        bench-claims bench-language bench-spark bench-propositions bench-propositions-msrp bench-entities \
+        train-propositions models clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -73,6 +74,11 @@ SPEED ?= 2000
 bench-propositions: install
 	$(PY) benchmarks/propositions.py
 	$(PY) benchmarks/proposition_gold.py --speed $(SPEED)
+
+# Entity types, links and junk against the hand-labelled AllSides entity gold, current code
+# beside commit BEFORE (benchmarks/entities.py; --misses / --show-junk for error analysis).
+bench-entities: install
+	$(PY) benchmarks/entities.py
 
 # Refits the "same proposition?" classifier on MSRP train and rewrites
 # src/sourcetrace/link/data/propositions.json (deterministic seeds).
