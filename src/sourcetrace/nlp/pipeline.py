@@ -25,6 +25,7 @@ Rows = dict[str, list[dict[str, Any]]]
 # Importing these modules registers their spaCy factories and row exporters.
 EXTRACT_MODULES = [
     "sourcetrace.nlp.basic",
+    "sourcetrace.extract.names",
     "sourcetrace.extract.attribution",
     "sourcetrace.extract.places",
     "sourcetrace.extract.dates",

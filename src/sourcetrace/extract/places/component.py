@@ -3,13 +3,16 @@
 spaCy's GPE/LOC/FAC entities are the toponyms, plus names of well-known places
 (countries, first-level subdivisions, our supplement, cities of 100,000 people or more) that
 the small NER model misses or mislabels ORG: a capitalised token sequence whose normalised
-form is such a name. FAC entities are kept only when the gazetteer knows them (most are
-streets and buildings we cannot place). Span rules:
+form is such a name. The entities are read after ``sourcetrace_names`` retyped them. FAC
+entities are kept when the gazetteer knows them or their head makes them places ("Mayfield
+Road": a place, not geocoded). Span rules:
 
-* a leading "the" and a trailing possessive are not part of the toponym ("the United
-  States", "Boone County's");
-* a gazetteer name heading an institution's name is a toponym ("Hall County Sheriff's
-  Office", "Mansfield Police Department");
+* a leading "the", a trailing possessive and a lower-case kind word are not part of the
+  toponym ("the United States", "Boone County's", "Hasakah province");
+* a known actor (the knowledge base's SANA, the White House) is never a place, and a place
+  inside an organisation's name is not one either ("Buffalo Public Schools"), but for a
+  country qualifying it ("US military");
+* every toponym has a role: literal, metonymic ("Moscow denied") or demonym ("Syrian");
 * one sense per discourse: a name the document already uses as a place is a place wherever
   else it appears outside a person's name, even where NER missed it;
 * alone, a generic word ("Central", "Street") or an English word that is only an
@@ -28,7 +31,6 @@ from spacy.tokens import Doc, Span
 
 from sourcetrace.extract.places.data import (
     GENERIC_WORDS,
-    INSTITUTION_WORDS,
     NOT_PLACES,
     PLACE_LABELS,
     SCAN_MIN_CITY_POP,
@@ -67,6 +69,9 @@ class PlaceMention:
     label: str  # GPE/LOC/FAC from spaCy, GAZ for a gazetteer match, NORP for a demonym
     token_start: int
     token_end: int
+    # literal ("in Moscow"), metonymic (the place stands for who governs it: "Moscow said",
+    # "Russia's envoy") or demonym ("Syrian forces"): a geoparsing user chooses which to keep
+    role: str = "literal"
 
 
 class PlacesComponent:
@@ -109,19 +114,30 @@ class PlacesComponent:
         # 2: a toponym already; 1: inside another kind of entity (only our curated names,
         # countries and provinces may take those tokens back); 0: free.
         taken = [0] * len(doc)
+        shaped: set[int] = set()  # names whose head makes them places ("Mayfield Road")
+        for name in doc._.names or ():
+            if name.is_actor():
+                # A known actor is no place (SANA is no town in Yemen, the White House no
+                # town in Georgia): its tokens are closed to the gazetteer scan below, but
+                # for a country that qualifies it ("US military").
+                taken[name.start : name.end] = [3] * (name.end - name.start)
+            elif name.reason == "shape":
+                shaped.add(name.start)
         for whole in doc.ents:
             ent = _trim(whole)
             key = normalize(ent.text)
             if ent.label_ in PLACE_LABELS and key not in NOT_PLACES:
                 cands = gz.lookup(ent.text)
-                if cands or (ent.label_ != "FAC" and "," not in ent.text):
+                if cands or (ent.label_ != "FAC" and "," not in ent.text) or (
+                    whole.start in shaped and "," not in ent.text
+                ):
                     found.append((ent, ent.label_, cands))
                     taken[whole.start : whole.end] = [2] * len(whole)
                     continue
                 # "Paris, Texas" as one entity, or a FAC we cannot place: look inside it.
                 found.extend(self._scan(doc, ent.start, ent.end, taken, ent.label_,
                                         inside=ent.label_ != "FAC"))
-            elif ent.label_ != "NORP":
+            elif ent.label_ != "NORP" and taken[whole.start] != 3:
                 # NORP stays free: "Syrian" starts "Syrian desert".
                 taken[ent.start : ent.end] = [1] * len(ent)
         if self.scan:
@@ -148,7 +164,9 @@ class PlacesComponent:
                 gz.kinds[j] in (COUNTRY, ADMIN1)
                 or (gz.kinds[j] == CITY and gz.pops[j] >= SCAN_MIN_CITY_POP) for j in cands
             )
-        return any(gz.kinds[j] in (COUNTRY, ADMIN1) for j in cands)
+        # inside an organisation's name only a country ("US Army"): a province or town of
+        # the same spelling is a coincidence ("Nord Stream" is not Cameroon's Nord)
+        return any(gz.kinds[j] == COUNTRY for j in cands)
 
     def _scan(
         self, doc: Doc, lo: int, hi: int, taken: list[int], label: str, inside: bool,
@@ -174,12 +192,16 @@ class PlacesComponent:
                 key = normalize(span.text)
                 if key in NOT_PLACES:
                     continue
+                if any(t == 3 for t in taken[i : i + n]) and not (
+                    span.end < hi and taken[span.end] == 3
+                    and any(gz.kinds[j] == COUNTRY for j in gz.index.get(key, ()))
+                ):
+                    continue  # inside a known actor, only a country qualifying it
                 last = span[-1]
                 capitalised = last.is_title or last.is_upper
                 if not capitalised and (n == 1 or key not in gz.index):
                     continue
-                leads = _leads_institution(doc, span)
-                if not (key in keys or ((inside or leads) and key in gz.index)):
+                if not (key in keys or (inside and key in gz.index)):
                     continue
                 if n == 1 and key in GENERIC_WORDS:
                     continue
@@ -190,17 +212,17 @@ class PlacesComponent:
                     continue  # "Syrian desert", "Al-Walid crossing": curated names only
                 if n == 1 and not tok.is_upper and not self._own_name(key, cands):
                     continue  # "Act" is not the ACT, "Day" not Dayton
-                soft = any(t == 1 for t in taken[i : i + n])
+                soft = any(t in (1, 3) for t in taken[i : i + n])
                 words = sum(1 for t in span if t.is_alpha)
                 person = self._in_person(doc, span)
                 if known is not None:
                     if person:
                         continue
-                elif soft and not (leads and not person) and not self._strong(
+                elif soft and not self._strong(
                     cands, person, words
                 ):
                     continue
-                if (n == 1 and not inside and known is None and not leads
+                if (n == 1 and not inside and known is None
                         and not self._plausible_single(tok, cands)):
                     continue
                 hit = (span, cands)
@@ -260,23 +282,23 @@ class PlacesComponent:
             mentions, cues, extra_countries=[gz.countries[j] for _, j in demonyms], gaps=gaps
         )
         result = [
-            self._mention(span, label, pick) for (span, label, _), pick in zip(spans, picks,
-                                                                                strict=True)
+            self._mention(span, label, pick, _role(span, pick is not None and gz.kinds[pick]))
+            for (span, label, _), pick in zip(spans, picks, strict=True)
         ]
         if self.include_demonyms:
-            result += [self._mention(ent, "NORP", j) for ent, j in demonyms]
+            result += [self._mention(ent, "NORP", j, "demonym") for ent, j in demonyms]
             result.sort(key=lambda m: m.start)
         doc._.places = result
         return doc
 
-    def _mention(self, span: Span, label: str, j: int | None) -> PlaceMention:
+    def _mention(self, span: Span, label: str, j: int | None, role: str) -> PlaceMention:
         gz = self.gz
         if j is None:
             return PlaceMention(span.start_char, span.end_char, span.text, None, None, None, None,
-                                None, None, label, span.start, span.end)
+                                None, None, label, span.start, span.end, role)
         return PlaceMention(
             span.start_char, span.end_char, span.text, gz.ids[j], gz.names[j], gz.lats[j],
-            gz.lons[j], gz.countries[j] or None, gz.kinds[j], label, span.start, span.end,
+            gz.lons[j], gz.countries[j] or None, gz.kinds[j], label, span.start, span.end, role,
         )
 
 
@@ -294,27 +316,53 @@ def _tight(span: Span) -> bool:
     return True
 
 
+# Lower-case kind words after a name: not part of the toponym ("Nyanza | province"), but
+# still read as its cue by the resolver.
+_KIND_AFTER = frozenset("province governorate region district state city".split())
+
+
 def _trim(ent: Span) -> Span:
-    """An entity without a leading article or a trailing possessive: "the United States" is
-    the toponym "United States", "Boone County's" is "Boone County"."""
+    """An entity without a leading article, a trailing possessive or a lower-case kind word:
+    "the United States" is the toponym "United States", "Boone County's" is "Boone County",
+    "Hasakah province" is "Hasakah"."""
     start, end = ent.start, ent.end
     doc = ent.doc
     if end - start > 1 and doc[start].lower_ == "the":
         start += 1
     if end - start > 1 and doc[end - 1].lower_ in ("'s", "’s", "'", "’"):
         end -= 1
+    if end - start > 1 and doc[end - 1].is_lower and doc[end - 1].lower_ in _KIND_AFTER:
+        end -= 1
     if (start, end) == (ent.start, ent.end):
         return ent
     return Span(doc, start, end, label=ent.label_)
 
 
-def _leads_institution(doc: Doc, span: Span) -> bool:
-    """A place name heading an organisation's name: "Hall County Sheriff's Office",
-    "Mansfield Police Department", "Alexandria City Council"."""
-    if span.end >= len(doc) or span[0].lower_ in INSTITUTION_WORDS:
-        return False
-    nxt = doc[span.end]
-    return nxt.lower_ in INSTITUTION_WORDS and (nxt.is_title or nxt.is_upper)
+# Nouns a place stands in front of for who governs it: "Russia's envoy", "Moscow's decision".
+_ACTOR_NOUNS = frozenset("""government officials official ambassador envoy military forces
+army navy president leader leadership minister ministry decision position policy response
+statement foreign spokesman spokeswoman authorities regime administration delegation
+intelligence diplomats diplomat representative mission""".split())
+# Verbs whose subject is where something is, not who acts ("Homs lies on the Orontes").
+_STATIVE = frozenset("be lie sit locate border remain stand have".split())
+
+
+def _role(span: Span, kind: str | bool | None) -> str:
+    """Whether a place is named as a place or stands for who governs it: the subject of a
+    verb of acting ("Moscow denied", "Russia has accused"), the agent of a passive ("accused
+    by Washington") or the owner of an actor ("Russia's envoy"). Only countries, provinces
+    and cities govern; a street or camp is always literal."""
+    if kind not in (COUNTRY, ADMIN1, CITY):
+        return "literal"
+    root = span.root
+    head = root.head
+    if root.dep_ == "nsubj" and head.pos_ in ("VERB", "AUX") and head.lemma_ not in _STATIVE:
+        return "metonymic"
+    if root.dep_ == "pobj" and head.lower_ == "by" and head.head.tag_ == "VBN":
+        return "metonymic"
+    if root.dep_ == "poss" and head.lower_ in _ACTOR_NOUNS:
+        return "metonymic"
+    return "literal"
 
 
 def _cue(doc: Doc, span: Span) -> str:
@@ -324,7 +372,7 @@ def _cue(doc: Doc, span: Span) -> str:
 
 
 @Language.factory(
-    "sourcetrace_places", default_config={"include_demonyms": False, "scan": True}
+    "sourcetrace_places", default_config={"include_demonyms": True, "scan": True}
 )
 def make_places(nlp: Language, name: str, include_demonyms: bool, scan: bool) -> PlacesComponent:
     return PlacesComponent(nlp, name, include_demonyms, scan)
@@ -333,5 +381,5 @@ def make_places(nlp: Language, name: str, include_demonyms: bool, scan: bool) ->
 @row_exporters.register("places", order=20)
 def place_rows(doc: Doc, document: Document) -> dict[str, list[dict[str, Any]]]:
     mentions: list[PlaceMention] = doc._.places or []
-    fields = ("place", "name", "lat", "lon", "country")
+    fields = ("place", "name", "lat", "lon", "country", "role")
     return {"place_mentions": span_rows(doc, document, mentions, fields)}

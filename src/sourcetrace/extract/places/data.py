@@ -30,7 +30,9 @@ LIST_GAPS = {",", "and", ", and", "or", ", or", "&"}
 # Homs", "New York Gov. Andrew Cuomo" (governors head states and provinces; mayors, cities).
 CUE_KINDS = {
     "city": (CITY,), "town": (CITY,), "village": (CITY,), "mayor": (CITY,),
+    "cities": (CITY,), "towns": (CITY,), "villages": (CITY,),
     "province": (ADMIN1, ADMIN2), "governorate": (ADMIN1,), "state": (ADMIN1,),
+    "provinces": (ADMIN1, ADMIN2), "governorates": (ADMIN1,),
     "governor": (ADMIN1,), "gov": (ADMIN1,), "county": (ADMIN2,), "country": (COUNTRY,),
 }
 
@@ -47,18 +49,6 @@ GENERIC_WORDS = {
     "market", "grand", "park", "lake", "river", "island", "mountain", "bay", "beach", "harbor",
     "harbour", "village", "district", "avenue", "road", "bridge", "square", "union", "state",
     "capital", "mission", "progress", "independence", "liberty", "unity", "victoria",
-}
-# Words after a place name that make the name part of an institution's ("Hall County
-# Sheriff's Office", "Mansfield Police Department"): the place is still a toponym.
-INSTITUTION_WORDS = {
-    "police", "sheriff", "sheriff's", "sheriff’s", "department", "dept", "commission",
-    "commissioners", "council", "school", "schools", "high", "middle", "elementary",
-    "university", "college", "hospital", "medical", "fire", "board", "court", "library",
-    "chamber", "jail", "office", "authority", "public", "regional", "community", "housing",
-    "water", "utilities", "parks", "museum", "city", "county", "parish", "state", "area",
-    "metro", "municipal", "health", "emergency", "airport", "zoo", "church", "district",
-    "township", "town", "village", "government", "legislature", "assembly", "senate",
-    "house", "times", "herald", "news", "post", "chronicle", "tribune", "gazette",
 }
 # Words that may sit inside a capitalised place name ("Bosnia and Herzegovina", "Deir ez-Zor").
 _CONNECTORS = {"of", "and", "the", "al", "el", "de", "du", "la", "le", "-", "ez", "ad", "ar", "as",

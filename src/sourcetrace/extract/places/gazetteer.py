@@ -195,7 +195,7 @@ class Gazetteer:
                 return [dem]
             return list(found) if dem in found else [*found, dem]
         if found:
-            return list(found)
+            return list(found) + self._same_name_province(key, found)
         bare = strip_generic(key)
         if bare and bare in self.index:
             return list(self.index[bare])
@@ -208,6 +208,19 @@ class Gazetteer:
         return [
             j for j in self.skeletons.get(sk, [])
             if letters >= 5 or self.kinds[j] in (COUNTRY, ADMIN1) or self.ids[j].startswith("kb:")
+        ]
+
+
+    def _same_name_province(self, key: str, found: list[int]) -> list[int]:
+        """The province a city names, spelled another way ("Dayr al-Zawr" the city, "Dayr az
+        Zawr" the governorate): a city and the province it gives its name to are one name to
+        a reader, so both are candidates whichever transliteration the text uses."""
+        if any(self.kinds[j] != CITY for j in found):
+            return []
+        countries = {self.countries[j] for j in found}
+        return [
+            j for j in self.skeletons.get(skeleton(key), [])
+            if self.kinds[j] == ADMIN1 and self.countries[j] in countries and j not in found
         ]
 
 

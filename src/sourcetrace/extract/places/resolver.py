@@ -47,7 +47,7 @@ from sourcetrace.extract.places.data import (
     LIST_BONUS,
     LIST_GAPS,
 )
-from sourcetrace.extract.places.gazetteer import ADMIN1, CITY, COUNTRY, Gazetteer
+from sourcetrace.extract.places.gazetteer import ADMIN1, CITY, COUNTRY, Gazetteer, skeleton
 
 
 class Resolver:
@@ -154,18 +154,38 @@ class Resolver:
     def _one_sense(
         self, mentions: list[tuple[str, list[int]]], cues: list[str], picks: list[int | None]
     ) -> list[int | None]:
-        """A name the text once qualifies ("New York state", "the state of Georgia") keeps that
-        sense where it stands bare in the same story ("in New York since April")."""
+        """One place per name and story. A name the text once qualifies ("New York state",
+        "the province of Homs") keeps that sense where it stands bare in the same story ("in
+        New York since April"); a name spelled two ways ("Deir Ezzor", "Dayr al-Zawr") is
+        one name; and a city with the province it names ("Homs") is one place in a story
+        that never says which one it means: the first reading."""
         gz = self.gz
-        sense: dict[str, int] = {}
+        stated: dict[str, int] = {}
+        first: dict[str, int] = {}
         for (key, cands), cue, pick in zip(mentions, cues, picks, strict=True):
-            if pick is not None and len(cands) > 1 and self._stated(cue) & {gz.kinds[pick]}:
-                sense.setdefault(key, pick)
-        return [
-            sense[key] if key in sense and not self._stated(cue) and sense[key] in cands
-            else pick
-            for (key, cands), cue, pick in zip(mentions, cues, picks, strict=True)
-        ]
+            if pick is None:
+                continue
+            name = skeleton(key)
+            first.setdefault(name, pick)
+            if len(cands) > 1 and self._stated(cue) & {gz.kinds[pick]}:
+                stated.setdefault(name, pick)
+        out: list[int | None] = []
+        for (key, cands), cue, pick in zip(mentions, cues, picks, strict=True):
+            name = skeleton(key)
+            sense = stated.get(name)
+            if sense is None and pick is not None and self._pair(first[name], pick):
+                sense = first[name]
+            if sense is not None and not self._stated(cue) and sense in cands:
+                out.append(sense)
+            else:
+                out.append(pick)
+        return out
+
+    def _pair(self, a: int, b: int) -> bool:
+        """A city and the province of the same country it names, either way round."""
+        gz = self.gz
+        kinds = {gz.kinds[a], gz.kinds[b]}
+        return a != b and kinds == {CITY, ADMIN1} and gz.countries[a] == gz.countries[b]
 
     @staticmethod
     def _stated(cue: str) -> set[str]:

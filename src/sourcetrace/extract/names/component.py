@@ -1,0 +1,429 @@
+"""The spaCy component ``sourcetrace_names``: one typed reading of every name in a document.
+
+spaCy's small model types a name from the words around it alone, and often wrongly for the
+names conflict news is full of ("Dayr al-Zawr" a person, "Homs" an organisation, "SANA" a
+person, "Islamic" a group cut out of "Islamic State", "Deploy" a place in a headline). This
+component runs right after NER and rewrites ``doc.ents`` with all the evidence together, in
+this order (the first that speaks decides):
+
+1. **the knowledge base**: a known actor's name or alias found in the text is that actor's
+   span and type (an actor is never a place: SANA is no town in Yemen), also where NER cut
+   it ("Islamic" + "State") or took generic words into it ("Al-Qaeda Fighters");
+2. **junk**: a headline or sentence-opening word that the story also uses as an ordinary
+   lower-case word ("Deploy", "Allege") is no name; a lower-case "name" is none either;
+3. **shape**: the name's head ("Khan al-Jabal Camp", "Rapides Parish", "Mayfield Road" are
+   places; "Defense Ministry", "Syrian Arab News Agency" organisations);
+4. **people**: a title before it ("President X"), or it is the surname of a person the
+   document spells out ("Saakashvili" after "Mikheil Saakashvili");
+5. **apposition**: "the Arabic newspaper, X" is an organisation;
+6. **place context**, for a name the gazetteer knows: a locative word before it ("in",
+   "near", "the province of"), a dateline, "Town, State", "X-based", a list with other
+   places, or the document's other uses of the same name (one sense per discourse).
+
+What decided is kept per name (``doc._.names``) so the places component and the row exporter
+can say why a name is what it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from sourcetrace.extract.entities.kb import Entry, KnowledgeBase
+from sourcetrace.extract.names.data import (
+    GENERIC_AROUND,
+    LOCATIVE_PREPS,
+    NOT_PLACE_AFTER,
+    ORG_HEADS,
+    ORG_NOUNS,
+    PERSON_TITLES,
+    PLACE_HEADS,
+    PLACE_OF,
+    SPEECH_VERBS,
+    STREET_HEADS,
+)
+from sourcetrace.extract.places.gazetteer import ADMIN1, CITY, COUNTRY, Gazetteer, load_gazetteer
+
+if not Doc.has_extension("names"):
+    Doc.set_extension("names", default=None)
+
+NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"})
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+_ARTICLE = re.compile(r"^(?:al|el|ad|ar|as|ash|at|an|az|ed|er|es|ez)-", re.I)
+# A knowledge-base type -> the NER label that says the same.
+_KB_LABELS = {"person": "PERSON", "state": "GPE", "place": "LOC"}
+_BIG_CITY = 100_000
+
+
+@dataclass(frozen=True)
+class Name:
+    """What one name of the document was read as, and why."""
+
+    start: int  # token offsets of the span in ``doc.ents``
+    end: int
+    label: str
+    reason: str  # "kb", "ner", "shape", "title", "surname", "apposition", "context", ...
+    kb: str | None = None  # the knowledge-base entry the span's text names
+
+    def is_actor(self) -> bool:
+        """A known actor that is no place (SANA, the SVR, the White House)."""
+        return self.kb is not None and self.label not in PLACE_LABELS
+
+
+class NamesComponent:
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+        self.nlp = nlp
+        self._matcher: PhraseMatcher | None = None
+        self._kb: KnowledgeBase | None = None
+        self._gz: Gazetteer | None = None
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        if self._kb is None:
+            self._kb = KnowledgeBase.load()
+        return self._kb
+
+    @property
+    def gz(self) -> Gazetteer:
+        if self._gz is None:
+            self._gz = load_gazetteer()
+        return self._gz
+
+    @property
+    def matcher(self) -> PhraseMatcher:
+        """Every capitalised knowledge-base surface, matched case-sensitively on token text."""
+        if self._matcher is None:
+            matcher = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+            for entry in self.kb.entries.values():
+                surfaces = [s for s in entry.surfaces if s[:1].isupper()]
+                if surfaces:
+                    matcher.add(entry.id, list(self.nlp.tokenizer.pipe(surfaces)))
+            self._matcher = matcher
+        return self._matcher
+
+    # -- 1. the knowledge base ----------------------------------------------------------------
+    def kb_spans(self, doc: Doc) -> list[tuple[int, int, Entry]]:
+        """Non-overlapping knowledge-base matches, longest first."""
+        found = []
+        for match_id, start, end in self.matcher(doc):
+            entry = self.kb.get(self.nlp.vocab.strings[match_id])
+            if entry is None or not self._plausible_match(doc, start, end):
+                continue
+            found.append((start, end, entry))
+        found.sort(key=lambda m: (-(m[1] - m[0]), m[0]))
+        taken = [False] * len(doc)
+        out = []
+        for start, end, entry in found:
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = [True] * (end - start)
+            out.append((start, end, entry))
+        return sorted(out, key=lambda m: m[0])
+
+    @staticmethod
+    def _plausible_match(doc: Doc, start: int, end: int) -> bool:
+        span = doc[start:end]
+        text = span.text
+        if end - start > 1:
+            return True
+        tok = doc[start]
+        if tok.is_upper and len(text) > 1:
+            # "IS" and "US" inside an all-capitals headline are words, not acronyms
+            if len(text) <= 3:
+                near = [t for t in doc[max(0, start - 2) : start + 3]
+                        if t.is_alpha and t.i != start]
+                return not near or not all(t.is_upper for t in near)
+            return True
+        # one capitalised word ("Daesh", "Moscow"): a proper noun, or a name NER found
+        return tok.pos_ == "PROPN" or bool(tok.ent_type_)
+
+    # -- the reading of one doc -----------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        kb_spans = self.kb_spans(doc)
+        spans = self._merge(doc, kb_spans)
+        lower = {t.lower_ for t in doc if t.is_lower} | {t.lemma_ for t in doc if t.is_lower}
+        names = [
+            self._read(doc, start, end, label, entry, lower) for start, end, label, entry in spans
+        ]
+        names = self._discourse(doc, [n for n in names if n is not None])
+        keep = [e for e in doc.ents if e.label_ not in NAME_LABELS]
+        new = [Span(doc, n.start, n.end, label=n.label) for n in names]
+        doc.ents = _non_overlapping(new, keep)
+        doc._.names = names
+        return doc
+
+    def _merge(
+        self, doc: Doc, kb_spans: list[tuple[int, int, Entry]]
+    ) -> list[tuple[int, int, str, Entry | None]]:
+        """NER names and knowledge-base matches as one list of spans. A match replaces the
+        NER names it overlaps, unless one of them is a longer name holding it with words of
+        its own ("Foreign Intelligence Service of the Russian Federation")."""
+        ners = [e for e in doc.ents if e.label_ in NAME_LABELS]
+        dropped: set[int] = set()
+        added: list[tuple[int, int, str, Entry | None]] = []
+        for start, end, entry in kb_spans:
+            over = [k for k, e in enumerate(ners) if e.start < end and start < e.end]
+            holder = next(
+                (k for k in over if ners[k].start <= start and end <= ners[k].end
+                 and not _only_generic(doc, ners[k], start, end)
+                 and (ners[k].start, ners[k].end) != (start, end)),
+                None,
+            )
+            if holder is not None:
+                continue
+            dropped.update(over)
+            label = ners[over[0]].label_ if over else ""
+            added.append((start, end, label, entry))
+        kept = [(e.start, e.end, e.label_, None) for k, e in enumerate(ners) if k not in dropped]
+        return sorted(kept + added, key=lambda s: s[0])
+
+    def _read(
+        self, doc: Doc, start: int, end: int, ner: str, entry: Entry | None, lower: set[str]
+    ) -> Name | None:
+        if entry is not None:
+            return Name(start, end, self._kb_label(doc[start:end], entry, ner), "kb", entry.id)
+        # 2. junk
+        start = self._trim_junk(doc, start, end, lower)
+        if start >= end:
+            return None
+        span = doc[start:end]
+        if span.text[:1].islower() and not _ARTICLE.match(span.text):
+            return None
+        if len(span) == 1 and span[0].pos_ in ("VERB", "AUX", "ADV", "ADP", "PRON", "DET"):
+            return None
+        if start > 0 and doc[start - 1].text in ("Al", "al", "El", "el") and doc[
+            start - 1
+        ].whitespace_:
+            start -= 1  # NER left the article out: "Al | Tanf Garrison"
+            span = doc[start:end]
+        words = [t for t in span if t.is_alpha]
+        head = words[-1].lower_.strip(".") if words else ""
+        # 3. shape
+        if len(words) > 1 and head in ORG_HEADS:
+            return Name(start, end, "ORG", "shape")
+        if len(words) > 1 and head in PLACE_HEADS:
+            label = "FAC" if head in STREET_HEADS else "LOC" if ner != "GPE" else "GPE"
+            return Name(start, end, label, "shape")
+        if ner == "NORP":
+            return Name(start, end, ner, "ner")  # demonyms are the places component's
+        if len(words) == 1 and self.gz.demonym(span.text) is not None:
+            return Name(start, end, "NORP", "demonym")  # "Tajik", "Uzbek"
+        prev = _previous_word(doc, start)
+        nxt = doc[end] if end < len(doc) else None
+        # 4. people
+        if prev in PERSON_TITLES and doc[start - 1].is_title and ner != "GPE":
+            return Name(start, end, "PERSON", "title")
+        if len(words) == 1 and self._surname(doc, span):
+            return Name(start, end, "PERSON", "surname")
+        # 5. apposition and what follows
+        if _apposed_org_noun(doc, start, end):
+            return Name(start, end, "ORG", "apposition")
+        if nxt is not None and nxt.lower_ in ("pipeline", "pipelines", "project", "deal"):
+            return Name(start, end, "ORG", "shape")
+        if nxt is not None and nxt.lower_ in NOT_PLACE_AFTER:
+            return None  # "Ebola virus", "Marburg fever", "West Nile outbreak": no place
+        if _place_head_after(doc, end):
+            return Name(start, end, "LOC", "shape")  # "the al-Waleed crossing"
+        # 6. place context, for names the gazetteer knows
+        cands = self.gz.lookup(span.text)
+        if cands and self._place_context(doc, start, end):
+            return Name(start, end, "GPE" if ner not in ("LOC", "FAC") else ner, "context")
+        if nxt is not None and nxt.lower_ in SPEECH_VERBS:
+            if ner == "GPE" and not self._well_known(cands):
+                return Name(start, end, "PERSON", "speech")  # "Ripley said": no town speaks
+            return Name(start, end, ner or "ORG", "speech")
+        if ner in ("PERSON", "ORG") and self._curated(cands, len(words)):
+            return Name(start, end, "GPE", "gazetteer")  # "al-Tanf", "Dayr al-Zawr"
+        if ner:
+            return Name(start, end, ner, "ner")
+        return None
+
+    def _curated(self, cands: list[int], words: int) -> bool:
+        """A name the gazetteer knows well enough to overrule NER's person or organisation:
+        one of our curated places, or a country; several words naming a province or a large
+        city (the small model reads transliterated Arabic names as people)."""
+        gz = self.gz
+        return any(
+            gz.ids[j].startswith("kb:") or gz.kinds[j] == COUNTRY
+            or (words > 1 and (gz.kinds[j] == ADMIN1
+                               or (gz.kinds[j] == CITY and gz.pops[j] >= _BIG_CITY)))
+            for j in cands
+        )
+
+    def _kb_label(self, span: Span, entry: Entry, ner: str) -> str:
+        if entry.type in _KB_LABELS:
+            return _KB_LABELS[entry.type]
+        own = [j for j in self.gz.lookup(span.text) if self.gz.countries[j] == entry.country]
+        if self.kb.is_metonym(span.text) and self._well_known(own):
+            return "GPE"  # Moscow, Washington: towns that stand for a government
+        return "ORG"
+
+    @staticmethod
+    def _trim_junk(doc: Doc, start: int, end: int, lower: set[str]) -> int:
+        """Drop leading words that only a headline or a sentence start capitalises."""
+        while start < end:
+            tok = doc[start]
+            if not (tok.is_sent_start or _in_headline(doc, tok)) or not tok.is_title:
+                break
+            if tok.lower_ not in lower and tok.lemma_.lower() not in lower:
+                break  # the story never writes it as an ordinary word
+            start += 1
+        return start
+
+    def _surname(self, doc: Doc, span: Span) -> bool:
+        """Whether a lone word repeats a later word of a person's full name in the document
+        ("Bakri" after "Omar Bakri Muhammad")."""
+        word = span.text
+        return any(
+            e.label_ == "PERSON" and len(e) > 1 and e.start != span.start
+            and any(t.text == word for t in e[1:])
+            for e in doc.ents
+        )
+
+    def _place_context(self, doc: Doc, start: int, end: int) -> bool:
+        i = start - 1
+        if i >= 0 and doc[i].lower_ == "the":
+            i -= 1
+        if i >= 0 and doc[i].lower_ in LOCATIVE_PREPS:
+            return True
+        if i >= 1 and doc[i].lower_ == "of" and doc[i - 1].lower_ in PLACE_OF:
+            return True
+        if end < len(doc) and doc[end].text == "-" and end + 1 < len(doc) and doc[
+            end + 1
+        ].lower_ in ("based", "born", "area"):
+            return True  # "London-based"
+        if _dateline(doc, start):
+            return True
+        if end + 1 < len(doc) and doc[end].text == ",":
+            after = doc[end + 1 : end + 4]
+            for k in range(len(after), 0, -1):
+                cands = self.gz.lookup(after[:k].text)
+                if after[:k].text[:1].isupper() and any(
+                    self.gz.kinds[j] in (COUNTRY, ADMIN1) for j in cands
+                ):
+                    return True  # "Alexandria, La.", "Kasese, Uganda"
+        return False
+
+    def _well_known(self, cands: Iterable[int]) -> bool:
+        gz = self.gz
+        return any(
+            gz.kinds[j] in (COUNTRY, ADMIN1) or (gz.kinds[j] == CITY and gz.pops[j] >= _BIG_CITY)
+            for j in cands
+        )
+
+    def _discourse(self, doc: Doc, names: list[Name]) -> list[Name]:
+        """One sense per discourse, and lists: a name NER typed otherwise is a place when the
+        document places it elsewhere with evidence of its own, or when it stands in a list
+        ("Raqqah, Hasakah and Dayr al-Zawr") beside such a place."""
+        placed = {
+            _key(doc[n.start : n.end]) for n in names
+            if n.label in PLACE_LABELS and n.reason in ("context", "shape", "kb")
+        }
+        people = {
+            t.lower_ for n in names if n.label == "PERSON"
+            and (n.end - n.start > 1 or n.reason != "ner") for t in doc[n.start : n.end]
+        }
+        out = list(names)
+        for _ in range(2):  # a list learns from its placed neighbours, both ways
+            for k, n in enumerate(out):
+                if n.reason != "ner" or n.label in PLACE_LABELS or n.label == "NORP":
+                    continue
+                key = _key(doc[n.start : n.end])
+                if key in people:
+                    continue
+                if key in placed or self._listed_with_place(doc, out, k):
+                    if self.gz.lookup(doc[n.start : n.end].text):
+                        out[k] = Name(n.start, n.end, "GPE", "discourse")
+                        placed.add(key)
+        return out
+
+    @staticmethod
+    def _listed_with_place(doc: Doc, names: list[Name], k: int) -> bool:
+        for j in (k - 1, k + 1):
+            if not 0 <= j < len(names) or names[j].label not in PLACE_LABELS:
+                continue
+            a, b = (names[j], names[k]) if j < k else (names[k], names[j])
+            gap = doc[a.end : b.start].text.strip().lower()
+            if gap in (",", "and", ", and", "or", ", or"):
+                return True
+        return False
+
+
+def _place_head_after(doc: Doc, end: int) -> bool:
+    """"the al-Waleed crossing", "the Al-Mahmudiya and Al-Walid crossings": the first
+    lower-case word after the name (and the names listed with it) is a place's head."""
+    for t in doc[end : end + 8]:
+        if t.is_title or t.text in (",", "-", "and") or _ARTICLE.match(t.text):
+            continue
+        word = t.lower_
+        return word in PLACE_HEADS or (word.endswith("s") and word[:-1] in PLACE_HEADS)
+    return False
+
+
+def _key(span: Span) -> str:
+    return span.text.lower().removeprefix("the ").strip()
+
+
+def _only_generic(doc: Doc, ner: Span, start: int, end: int) -> bool:
+    """Whether the words of an NER name outside a match are generic ("Al-Qaeda Fighters")."""
+    extra = [t for t in ner if not start <= t.i < end]
+    return all(t.lower_ in GENERIC_AROUND or t.is_punct for t in extra)
+
+
+def _previous_word(doc: Doc, start: int) -> str:
+    return doc[start - 1].lower_.strip(".") if start > 0 else ""
+
+
+def _apposed_org_noun(doc: Doc, start: int, end: int) -> bool:
+    """"the London-based Arabic newspaper, al-Sharq al-Aswat" / "X, a Syrian daily,"."""
+    if start >= 2 and doc[start - 1].text == "," and doc[start - 2].lower_ in ORG_NOUNS:
+        return True
+    if end + 3 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ in ("a", "an", "the"):
+        for t in doc[end + 2 : min(len(doc), end + 6)]:
+            if t.text in (",", "."):
+                break
+            if t.lower_ in ORG_NOUNS:
+                return True
+    return False
+
+
+def _dateline(doc: Doc, start: int) -> bool:
+    """"ALEXANDRIA — ...", "Moorhead, Minn. (AP) -": a place that opens a line before a dash."""
+    if start > 0 and "\n" not in doc[start - 1].whitespace_ and not doc[start - 1].is_space:
+        return False
+    for t in doc[start : start + 6]:
+        if t.text in ("—", "–", "-", "--", "(") and t.i > start:
+            return True
+        if t.is_sent_end:
+            break
+    return False
+
+
+def _in_headline(doc: Doc, tok) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a token sits in a line set in title case (a headline)."""
+    sent = tok.sent
+    words = [t for t in sent if t.is_alpha and len(t) > 3]
+    return len(words) >= 3 and sum(t.is_title for t in words) >= 0.7 * len(words)
+
+
+def _non_overlapping(new: list[Span], keep: list[Span]) -> list[Span]:
+    taken: set[int] = set()
+    out = []
+    for sp in new:
+        taken.update(range(sp.start, sp.end))
+        out.append(sp)
+    for sp in keep:
+        if not any(i in taken for i in range(sp.start, sp.end)):
+            out.append(sp)
+    return sorted(out, key=lambda s: s.start)
+
+
+@Language.factory("sourcetrace_names")
+def make_names(nlp: Language, name: str) -> NamesComponent:
+    return NamesComponent(nlp, name)
