@@ -238,7 +238,7 @@ class NamesComponent:
             if ner == "GPE" and not self._well_known(cands):
                 return Name(start, end, "PERSON", "speech")  # "Ripley said": no town speaks
             return Name(start, end, ner or "ORG", "speech")
-        if ner in ("PERSON", "ORG") and self._curated(cands, len(words)):
+        if ner in ("PERSON", "ORG") and self._curated(cands, len(words) + (ner == "ORG")):
             return Name(start, end, "GPE", "gazetteer")  # "al-Tanf", "Dayr al-Zawr"
         if ner:
             return Name(start, end, ner, "ner")
@@ -247,7 +247,9 @@ class NamesComponent:
     def _curated(self, cands: list[int], words: int) -> bool:
         """A name the gazetteer knows well enough to overrule NER's person or organisation:
         one of our curated places, or a country; several words naming a province or a large
-        city (the small model reads transliterated Arabic names as people)."""
+        city (the small model reads transliterated Arabic names as people). An organisation's
+        whole name counts as two words: "reached Idlib" is Idlib's province or city, where
+        "Jordan said" may still be a man."""
         gz = self.gz
         return any(
             gz.ids[j].startswith("kb:") or gz.kinds[j] == COUNTRY

@@ -216,8 +216,8 @@ class PlacesComponent:
                 words = sum(1 for t in span if t.is_alpha)
                 person = self._in_person(doc, span)
                 if known is not None:
-                    if person:
-                        continue
+                    if person or (soft and not self._strong(cands, False)):
+                        continue  # a name inside a person's or an institution's
                 elif soft and not self._strong(
                     cands, person, words
                 ):

@@ -1,0 +1,108 @@
+"""The name-typing component: one typed reading of every name, on our own example texts."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _names(nlp, text: str) -> dict[str, tuple[str, str, str | None]]:
+    doc = nlp(text)
+    return {doc[n.start : n.end].text: (n.label, n.reason, n.kb) for n in doc._.names}
+
+
+def _places(nlp, text: str) -> dict[str, tuple[str | None, str]]:
+    return {m.text: (m.country, m.role) for m in nlp(text)._.places}
+
+
+def test_a_known_actor_is_never_a_place(nlp) -> None:
+    text = ("The state agency SANA said convoys left. A White House task force met in "
+            "Washington on Monday.")
+    names = _names(nlp, text)
+    assert names["SANA"][0] == "ORG" and names["SANA"][2] == "sana"
+    places = _places(nlp, text)
+    assert "SANA" not in places  # no town in Yemen
+    assert "White" not in places and "White House" not in places
+    assert places["Washington"][0] == "US"
+
+
+def test_knowledge_base_spans_replace_cut_or_padded_ner_names(nlp) -> None:
+    names = _names(nlp, "Fighters of the Islamic State crossed the river. Daesh denied it.")
+    assert names["Islamic State"][2] == "isis"
+    assert "Islamic" not in names
+    assert names["Daesh"][:1] == ("ORG",) and names["Daesh"][2] == "isis"
+
+
+def test_headline_words_the_story_uses_as_words_are_no_names(nlp) -> None:
+    text = ("Rebels Train Recruits To Deploy To The Front: Report\n\n"
+            "The rebels are deploying recruits along the front, officials said.")
+    names = _names(nlp, text)
+    assert "Deploy" not in names
+    assert "Deploy" not in _places(nlp, text)
+
+
+def test_shape_of_a_name(nlp) -> None:
+    text = ("Families left the Khan al-Jabal Camp near the border. The Defense Ministry "
+            "said roads near Mayfield Road were closed.")
+    names = _names(nlp, text)
+    assert names["Khan al-Jabal Camp"][0] in ("LOC", "FAC", "GPE")
+    assert names["Defense Ministry"][0] == "ORG"
+    assert names["Mayfield Road"][0] == "FAC"
+    assert "Mayfield Road" in _places(nlp, text)  # a place, though not geocoded
+
+
+def test_people_by_title_and_surname(nlp) -> None:
+    text = ("The preacher Omar Bakri Mohammed spoke in London. Later, Bakri said he had "
+            "left. Mr. Halvorsen declined to comment.")
+    names = _names(nlp, text)
+    assert names["Bakri"][:2] == ("PERSON", "surname")
+    assert names["Halvorsen"][0] == "PERSON"
+    assert "Bakri" not in _places(nlp, text)
+
+
+def test_apposition_makes_an_organisation(nlp) -> None:
+    text = "In an interview with the London-based newspaper, al-Rayah al-Jadida, he spoke."
+    assert _names(nlp, text)["al-Rayah al-Jadida"][0] == "ORG"
+
+
+def test_place_context_lists_and_discourse(nlp) -> None:
+    text = ("Clashes were reported in the provinces of Raqqah, Hasakah and Dayr al-Zawr. "
+            "Residents of Hasakah fled.")
+    places = _places(nlp, text)
+    for name in ("Raqqah", "Hasakah", "Dayr al-Zawr"):
+        assert places[name][0] == "SY", name
+
+
+def test_disease_names_are_no_places(nlp) -> None:
+    assert "Ebola" not in _places(nlp, "The Ebola virus spread quickly last year.")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "role"),
+    [
+        ("Moscow denied the report on Tuesday.", "Moscow", "metonymic"),
+        ("The talks were held in Moscow on Tuesday.", "Moscow", "literal"),
+        ("Russia's ambassador spoke at the meeting.", "Russia", "metonymic"),
+        ("Syrian forces entered the town.", "Syrian", "demonym"),
+    ],
+)
+def test_place_roles(nlp, text: str, name: str, role: str) -> None:
+    assert _places(nlp, text)[name][1] == role
+
+
+def test_variant_spellings_and_city_province_pairs_are_one_place(nlp) -> None:
+    a = nlp("Fighting went on in the Homs - Deir Ezzor areas.")._.places
+    b = nlp("Clashes hit the provinces of Raqqah and Dayr al-Zawr.")._.places
+    deir = next(m for m in a if m.text == "Deir Ezzor")
+    dayr = next(m for m in b if m.text == "Dayr al-Zawr")
+    assert deir.place == dayr.place and deir.kind == "admin1"
+    doc = nlp("Troops moved into the province of Homs. In Homs, shops stayed shut.")
+    assert len({m.place for m in doc._.places if m.text == "Homs"}) == 1
+
+
+def test_distinct_actors_stay_distinct(nlp) -> None:
+    text = ("The SVR and the Russian Ministry of Defence both spoke. ISIS and al-Qaeda "
+            "fighters clashed. SANA said the SDF had withdrawn.")
+    names = _names(nlp, text)
+    kbs = {n: v[2] for n, v in names.items() if v[2]}
+    assert kbs.get("SVR") == "svr" and kbs.get("ISIS") == "isis" and kbs.get("SANA") == "sana"
+    assert len(set(kbs.values())) == len(kbs)
