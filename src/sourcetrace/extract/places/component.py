@@ -343,26 +343,71 @@ _ACTOR_NOUNS = frozenset("""government officials official ambassador envoy milit
 army navy president leader leadership minister ministry decision position policy response
 statement foreign spokesman spokeswoman authorities regime administration delegation
 intelligence diplomats diplomat representative mission""".split())
+# People and units a country names as an adjective would: "US troops", "Afghanistan officials".
+_PEOPLE_NOUNS = frozenset("""officials official troops soldiers forces officers officer army
+military navy warplanes jets aircraft drones diplomats diplomat envoy ambassador president
+leader leaders minister ministers gen general commander commanders spokesman spokeswoman
+authorities intelligence agents agent citizens nationals people media press lawmakers
+negotiators delegation companies firms banks investors prosecutors police""".split())
+# Nouns of the land itself: "the Syria border", "Russia's territory" name the place.
+_LAND_NOUNS = frozenset("""border borders territory soil airspace coast coastline side region
+area mainland capital city cities towns villages countryside north south east west interior
+population climate weather""".split())
+# Prepositions of location: "in Russia", "across Syria", "flights to Moscow".
+_WHERE = frozenset("""in inside into across throughout within near around outside at over
+through from to toward towards via off beyond along""".split())
 # Verbs whose subject is where something is, not who acts ("Homs lies on the Orontes").
-_STATIVE = frozenset("be lie sit locate border remain stand have".split())
+_STATIVE = frozenset("lie sit locate border remain stand".split())
 
 
 def _role(span: Span, kind: str | bool | None) -> str:
-    """Whether a place is named as a place or stands for who governs it: the subject of a
-    verb of acting ("Moscow denied", "Russia has accused"), the agent of a passive ("accused
-    by Washington") or the owner of an actor ("Russia's envoy"). Only countries, provinces
-    and cities govern; a street or camp is always literal."""
+    """Whether a place is named as a place, stands for who governs it, or qualifies people.
+
+    A country (or a capital the knowledge base knows as its government's seat, typed GPE by
+    the names component) is, in news, mostly the state acting or acted upon: it is
+    **metonymic** ("Russia denied", "sanctions against Russia", "Russia's actions") unless it
+    stands where a place stands: after a preposition of location ("in Russia", "to
+    Moscow"), before a noun of the land ("the Syria border", "Russia's territory"), or as
+    the subject of a verb of being somewhere. Before a noun of people or units it is a
+    **demonym** ("US troops", "Afghanistan officials"). A province or town is literal unless
+    it is the subject of a verb of acting, the agent of a passive or owns an actor ("Homs
+    residents" stay literal). A street or camp is always literal."""
     if kind not in (COUNTRY, ADMIN1, CITY):
         return "literal"
     root = span.root
     head = root.head
-    if root.dep_ == "nsubj" and head.pos_ in ("VERB", "AUX") and head.lemma_ not in _STATIVE:
+    dep = root.dep_
+    if dep in ("compound", "nmod", "amod") and head.lower_.strip(".") in _PEOPLE_NOUNS:
+        return "demonym"
+    acting = (
+        (dep == "nsubj" and head.pos_ in ("VERB", "AUX") and head.lemma_ not in _STATIVE)
+        or (dep == "pobj" and head.lower_ == "by" and head.head.tag_ == "VBN")
+        or (dep == "poss" and head.lower_ in _ACTOR_NOUNS)
+    )
+    if kind != COUNTRY and not (kind == CITY and span.label_ == "GPE" and _seat(span)):
+        return "metonymic" if acting else "literal"
+    if acting:
         return "metonymic"
-    if root.dep_ == "pobj" and head.lower_ == "by" and head.head.tag_ == "VBN":
-        return "metonymic"
-    if root.dep_ == "poss" and head.lower_ in _ACTOR_NOUNS:
-        return "metonymic"
-    return "literal"
+    while dep == "conj":  # "in Mexico and Canada": the first one's place in the sentence
+        root = head
+        head, dep = root.head, root.dep_
+    if dep == "pobj" and head.lower_ in _WHERE:
+        return "literal"
+    if dep in ("compound", "nmod", "poss") and head.lower_ in _LAND_NOUNS:
+        return "literal"
+    if dep in ("nsubj", "nsubjpass") and head.lemma_ in _STATIVE:
+        return "literal"
+    if dep in ("appos", "ROOT", "npadvmod") or span.doc[span.start - 1 : span.start].text == ",":
+        return "literal"  # "Gainesville, Georgia", a dateline, a list heading
+    return "metonymic"
+
+
+def _seat(span: Span) -> bool:
+    """Whether a city is a capital news uses for its government (the knowledge base's
+    metonyms: Moscow, Washington, Beijing)."""
+    from sourcetrace.extract.entities.kb import KnowledgeBase
+
+    return KnowledgeBase.load().is_metonym(span.text)
 
 
 def _cue(doc: Doc, span: Span) -> str:
