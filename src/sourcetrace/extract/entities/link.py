@@ -3,9 +3,8 @@
 Each mention goes, in this order, to: a knowledge-base entry (normalised alias, with the
 possessive or demonym just left of the mention when NER cut it off: "Russia's | Foreign
 Intelligence Service"); the long form an acronym stands for in the same document ("Foreign
-Intelligence Service (SVR)"; a long form that spells other words with the KB acronym's
-letters, "Sandy Dunes Foundation (SDF)", is not the KB's actor), else in another document of
-the corpus when the corpus defines the letters one way only and the KB not at all; the full
+Intelligence Service (SVR)"), else in another document of the corpus when the corpus
+defines the letters one way only and the KB not at all; the full
 name a lone surname repeats ("Nebenzya" after "Vassily Nebenzya"), first in the document,
 then in the knowledge base, then in the corpus; otherwise a corpus cluster (``ent:<slug>``)
 that merges transliteration variants. A person written with and without middle initials
@@ -568,18 +567,12 @@ class EntityLinker:
             if entry is not None and entry.type not in ("state", "government"):
                 return entry
         entry = self.kb.lookup(surface) or self._kb_trimmed(surface)
-        if (entry is not None and is_acronym(surface) and acronym_letters(surface) in defs
-                and not self._definition_agrees(entry, defs[acronym_letters(surface)])):
-            # "the Sandy Dunes Foundation (SDF)": here SDF is not the KB's SDF
-            return None
         if entry is None and defs:
             # "Foreign Intelligence Service (SVR)": the long form takes the acronym's entry
             key = normalize_name(surface)
             for acr, long in defs.items():
                 if normalize_name(long) == key:
                     entry = self.kb.lookup(acr)
-                    if entry is not None and not self._definition_agrees(entry, long):
-                        entry = None
                     break
             if entry is None and is_acronym(surface) and acronym_letters(surface) in defs:
                 entry = self.kb.lookup(defs[acronym_letters(surface)])
@@ -590,23 +583,6 @@ class EntityLinker:
         if prev_word in _PLACE_PREPS and self.kb.is_metonym(surface):
             return None
         return entry
-
-    def _definition_agrees(self, entry: Entry, long: str) -> bool:
-        """Whether a text's definition "Long Form (ACR)" may be the KB entry that ACR names.
-        A long form in another language's letters ("Foreign Intelligence Service (SVR)")
-        cannot be told apart and is taken to agree; a long form that spells the letters
-        itself is another actor unless the KB knows it or it shares most of its words with
-        one of the entry's names ("Islamic State in Iraq and Syria" for ISIS)."""
-        found = self.kb.lookup(long)
-        if found is not None:
-            return found.id == entry.id
-        letters = initials(long)
-        if not any(acronym_letters(s).upper() == letters
-                   for s in entry.surfaces if is_acronym(s)):
-            return True
-        words = set(normalize_name(long).split())
-        return any(len(words & set(normalize_name(s).split())) * 2 > len(words)
-                   for s in entry.surfaces)
 
     def _kb_trimmed(self, surface: str) -> Entry | None:
         """KB entry of the surface without qualifiers before or generic nouns after it."""
