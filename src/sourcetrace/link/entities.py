@@ -3,9 +3,11 @@ entities across the corpus (:class:`~sourcetrace.extract.entities.link.EntityLin
 
 Two stages. Per document, where its text is, each mention's context is cut and looked up
 in the knowledge base (:meth:`~sourcetrace.extract.entities.link.EntityLinker.first_target`,
-a function of the mention, its context and its document alone). Then, over mention and
-attribution rows and those targets (never a document text), the corpus-wide part: lone
-surnames across documents, cluster merges, ids, attribution sources
+a function of the mention, its context and its document alone), and the acronyms,
+descriptions and roles the document defines become its alias rows (``document_aliases``).
+Then, over mention, attribution and alias rows and those targets (never a document text),
+the corpus-wide part: acronyms defined in other documents, lone surnames across documents,
+descriptions, cluster merges, ids, attribution sources
 (:meth:`~sourcetrace.extract.entities.link.EntityLinker.link_targets`).
 """
 
@@ -14,7 +16,12 @@ from __future__ import annotations
 from sourcetrace.config import Settings
 from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Rows, Write
 from sourcetrace.extract.entities.kb import KnowledgeBase
-from sourcetrace.extract.entities.link import EntityLinker, document_context
+from sourcetrace.extract.entities.link import (
+    ALIAS_COLUMNS,
+    ALIAS_ORDER,
+    EntityLinker,
+    document_context,
+)
 from sourcetrace.registry import corpus_steps
 from sourcetrace.tables import CORPUS, PER_DOCUMENT
 
@@ -43,18 +50,20 @@ def _linker_for(kb: KnowledgeBase) -> EntityLinker:
 
 
 def mention_targets(group: Rows, kb: KnowledgeBase) -> Rows:
-    """One document's mentions and text -> each mention's first target."""
+    """One document's mentions and text -> each mention's first target, and the acronyms,
+    descriptions and roles the document defines (its alias rows)."""
     mentions = group["mentions"]
     text = group["documents"][0]["body"] if group["documents"] else None
     linker = _linker_for(kb)
     ctx = document_context(text, mentions, kb)
     rows = []
     for m, around in zip(mentions, ctx.around, strict=True):
-        target = linker.first_target(m, around, ctx.acronyms)
+        target = linker.first_target(m, around, ctx.acronyms, ctx.places)
         rows.append({**{k: m[k] for k in MENTION_KEY},
                      "target_kind": target[0] if target else None,
                      "target": target[1] if target else None})
-    return {"mention_targets": rows}
+    doc = mentions[0]["doc"] if mentions else None
+    return {"mention_targets": rows, "document_aliases": ctx.alias_rows(doc) if doc else []}
 
 
 def link_corpus(tables: Rows, kb: KnowledgeBase) -> Rows:
@@ -67,13 +76,16 @@ def link_corpus(tables: Rows, kb: KnowledgeBase) -> Rows:
     }
     # Every mention row has its target: a missing key would be a bug, so it fails loudly.
     first = [targets[tuple(m[k] for k in MENTION_KEY)] for m in mentions]
-    result = EntityLinker(kb).link_targets(mentions, first, attributions)
+    result = EntityLinker(kb).link_targets(mentions, first, attributions, tables["aliases"])
     for m, eid in zip(mentions, result.mention_entities, strict=True):
         m["entity"] = eid
-    for a, eid, near in zip(
-        attributions, result.source_entities, result.near_entities, strict=True
+    for a, eid, near, resolved in zip(
+        attributions, result.source_entities, result.near_entities, result.source_resolutions,
+        strict=True,
     ):
         a["source_entity"], a["near_entity"] = eid, near
+        if resolved is not None:  # a role ("the Russian envoy") the document's text settles
+            a["source_kind"], a["source_resolved"] = resolved
     entities = [{**e, "position": n} for n, e in enumerate(result.entities)]
     return {"linked_mentions": mentions, "linked_attributions": attributions,
             "found_entities": entities}
@@ -99,7 +111,8 @@ entities_step = corpus_steps.register("entities", order=10)(
                     "documents": "SELECT id AS doc, text AS body FROM documents "
                                  "WHERE id IN (SELECT doc FROM mentions)",
                 },
-                key=("doc",), fn=mention_targets, outputs={"mention_targets": TARGET_COLUMNS},
+                key=("doc",), fn=mention_targets,
+                outputs={"mention_targets": TARGET_COLUMNS, "document_aliases": ALIAS_COLUMNS},
                 order={"mentions": MENTION_KEY},
             ),
             OnDriver(
@@ -107,6 +120,7 @@ entities_step = corpus_steps.register("entities", order=10)(
                     "mentions": "SELECT * FROM mentions",
                     "attributions": "SELECT * FROM attributions",
                     "targets": "SELECT * FROM mention_targets",
+                    "aliases": "SELECT * FROM document_aliases",
                 },
                 fn=link_corpus,
                 outputs={
@@ -114,7 +128,8 @@ entities_step = corpus_steps.register("entities", order=10)(
                     "linked_attributions": PER_DOCUMENT["attributions"],
                     "found_entities": {**CORPUS["entities"], "position": "INTEGER"},
                 },
-                order={"mentions": MENTION_ORDER, "attributions": ATTRIBUTION_ORDER},
+                order={"mentions": MENTION_ORDER, "attributions": ATTRIBUTION_ORDER,
+                       "aliases": ALIAS_ORDER},
             ),
         ),
         writes={

@@ -3,17 +3,27 @@
 Each mention goes, in this order, to: a knowledge-base entry (normalised alias, with the
 possessive or demonym just left of the mention when NER cut it off: "Russia's | Foreign
 Intelligence Service"); the long form an acronym stands for in the same document ("Foreign
-Intelligence Service (SVR)"); the full name a lone surname repeats ("Nebenzya" after
-"Vassily Nebenzya"), first in the document, then in the knowledge base, then in the corpus;
-otherwise a corpus cluster (``ent:<slug>``) that merges transliteration variants. A person
-written with and without middle initials ("William P. Barr", "William Barr") is one cluster
-unless two different initials share the bare name. A lone surname that two people of its
-document carry is the one spelled out in an earlier sentence, else neither of them.
+Intelligence Service (SVR)"), else in another document of the corpus when the corpus
+defines the letters one way only and the KB not at all; the full
+name a lone surname repeats ("Nebenzya" after "Vassily Nebenzya"), first in the document,
+then in the knowledge base, then in the corpus; otherwise a corpus cluster (``ent:<slug>``)
+that merges transliteration variants. A person written with and without middle initials
+("William P. Barr", "William Barr") is one cluster unless two different initials share the
+bare name. A lone surname that two people of its document carry is the one spelled out in an
+earlier sentence, else neither of them. A full name counts as spelled out whatever NER
+labelled it when it is a KB person or the document introduced it with a role; the lone name
+may carry any name label, but a name the document uses as a place ("in Varga") stays apart.
+A whole description the document gives an actor by apposition or copula ("SANA, Syria's
+official news agency,"; see :mod:`.aliases`) is that actor elsewhere in the document.
 
 Attribution sources are linked through the mentions inside their span and through any
 knowledge-base alias found inside the span text ("an SVR statement", "Syria's official news
-agency, SANA"); people win over organisations, organisations over governments, governments
-over states; then the earliest match, and the longest of those starting there. An anonymous or
+agency, SANA") or description of the document; people win over organisations, organisations
+over governments, governments over states; then the earliest match, and the longest of those
+starting there. A role source ("the Russian envoy", "the ambassador") is the one person its
+document introduced with that role (envoy = ambassador) and no other country, whoever the
+attribution step took it for; with two such people, the attribution step's reading stands.
+An anonymous or
 vague source ("a source close to Trump") gets no entity: what its span names is its
 ``near_entity``.
 """
@@ -27,6 +37,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from sourcetrace.extract.entities.aliases import (
+    ORG_HEADS,
+    ROLE_CLASSES,
+    Alias,
+    find_aliases,
+    parse_description,
+)
 from sourcetrace.extract.entities.kb import Entry, KnowledgeBase
 from sourcetrace.extract.entities.normalize import (
     acronym_letters,
@@ -55,6 +72,9 @@ countryside district airport border river desert valley oilfield oilfields squar
 """.split())
 # A preposition before a capital's name makes it a place, not the government ("in Moscow").
 _PLACE_PREPS = frozenset("in near at outside around into across inside within".split())
+# Prepositions that make any single name a place, whatever its label ("crowds in Varga"):
+# "near" or "at" may stand before a person too ("stood near Varga").
+_PLACE_ONLY_PREPS = frozenset("in outside into across inside within".split())
 
 # Generic nouns after an actor's name: "Al-Qaeda fighters", "the SVR statement".
 _TRAILING_NOUNS = frozenset("""fighters militants members terrorists statement statements
@@ -118,11 +138,30 @@ class Cluster:
 
 @dataclass(frozen=True)
 class DocumentContext:
-    """All that linking reads of one document's text: the acronyms it defines and, per
-    mention (in the order given), the text just before and just after it."""
+    """All that linking reads of one document's text: the acronyms it defines, per mention
+    (in the order given) the text just before and just after it, the descriptions and roles
+    it gives its actors (:func:`~sourcetrace.extract.entities.aliases.find_aliases`) and the
+    single names it uses as places ("in Varga")."""
 
     acronyms: dict[str, str]
     around: list[tuple[str, str]]
+    aliases: list[Alias] = field(default_factory=list)
+    places: frozenset[str] = frozenset()
+
+    def alias_rows(self, doc: str) -> list[dict[str, Any]]:
+        """What the corpus-wide part needs of these: rows of :data:`ALIAS_COLUMNS`."""
+        defined = [{"doc": doc, "kind": "acronym", "alias": acr, "qualifier": "", "name": long,
+                    "start": None, "end": None} for acr, long in sorted(self.acronyms.items())]
+        return defined + [a.row(doc) for a in self.aliases]
+
+
+# Columns of an alias row: kind "acronym" (alias: the letters, name: the long form),
+# "description" or "role" (see aliases.Alias; start, end: the span of the name).
+ALIAS_COLUMNS = {
+    "doc": "VARCHAR", "kind": "VARCHAR", "alias": "VARCHAR", "qualifier": "VARCHAR",
+    "name": "VARCHAR", "start": "INTEGER", "end": "INTEGER",
+}
+ALIAS_ORDER = ("doc", "kind", "start", "end", "alias", "qualifier", "name")
 
 
 def mention_context(text: str, start: int | None, end: int | None) -> tuple[str, str]:
@@ -138,9 +177,31 @@ def document_context(
     """What :meth:`EntityLinker.link_corpus` needs of one document, so that the text itself
     can stay where the document is (a Spark executor) and only these strings move."""
     text = text or ""
+    mentions = list(mentions)
+    around = [mention_context(text, m["start"], m["end"]) for m in mentions]
     return DocumentContext(
-        find_acronyms(text, kb), [mention_context(text, m["start"], m["end"]) for m in mentions]
+        find_acronyms(text, kb), around, find_aliases(text, mentions),
+        place_words(mentions, around),
     )
+
+
+def place_words(
+    mentions: Sequence[Mapping[str, Any]], around: Sequence[tuple[str, str]]
+) -> frozenset[str]:
+    """Keys of the single names a document uses as places: after a place preposition (any
+    label for "in", "inside"...; a place label for "near", "at"...) or before a place head
+    ("Varga district"). Such a name is never read as a lone surname in that document."""
+    found: set[str] = set()
+    for m, (before, after) in zip(mentions, around, strict=True):
+        surface = _clean(m["text"], None)
+        if len(surface.split()) != 1 or re.match(r"['’]s\b", after):
+            continue  # "in Varga's view" is the person's
+        next_word = (re.match(r"\s*([A-Za-z]+)", after) or [None, ""])[1].lower()
+        prev_word = (re.search(r"([A-Za-z]+)\s*$", before) or [None, ""])[1].lower()
+        if (next_word in _PLACE_HEADS or prev_word in _PLACE_ONLY_PREPS
+                or (prev_word in _PLACE_PREPS and m.get("label") in ("GPE", "LOC", "FAC"))):
+            found.add(normalize_name(surface))
+    return frozenset(found)
 
 
 @dataclass
@@ -150,6 +211,9 @@ class LinkResult:
     source_entities: list[str | None]
     # per attribution: the actor an anonymous or vague source is near (NEAR_KINDS), or None
     near_entities: list[str | None] = field(default_factory=list)
+    # per attribution: (source_kind, source_resolved) when linking resolved a role ("the
+    # Russian envoy") to the one person of the document introduced with it, else None
+    source_resolutions: list[tuple[str, str] | None] = field(default_factory=list)
 
 
 class EntityLinker:
@@ -163,6 +227,8 @@ class EntityLinker:
         self.surface_index: dict[str, str] = {}  # normalised surface -> entity id (corpus)
         self._kb_surfaces: dict[str, Counter[str]] = defaultdict(Counter)
         self._kb_initials = _initials_index(kb)
+        # letters that documents of the corpus define as two different actors
+        self._ambiguous_acronyms: set[str] = set()
 
     # -- mentions --------------------------------------------------------------------------
     def link_texts(
@@ -176,13 +242,16 @@ class EntityLinker:
         for i, m in enumerate(mentions):
             by_doc[m["doc"]].append(i)
         acronyms: dict[str, dict[str, str]] = {}
+        places: dict[str, frozenset[str]] = {}
+        aliases: list[dict[str, Any]] = []
         context: list[tuple[str, str]] = [("", "")] * len(mentions)
         for doc, idx in by_doc.items():
             ctx = document_context(texts.get(doc, ""), [mentions[i] for i in idx], self.kb)
-            acronyms[doc] = ctx.acronyms
+            acronyms[doc], places[doc] = ctx.acronyms, ctx.places
+            aliases.extend(ctx.alias_rows(doc))
             for i, around in zip(idx, ctx.around, strict=True):
                 context[i] = around
-        return self.link_corpus(mentions, acronyms, context, attributions)
+        return self.link_corpus(mentions, acronyms, context, attributions, places, aliases)
 
     def link_corpus(
         self,
@@ -190,23 +259,34 @@ class EntityLinker:
         acronyms: Mapping[str, Mapping[str, str]],
         context: Sequence[tuple[str, str]],
         attributions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        places: Mapping[str, frozenset[str]] | None = None,
+        aliases: Sequence[Mapping[str, Any]] | None = None,
     ) -> LinkResult:
         """Link a corpus from its mention rows and what :func:`document_context` kept of
-        each document: ``acronyms`` by document, ``context`` (before, after) per mention."""
+        each document: ``acronyms`` by document, ``context`` (before, after) per mention,
+        ``places`` (names used as places) by document and the alias rows
+        (:meth:`DocumentContext.alias_rows`; by default the rows of ``acronyms``)."""
+        places = places or {}
         targets = [
-            self.first_target(m, around, acronyms.get(m["doc"], {}))
+            self.first_target(m, around, acronyms.get(m["doc"], {}),
+                              places.get(m["doc"], frozenset()))
             for m, around in zip(mentions, context, strict=True)
         ]
-        return self.link_targets(mentions, targets, attributions)
+        if aliases is None:
+            aliases = [row for doc, defs in acronyms.items()
+                       for row in DocumentContext(dict(defs), []).alias_rows(doc)]
+        return self.link_targets(mentions, targets, attributions, aliases)
 
     def first_target(
-        self, m: Mapping[str, Any], around: tuple[str, str], defs: Mapping[str, str]
+        self, m: Mapping[str, Any], around: tuple[str, str], defs: Mapping[str, str],
+        places: frozenset[str] = frozenset(),
     ) -> Target:
         """What one mention links to before the corpus is seen: ``("kb", id)``, ``("key",
         cluster key)``, :data:`SURNAME` (a lone name, settled over the corpus) or None.
 
-        A function of the mention, its context and its document's acronyms alone (the
-        linker's corpus state is not read), so it may run wherever the document is."""
+        A function of the mention, its context, its document's acronyms and the names its
+        document uses as places (:func:`place_words`) alone (the linker's corpus state is
+        not read), so it may run wherever the document is."""
         surface = _clean(m["text"], m.get("label"))
         if not surface:
             return None
@@ -222,7 +302,8 @@ class EntityLinker:
             return ("kb", entry.id)
         if is_acronym(surface) and acronym_letters(surface) in defs:
             return ("key", normalize_name(defs[acronym_letters(surface)]))
-        if _single_name(surface) and m.get("label") in ("PERSON", "ORG", "GPE", "NORP"):
+        if (_single_name(surface) and m.get("label") in ("PERSON", "ORG", "GPE", "NORP")
+                and normalize_name(surface) not in places):
             return SURNAME
         return ("key", cluster_key(surface))
 
@@ -231,15 +312,20 @@ class EntityLinker:
         mentions: list[dict[str, Any]],
         first: Sequence[Target],
         attributions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        aliases: Sequence[Mapping[str, Any]] = (),
     ) -> LinkResult:
-        """The corpus-wide part of linking, over mention rows and their :meth:`first_target`
-        (no document text): lone surnames, clusters and their merges, ids, sources."""
+        """The corpus-wide part of linking, over mention rows, their :meth:`first_target` and
+        the documents' alias rows (:meth:`DocumentContext.alias_rows`; no document text):
+        acronyms defined elsewhere in the corpus, lone surnames, descriptions, clusters and
+        their merges, ids, sources."""
         # target per mention: ("kb", id) | ("key", cluster key); lone names wait for the
         # corpus (None meanwhile, so that they do not count as full names below)
         targets: list[tuple[str, str] | None] = [
             None if t == SURNAME else t for t in first
         ]
+        self._corpus_acronyms(mentions, targets, aliases)
         _merge_initials(mentions, targets)
+        people = self._people(mentions, targets, aliases)
         pending_single = [i for i, t in enumerate(first) if t == SURNAME]
 
         # Lone surnames: the full name in the same document, then the KB, then the corpus.
@@ -253,11 +339,12 @@ class EntityLinker:
         )
         for i, m in enumerate(mentions):
             t = targets[i]
-            if t is None or m.get("label") != "PERSON":
+            if t is None or i not in people:
                 continue
             words = normalize_name(split_initials(_clean(m["text"], "PERSON"))[0]).split()
             if len(words) >= 2:
-                corpus_full[words[-1]].add(t)
+                if m.get("label") == "PERSON":  # other labels only count in their document
+                    corpus_full[words[-1]].add(t)
                 # in one document any later part of a full name may recur alone
                 # ("Bakri" after "Omar Bakri Muhammad"); a middle initial never does
                 for w in words[1:]:
@@ -307,6 +394,14 @@ class EntityLinker:
                     continue
             targets[i] = ("key", surname)
 
+        described = _descriptions(mentions, targets, aliases, self.kb)
+        for i, m in enumerate(mentions):
+            t = targets[i]
+            alias = described.get(m["doc"], {}).get(normalize_name(_clean(m["text"], None)))
+            if alias is not None and (t is None or t[0] != "kb"):
+                targets[i] = alias  # "Syria's official news agency" after its apposition
+
+        person_targets = {targets[i] for i in people}
         for i, m in enumerate(mentions):
             t = targets[i]
             if t is None:
@@ -316,7 +411,10 @@ class EntityLinker:
             else:
                 cluster = self.clusters.setdefault(t[1], Cluster(t[1]))
                 cluster.surfaces[m["text"]] += 1
-                cluster.labels[m.get("label") or ""] += 1
+                # a lone name that is a person's surname ("Varga", labelled ORG) or a full
+                # name introduced with a role votes for a person, whatever NER said
+                person = i in people or (first[i] == SURNAME and t in person_targets)
+                cluster.labels["PERSON" if person else m.get("label") or ""] += 1
 
         self._merge_clusters()
         self._assign_ids()
@@ -333,10 +431,23 @@ class EntityLinker:
                 continue
             doc_context[m["doc"]][normalize_name(_clean(m["text"], m.get("label")))] = eid
             doc_spans[m["doc"]].append((m["start"], m["end"], eid))
+        for doc, found in described.items():
+            for key, t in found.items():
+                eid = self._resolve(t)
+                if eid is not None:
+                    doc_context[doc].setdefault(key, eid)
+        roles = self._roles(mentions, mention_ids, aliases)
 
         source_ids: list[str | None] = []
         near_ids: list[str | None] = []
+        resolutions: list[tuple[str, str] | None] = []
         for a in attributions:
+            role = self._role_source(a, roles.get(a["doc"], []))
+            resolutions.append(None if role is None else ("person", role[1]))
+            if role is not None:
+                source_ids.append(role[0])
+                near_ids.append(None)
+                continue
             eid = self.link_source(a, doc_context.get(a["doc"], {}), doc_spans.get(a["doc"], []))
             if a.get("source_kind") in NEAR_KINDS:
                 # "a source close to Trump" is not Trump: the actor its span names is only
@@ -352,7 +463,95 @@ class EntityLinker:
                 surface = a.get("source_resolved") or a.get("source_text")
                 if surface and eid not in self._kb_surfaces:
                     self._kb_surfaces[eid][surface] += 1
-        return LinkResult(self.entity_rows(), mention_ids, source_ids, near_ids)
+        return LinkResult(self.entity_rows(), mention_ids, source_ids, near_ids, resolutions)
+
+    def _corpus_acronyms(
+        self, mentions: Sequence[Mapping[str, Any]], targets: list[Target],
+        aliases: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """A bare acronym that neither its document nor the KB defines takes the long form
+        another document of the corpus defines it as ("Hayat Tahrir al-Sham (HTS)" there,
+        "HTS" here); when documents define the letters differently, none is taken."""
+        defined: dict[str, set[str]] = defaultdict(set)  # letters -> documents
+        meaning: dict[str, set[tuple[str, str]]] = defaultdict(set)  # letters -> targets
+        for row in aliases:
+            if row["kind"] == "acronym":
+                defined[row["alias"]].add(row["doc"])
+                entry = self.kb.lookup(row["name"])
+                meaning[row["alias"]].add(
+                    ("kb", entry.id) if entry is not None else ("key", normalize_name(row["name"]))
+                )
+        agreed: dict[str, tuple[str, str]] = {}
+        for letters, found in meaning.items():
+            target = _one_meaning(found)
+            if target is None:
+                self._ambiguous_acronyms.add(letters)
+            else:
+                agreed[letters] = target
+        for i, m in enumerate(mentions):  # one pass: a corpus defines thousands of acronyms
+            t = targets[i]
+            if t is None or t[0] != "key":
+                continue
+            surface = _clean(m["text"], m.get("label"))
+            letters = acronym_letters(surface) if is_acronym(surface) else ""
+            if letters in agreed and m["doc"] not in defined[letters]:
+                targets[i] = agreed[letters]
+
+    def _people(
+        self, mentions: Sequence[Mapping[str, Any]], targets: Sequence[Target],
+        aliases: Sequence[Mapping[str, Any]],
+    ) -> set[int]:
+        """Mentions that name a person whatever their NER label: labelled PERSON, a KB
+        person ("Vassily Nebenzya" labelled ORG) or a name the document introduced with a
+        role ("Norland's envoy, Ilya Varsky")."""
+        introduced = {(r["doc"], r["start"], r["end"]) for r in aliases if r["kind"] == "role"}
+        out: set[int] = set()
+        for i, (m, t) in enumerate(zip(mentions, targets, strict=True)):
+            entry = self.kb.get(t[1]) if t is not None and t[0] == "kb" else None
+            if (m.get("label") == "PERSON" or (entry is not None and entry.is_person)
+                    or (m["doc"], m["start"], m["end"]) in introduced):
+                out.add(i)
+        return out
+
+    def _roles(
+        self, mentions: Sequence[Mapping[str, Any]], ids: Sequence[str | None],
+        aliases: Sequence[Mapping[str, Any]],
+    ) -> dict[str, list[tuple[str, str, str, str]]]:
+        """Per document, the people introduced with a role: (role class, country key or "",
+        entity id, the name as written)."""
+        span_ids = {(m["doc"], m["start"], m["end"]): eid
+                    for m, eid in zip(mentions, ids, strict=True) if eid is not None}
+        out: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+        for row in aliases:
+            if row["kind"] != "role":
+                continue
+            eid = span_ids.get((row["doc"], row["start"], row["end"]))
+            if eid is not None and self._type(eid) == "person":
+                out[row["doc"]].append((row["alias"], row["qualifier"] or "", eid, row["name"]))
+        return out
+
+    def _role_source(
+        self, attribution: Mapping[str, Any], roles: Sequence[tuple[str, str, str, str]]
+    ) -> tuple[str, str] | None:
+        """(entity id, name) of the one person of the document a role source stands for
+        ("the Russian envoy", "the ambassador"), else None. A source the attribution step
+        resolved to someone else of another kind (an anonymous source) is left alone."""
+        text = attribution.get("source_text") or ""
+        if not roles or attribution.get("source_kind") == "outlet":
+            return None
+        resolved = attribution.get("source_resolved")
+        if attribution.get("source_kind") in NEAR_KINDS and resolved not in (None, "", text):
+            return None
+        desc = parse_description(text.split(), roles_only=True)
+        if desc is None:
+            return None
+        role = ROLE_CLASSES[desc.head]
+        found = {(eid, name) for cls, country, eid, name in roles
+                 if cls == role and (not desc.country or not country or country == desc.country)}
+        people = {eid for eid, _ in found}
+        if len(people) != 1:
+            return None
+        return min(found)  # the first spelling, sorted, so that every engine gives the same
 
     def _kb_for_mention(
         self, surface: str, around: tuple[str, str], defs: Mapping[str, str]
@@ -428,6 +627,9 @@ class EntityLinker:
                     names_by_initials[initials(s)].add(key)
         for key, cl in list(self.clusters.items()):
             if key in self._alias_of or not all(is_acronym(s) for s in cl.surfaces):
+                continue
+            if acronym_letters(next(iter(cl.surfaces))) in self._ambiguous_acronyms:
+                # the corpus defines these letters twice: initials cannot choose either
                 continue
             letters = acronym_letters(next(iter(cl.surfaces))).upper()
             if len(letters) < 3:
@@ -687,6 +889,48 @@ def _merge_initials(mentions: Sequence[Mapping[str, Any]], targets: list[Target]
     for i, t in enumerate(targets):
         if t is not None and t[0] == "key" and t[1] in rename:
             targets[i] = ("key", rename[t[1]])
+
+
+def _one_meaning(found: set[tuple[str, str]]) -> tuple[str, str] | None:
+    """The target of an acronym's corpus definitions when they agree: one target, or
+    cluster keys that are spelling variants of one name."""
+    if len(found) == 1:
+        return next(iter(found))
+    first = min(found)
+    if all(t[0] == "key" for t in found) and all(keys_match(first[1], t[1]) for t in found):
+        return first
+    return None
+
+
+def _descriptions(
+    mentions: Sequence[Mapping[str, Any]], targets: Sequence[Target],
+    aliases: Sequence[Mapping[str, Any]], kb: KnowledgeBase,
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per document, the key of each description the document gives an actor -> that
+    actor's target. Dropped: a description the KB knows as another actor, one an
+    organisation's head gives a KB person, and one the document gives two actors."""
+    spans = {(m["doc"], m["start"], m["end"]): t
+             for m, t in zip(mentions, targets, strict=True) if t is not None}
+    found: dict[str, dict[str, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
+    for row in aliases:
+        if row["kind"] != "description":
+            continue
+        target = spans.get((row["doc"], row["start"], row["end"]))
+        if target is None:
+            entry = kb.lookup(row["name"])
+            target = ("kb", entry.id) if entry is not None else None
+        if target is None:
+            continue
+        known = kb.lookup(row["alias"], fuzzy=False)
+        if known is not None and target != ("kb", known.id):
+            continue
+        entry = kb.get(target[1]) if target[0] == "kb" else None
+        desc = parse_description(row["alias"].split())
+        if entry is not None and entry.is_person and desc is not None and desc.head in ORG_HEADS:
+            continue
+        found[row["doc"]][normalize_name(_clean(row["alias"], None))].add(target)
+    return {doc: {key: next(iter(ts)) for key, ts in keys.items() if len(ts) == 1}
+            for doc, keys in found.items()}
 
 
 def _earlier(a: int | None, b: int | None) -> bool:
