@@ -817,7 +817,9 @@ def _clean(text: str | None, label: str | None) -> str:
         return ""
     s = text.strip().strip("\"“”‘’'").strip()
     s = re.sub(r"^(?:the|The|THE)\s+", "", s)
-    s = re.sub(r"['’]s?$", "", s).strip(" ,.;:")
+    s = re.sub(r"['’]s?$", "", s).strip(" ,;:")
+    if not re.search(r"(?:^|[.\s])[A-Za-z]\.$", s):  # "U.S." keeps its final period
+        s = s.rstrip(".")
     if label == "PERSON":
         s = strip_titles(s)
     return s
@@ -953,14 +955,15 @@ def _single_name(surface: str) -> bool:
 
 
 def _initials_index(kb: KnowledgeBase) -> dict[str, set[str]]:
-    """Initials of multi-word KB names and aliases -> entry ids, for undefined acronyms."""
+    """Initials of multi-word KB names -> entry ids, for undefined acronyms. Only canonical
+    names: an alias's initials are often a common abbreviation ("Levant Liberation
+    Committee" is no reason to read every "LLC" as Hayat Tahrir al-Sham)."""
     index: dict[str, set[str]] = defaultdict(set)
     for entry in kb.entries.values():
         if entry.is_person:
             continue
-        for s in (entry.name, *entry.aliases):
-            if len(s.split()) >= 2 and not is_acronym(s):
-                index[initials(s)].add(entry.id)
+        if len(entry.name.split()) >= 2 and not is_acronym(entry.name):
+            index[initials(entry.name)].add(entry.id)
     return index
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -38,6 +39,7 @@ from sourcetrace.extract.entities.kb import Entry, KnowledgeBase
 from sourcetrace.extract.names.data import (
     GENERIC_AROUND,
     LOCATIVE_PREPS,
+    NOT_NAMES,
     NOT_PLACE_AFTER,
     ORG_HEADS,
     ORG_NOUNS,
@@ -152,6 +154,7 @@ class NamesComponent:
             self._read(doc, start, end, label, entry, lower) for start, end, label, entry in spans
         ]
         names = self._discourse(doc, [n for n in names if n is not None])
+        names = self._repeated(doc, names, lower)
         keep = [e for e in doc.ents if e.label_ not in NAME_LABELS]
         new = [Span(doc, n.start, n.end, label=n.label) for n in names]
         doc.ents = _non_overlapping(new, keep)
@@ -164,7 +167,7 @@ class NamesComponent:
         """NER names and knowledge-base matches as one list of spans. A match replaces the
         NER names it overlaps, unless one of them is a longer name holding it with words of
         its own ("Foreign Intelligence Service of the Russian Federation")."""
-        ners = [e for e in doc.ents if e.label_ in NAME_LABELS]
+        ners = [part for e in doc.ents if e.label_ in NAME_LABELS for part in _split_glued(e)]
         dropped: set[int] = set()
         added: list[tuple[int, int, str, Entry | None]] = []
         for start, end, entry in kb_spans:
@@ -189,6 +192,8 @@ class NamesComponent:
         if entry is not None:
             return Name(start, end, self._kb_label(doc[start:end], entry, ner), "kb", entry.id)
         # 2. junk
+        while end > start and doc[end - 1].is_space:
+            end -= 1  # NER takes a paragraph break into a heading's name
         start = self._trim_junk(doc, start, end, lower)
         if start >= end:
             return None
@@ -202,6 +207,10 @@ class NamesComponent:
         ].whitespace_:
             start -= 1  # NER left the article out: "Al | Tanf Garrison"
             span = doc[start:end]
+        start, end = _trim_shouted(doc, start, end, lower)
+        if start >= end:
+            return None
+        span = doc[start:end]
         words = [t for t in span if t.is_alpha]
         head = words[-1].lower_.strip(".") if words else ""
         # 3. shape
@@ -212,6 +221,23 @@ class NamesComponent:
             return Name(start, end, label, "shape")
         if ner == "NORP":
             return Name(start, end, ner, "ner")  # demonyms are the places component's
+        if (ner != "PERSON" and len(words) == 1 and _ordinary(words[0], lower)
+                and not self.gz.lookup(span.text)):
+            return None  # "Ports", "Tweets": a word the story also writes in lower case
+        if len(words) == 1 and (words[0].lower_ in NOT_NAMES or (
+            start >= 2 and doc[start - 1].lower_ == "of"
+            and doc[start - 2].lower_ in ("secretary", "minister")
+        )):
+            return None  # "every Fall", "degrees Fahrenheit", "Secretary of Defense"
+        if (_whole_line(doc, start, end) or _in_headline(doc, doc[start])) and not (
+            ner == "PERSON" or (words and _first_name(words[0].text))
+            or (self.gz.lookup(span.text) and not span.text.isupper())
+        ):
+            # In a heading, a menu or a line set in capitals every word is capitalised:
+            # "Sign up for Daily Newsletters Manage Newsletters", "CLICK HERE FOR COMPLETE
+            # CORONAVIRUS COVERAGE". Only names known elsewhere (the knowledge base, the
+            # gazetteer, a given name) are trusted there.
+            return None
         if len(words) == 1 and self.gz.demonym(span.text) is not None:
             return Name(start, end, "NORP", "demonym")  # "Tajik", "Uzbek"
         prev = _previous_word(doc, start)
@@ -221,6 +247,9 @@ class NamesComponent:
             return Name(start, end, "PERSON", "title")
         if len(words) == 1 and self._surname(doc, span):
             return Name(start, end, "PERSON", "surname")
+        if (2 <= len(words) <= 3 and ner != "PERSON" and all(t.is_title for t in words)
+                and _first_name(words[0].text) and not self.gz.lookup(span.text)):
+            return Name(start, end, "PERSON", "first name")  # "Heather MacGregor"
         # 5. apposition and what follows
         if _apposed_org_noun(doc, start, end):
             return Name(start, end, "ORG", "apposition")
@@ -346,6 +375,51 @@ class NamesComponent:
         return out
 
     @staticmethod
+    def _repeated(doc: Doc, names: list[Name], lower: set[str]) -> list[Name]:
+        """A name the document has typed is the same name where NER missed it again
+        ("Blankenhorn" after "David Blankenhorn", a second "Facebook"): one sense per
+        discourse, for names as for places."""
+        known: dict[str, Name] = {}
+        for n in names:
+            span = doc[n.start : n.end]
+            known.setdefault(span.text, n)
+            if n.label == "PERSON" and len(span) > 1:
+                for t in span[1:]:
+                    if t.is_title and len(t) > 2:
+                        known.setdefault(t.text, n)
+        if not known:
+            return names
+        covered = [False] * len(doc)
+        for n in names:
+            covered[n.start : n.end] = [True] * (n.end - n.start)
+        for e in doc.ents:  # dates, numbers: not names
+            covered[e.start : e.end] = [True] * (e.end - e.start)
+        added: list[Name] = []
+        i = 0
+        while i < len(doc):
+            tok = doc[i]
+            if covered[i] or not (tok.is_title or tok.is_upper) or not tok.is_alpha:
+                i += 1
+                continue
+            hit = None
+            for n in range(min(4, len(doc) - i), 0, -1):
+                if any(covered[i : i + n]):
+                    continue
+                text = doc[i : i + n].text
+                if text in known and doc[i + n - 1].is_alpha:
+                    hit = (n, known[text])
+                    break
+            if hit is None or (tok.is_sent_start and hit[0] == 1 and tok.lower_ in lower):
+                i += 1
+                continue
+            n, like = hit
+            added.append(Name(i, i + n, like.label, "discourse", like.kb if n == like.end
+                              - like.start else None))
+            covered[i : i + n] = [True] * n
+            i += n
+        return sorted(names + added, key=lambda x: x.start)
+
+    @staticmethod
     def _listed_with_place(doc: Doc, names: list[Name], k: int) -> bool:
         for j in (k - 1, k + 1):
             if not 0 <= j < len(names) or names[j].label not in PLACE_LABELS:
@@ -366,6 +440,64 @@ def _place_head_after(doc: Doc, end: int) -> bool:
         word = t.lower_
         return word in PLACE_HEADS or (word.endswith("s") and word[:-1] in PLACE_HEADS)
     return False
+
+
+def _whole_line(doc: Doc, start: int, end: int) -> bool:
+    """Whether a span is all its line says (nothing but punctuation around it)."""
+    text = doc.text
+    a, b = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+    line_start = text.rfind("\n", 0, a) + 1
+    line_end = text.find("\n", b)
+    line_end = len(text) if line_end == -1 else line_end
+    rest = text[line_start:a] + text[b:line_end]
+    return not any(c.isalnum() for c in rest)
+
+
+def _ordinary(tok, lower: set[str]) -> bool:  # type: ignore[no-untyped-def]
+    """A word the document also writes in lower case, in this form or another."""
+    return tok.lower_ in lower or tok.lemma_.lower() in lower
+
+
+def _trim_shouted(doc: Doc, start: int, end: int, lower: set[str]) -> tuple[int, int]:
+    """Drop the ordinary words of a name set in capitals ("COMPLETE CORONAVIRUS COVERAGE",
+    "SKEWED"): long all-capitals words the parser reads as verbs, adjectives or common
+    nouns, or that the story writes in lower case. Acronyms ("NATO", "SANA") stay."""
+    def shouted(t) -> bool:  # type: ignore[no-untyped-def]
+        return (t.is_upper and t.is_alpha and len(t) >= 5
+                and (t.pos_ in ("VERB", "ADJ", "ADV", "NOUN") or _ordinary(t, lower)))
+
+    while start < end and shouted(doc[start]):
+        start += 1
+    while end > start and shouted(doc[end - 1]):
+        end -= 1
+    return start, end
+
+
+def _split_glued(ent: Span) -> list[Span]:
+    """NER glues names across a slash or a bracket ("REUTERS/Aly Song", "Shanghai
+    Cooperation Organization (SCO"): the pieces are the names."""
+    # (A hyphen is left alone: "Coca-Cola", "Ramirez-Rosa", "Guinea-Bissau" are one name.)
+    cuts = [t.i for t in ent if t.text in ("/", "(", ")", "[", "]")]
+    if not cuts:
+        return [ent]
+    parts, start = [], ent.start
+    for c in [*cuts, ent.end]:
+        if c > start and any(t.is_alpha for t in ent.doc[start:c]):
+            parts.append(Span(ent.doc, start, c, label=ent.label_))
+        start = c + 1
+    return parts
+
+
+@lru_cache(maxsize=1)
+def _detector():  # type: ignore[no-untyped-def]
+    import gender_guesser.detector as gender
+
+    return gender.Detector(case_sensitive=False)
+
+
+def _first_name(word: str) -> bool:
+    """Whether a word is a known given name (gender-guesser's list of 40,000)."""
+    return _detector().get_gender(word) != "unknown"
 
 
 def _key(span: Span) -> str:
@@ -408,10 +540,16 @@ def _dateline(doc: Doc, start: int) -> bool:
 
 
 def _in_headline(doc: Doc, tok) -> bool:  # type: ignore[no-untyped-def]
-    """Whether a token sits in a line set in title case (a headline)."""
-    sent = tok.sent
-    words = [t for t in sent if t.is_alpha and len(t) > 3]
-    return len(words) >= 3 and sum(t.is_title for t in words) >= 0.7 * len(words)
+    """Whether a token sits in a line set in title case or capitals (a headline, a menu):
+    seven in ten of its words of four letters or more start with a capital."""
+    text = doc.text
+    start = text.rfind("\n", 0, tok.idx) + 1
+    end = text.find("\n", tok.idx)
+    words = _LONG_WORD.findall(text[start : len(text) if end == -1 else end])
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
+_LONG_WORD = re.compile(r"[A-Za-z][\w'’-]{3,}")
 
 
 def _non_overlapping(new: list[Span], keep: list[Span]) -> list[Span]:

@@ -73,3 +73,7 @@ NOT_PLACE_AFTER = frozenset("""
 virus viruses fever disease diseases outbreak outbreaks strain strains vaccine vaccines
 syndrome bacteria infection infections
 """.split())
+# Capitalised words that name no one and nowhere: seasons, units, weekdays' companions.
+NOT_NAMES = frozenset("""
+fall spring summer winter autumn fahrenheit celsius
+""".split())

@@ -261,6 +261,8 @@ class PlacesComponent:
         # a sentence; an all-capitals word only as a country or province ("US", "NSW"), since
         # most acronyms are organisations ("SANA").
         if tok.is_upper:
+            if tok.is_stop:
+                return False  # "We have NO idea" is not Norway's Nord
             return any(self.gz.kinds[j] in (COUNTRY, ADMIN1) for j in cands)
         return tok.pos_ == "PROPN" and not tok.is_sent_start
 
