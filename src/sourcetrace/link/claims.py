@@ -296,6 +296,10 @@ CONTEXT_COLUMNS = {
 }
 
 
+# A demonym ("Syrian forces") says whose, not where: a claim's places are the places it names.
+CONTEXT_FILTERS = {"place_mentions": " WHERE role IS DISTINCT FROM 'demonym'"}
+
+
 def _add_entity(info: ClaimInfo, entity_id: str | None, text: str) -> None:
     # Unlinked mentions still agree on their normalised surface form.
     info.entities.add(entity_id or f"text:{words_key(text)}")
@@ -832,6 +836,7 @@ def _claims_step() -> CorpusStep:
         "sentences": "SELECT * FROM sentences",
         "attributions": "SELECT * FROM attributions",
         **{table: f'SELECT doc, start, "end", {", ".join(columns)} FROM {table}'
+                  + CONTEXT_FILTERS.get(table, "")
            for table, columns in CONTEXT_COLUMNS.items()},
     }
     features = f"{_FEATURE_COLUMNS}, v.vector"

@@ -81,7 +81,7 @@ def place(row: Row, mentions: Iterable[Row] = ()) -> dict[str, Any]:
     return {
         "id": row["id"], "name": row["name"], "lat": row["lat"], "lon": row["lon"],
         "country": row["country"],
-        "mentions": [mention(m) for m in mentions],
+        "mentions": [mention(m) | {"role": m.get("role") or "literal"} for m in mentions],
     }
 
 

@@ -216,7 +216,8 @@ class PlacesComponent:
                 words = sum(1 for t in span if t.is_alpha)
                 person = self._in_person(doc, span)
                 if known is not None:
-                    if person or (soft and not self._strong(cands, False)):
+                    if person or (soft and _part_of_longer(span)
+                                  and not self._strong(cands, False)):
                         continue  # a name inside a person's or an institution's
                 elif soft and not self._strong(
                     cands, person, words
@@ -302,6 +303,16 @@ class PlacesComponent:
             span.start_char, span.end_char, span.text, gz.ids[j], gz.names[j], gz.lats[j],
             gz.lons[j], gz.countries[j] or None, gz.kinds[j], label, span.start, span.end, role,
         )
+
+
+def _part_of_longer(span: Span) -> bool:
+    """Whether a span is only part of the entity its tokens are in ("Gainesville" of
+    "Gainesville Police Department"), not the whole of it (an "Alexandria" NER typed ORG)."""
+    doc = span.doc
+    whole = doc[span.start].ent_iob_ == "B" and (
+        span.end == len(doc) or doc[span.end].ent_iob_ != "I"
+    )
+    return not whole
 
 
 def _tight(span: Span) -> bool:
