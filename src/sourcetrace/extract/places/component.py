@@ -11,7 +11,8 @@ Road": a place, not geocoded). Span rules:
   toponym ("the United States", "Boone County's", "Hasakah province");
 * a known actor (the knowledge base's SANA, the White House) is never a place, and a place
   inside an organisation's name is not one either ("Buffalo Public Schools"), but for a
-  country qualifying it ("US military");
+  country qualifying it ("US military") and a place the story names as a place elsewhere
+  ("in Gainesville ... Gainesville Police");
 * every toponym has a role: literal, metonymic ("Moscow denied") or demonym ("Syrian");
 * one sense per discourse: a name the document already uses as a place is a place wherever
   else it appears outside a person's name, even where NER missed it;
@@ -216,9 +217,11 @@ class PlacesComponent:
                 words = sum(1 for t in span if t.is_alpha)
                 person = self._in_person(doc, span)
                 if known is not None:
-                    if person or (soft and _part_of_longer(span)
-                                  and not self._strong(cands, False)):
-                        continue  # a name inside a person's or an institution's
+                    # The story names it as a place elsewhere: at the head of an
+                    # institution it is still that place ("Gainesville Police"), but not
+                    # inside a person's name.
+                    if person:
+                        continue
                 elif soft and not self._strong(
                     cands, person, words
                 ):
@@ -303,16 +306,6 @@ class PlacesComponent:
             span.start_char, span.end_char, span.text, gz.ids[j], gz.names[j], gz.lats[j],
             gz.lons[j], gz.countries[j] or None, gz.kinds[j], label, span.start, span.end, role,
         )
-
-
-def _part_of_longer(span: Span) -> bool:
-    """Whether a span is only part of the entity its tokens are in ("Gainesville" of
-    "Gainesville Police Department"), not the whole of it (an "Alexandria" NER typed ORG)."""
-    doc = span.doc
-    whole = doc[span.start].ent_iob_ == "B" and (
-        span.end == len(doc) or doc[span.end].ent_iob_ != "I"
-    )
-    return not whole
 
 
 def _tight(span: Span) -> bool:
