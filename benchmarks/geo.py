@@ -165,8 +165,8 @@ def run(name: str, limit: int | None, nlp, gz, batch_size: int,
     t0 = time.time()
     docs = nlp.pipe((text for text, _ in data), batch_size=batch_size)
     for art, ((text, golds), doc) in enumerate(zip(data, docs, strict=True)):
-        base.add([(e.start_char, e.end_char) for e in doc.ents
-                  if e.label_ in ("GPE", "LOC", "FAC")], golds)
+        ner = doc._.ner_ents or [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        base.add([(a, b) for a, b, label in ner if label in ("GPE", "LOC", "FAC")], golds)
         mentions = doc._.places or []
         pred = [(m.start, m.end) for m in mentions if m.role != "demonym"]
         ours.add(pred, golds)

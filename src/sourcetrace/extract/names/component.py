@@ -53,6 +53,10 @@ from sourcetrace.extract.places.gazetteer import ADMIN1, CITY, COUNTRY, Gazettee
 
 if not Doc.has_extension("names"):
     Doc.set_extension("names", default=None)
+if not Doc.has_extension("ner_ents"):
+    # what spaCy's NER said before this component rewrote it: (start, end, label) in
+    # characters, for comparison (benchmarks/geo.py's baseline) and for tracing a decision
+    Doc.set_extension("ner_ents", default=None)
 
 NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -147,6 +151,7 @@ class NamesComponent:
 
     # -- the reading of one doc -----------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
+        doc._.ner_ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
         kb_spans = self.kb_spans(doc)
         spans = self._merge(doc, kb_spans)
         lower = {t.lower_ for t in doc if t.is_lower} | {t.lemma_ for t in doc if t.is_lower}

@@ -40,6 +40,7 @@ import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -221,6 +222,8 @@ class Gazetteer:
         return [
             j for j in self.skeletons.get(skeleton(key), [])
             if self.kinds[j] == ADMIN1 and self.countries[j] in countries and j not in found
+            # a spelling of the same name, not another name of the same consonants
+            and SequenceMatcher(None, key, normalize(self.names[j])).ratio() >= 0.8
         ]
 
 
