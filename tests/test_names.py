@@ -106,3 +106,42 @@ def test_distinct_actors_stay_distinct(nlp) -> None:
     kbs = {n: v[2] for n, v in names.items() if v[2]}
     assert kbs.get("SVR") == "svr" and kbs.get("ISIS") == "isis" and kbs.get("SANA") == "sana"
     assert len(set(kbs.values())) == len(kbs)
+
+
+def test_a_disease_named_once_is_no_place_anywhere_in_the_story(nlp) -> None:
+    text = ("Cases of the Marburg virus rose. Marburg spreads through contact, and health "
+            "workers in Uganda said Marburg cases doubled.")
+    places = _places(nlp, text)
+    assert "Marburg" not in places and "Uganda" in places
+
+
+def test_a_lone_capitalised_acronym_is_no_small_town(nlp) -> None:
+    text = "Aid workers of SOS said the camp was calm. According to SOS, food ran short."
+    assert "SOS" not in _places(nlp, text)
+
+
+def test_names_glued_by_a_slash_or_a_bracket_are_split(nlp) -> None:
+    doc = nlp("A photo by REUTERS/Aly Vantor shows the Northern Grain Cooperative (NGC) office.")
+    texts = {doc[n.start : n.end].text for n in doc._.names}
+    assert not any("/" in t or "(" in t for t in texts)
+
+
+def test_headings_and_menus_are_no_names(nlp) -> None:
+    text = ("The council met on Monday and approved the plan.\n\n"
+            "Sign up for Daily Bulletins Manage Bulletins\n\n"
+            "CLICK HERE FOR COMPLETE FLOOD COVERAGE\n\nThe mayor spoke later.")
+    names = _names(nlp, text)
+    assert not any("Bulletins" in n or "COVERAGE" in n for n in names)
+
+
+def test_a_name_ner_missed_again_is_found_by_its_first_reading(nlp) -> None:
+    text = ("The economist Oskar Thelwell wrote the report. Critics disagreed with "
+            "Thelwell on the numbers, and Thelwell replied on Friday.")
+    doc = nlp(text)
+    people = [doc[n.start : n.end].text for n in doc._.names if n.label == "PERSON"]
+    assert people.count("Thelwell") == 2
+
+
+def test_a_given_name_makes_a_person(nlp) -> None:
+    text = "The decision was criticised by Heather Vandermolen, a lawyer in the city."
+    assert _names(nlp, text)["Heather Vandermolen"][0] == "PERSON"

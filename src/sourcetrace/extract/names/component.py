@@ -57,6 +57,10 @@ if not Doc.has_extension("ner_ents"):
     # what spaCy's NER said before this component rewrote it: (start, end, label) in
     # characters, for comparison (benchmarks/geo.py's baseline) and for tracing a decision
     Doc.set_extension("ner_ents", default=None)
+if not Doc.has_extension("not_places"):
+    # token indices that name no place whatever the gazetteer says ("West Nile" of "West
+    # Nile virus"): the places component does not scan them
+    Doc.set_extension("not_places", default=None)
 
 NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -158,7 +162,15 @@ class NamesComponent:
         names = [
             self._read(doc, start, end, label, entry, lower) for start, end, label, entry in spans
         ]
-        names = self._discourse(doc, [n for n in names if n is not None])
+        diseases = _diseases(doc)
+        doc._.not_places = {
+            t.i for t in doc if t.is_alpha and (t.text in diseases or any(
+                doc[t.i : t.i + k].text in diseases for k in (2, 3)
+            ) or any(doc[t.i - k + 1 : t.i + 1].text in diseases for k in (2, 3) if t.i >= k - 1))
+        }
+        names = [n for n in names
+                 if n is not None and doc[n.start : n.end].text not in diseases]
+        names = self._discourse(doc, names)
         names = self._repeated(doc, names, lower)
         keep = [e for e in doc.ents if e.label_ not in NAME_LABELS]
         new = [Span(doc, n.start, n.end, label=n.label) for n in names]
@@ -266,6 +278,9 @@ class NamesComponent:
             return Name(start, end, "LOC", "shape")  # "the al-Waleed crossing"
         # 6. place context, for names the gazetteer knows
         cands = self.gz.lookup(span.text)
+        if len(words) == 1 and words[0].is_upper and not self._well_known(cands):
+            # an acronym ("SOS") is an organisation's, not a village's in France
+            return Name(start, end, ner if ner in ("ORG", "PERSON") else "ORG", "acronym")
         if cands and self._place_context(doc, start, end):
             return Name(start, end, "GPE" if ner not in ("LOC", "FAC") else ner, "context")
         if nxt is not None and nxt.lower_ in SPEECH_VERBS:
@@ -445,6 +460,21 @@ def _place_head_after(doc: Doc, end: int) -> bool:
         word = t.lower_
         return word in PLACE_HEADS or (word.endswith("s") and word[:-1] in PLACE_HEADS)
     return False
+
+
+def _diseases(doc: Doc) -> set[str]:
+    """Names the story gives a disease ("the Marburg virus", "West Nile fever"): one sense
+    per discourse, so a bare "Marburg" later is the virus too, not the German town."""
+    out = set()
+    for t in doc:
+        if not (t.lower_ in NOT_PLACE_AFTER or t.lower_.endswith("virus")) or t.i == 0:
+            continue  # "Marburg virus", "Reston ebolavirus"
+        start = t.i
+        while start > max(0, t.i - 3) and (doc[start - 1].is_title or doc[start - 1].is_upper):
+            start -= 1
+        for k in range(start, t.i):  # "West Nile" and "Nile" of "West Nile virus"
+            out.add(doc[k : t.i].text)
+    return out
 
 
 def _whole_line(doc: Doc, start: int, end: int) -> bool:

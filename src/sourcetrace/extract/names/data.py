@@ -30,7 +30,7 @@ corp inc ltd llc group bank fund court tribunal police brigade brigades battalio
 front movement network news times post journal herald tribune gazette telegraph daily
 channel radio television tv press magazine review media organization organisation alliance
 coalition caucus congress parliament assembly senate legislature administration government
-church mosque synagogue hospital clinic center centre club team league
+church mosque synagogue hospital clinic center centre club team league elementary academy
 """.split())
 # Words before a name that say it is a place: "in Benson", "near al-Tanf", "from Moorhead".
 LOCATIVE_PREPS = frozenset("""
@@ -71,7 +71,7 @@ turkish-backed us-backed iran-backed russian-backed so-called pro-government 's 
 # Words after a name that make it a disease's or a storm's, not a place's: "Ebola virus".
 NOT_PLACE_AFTER = frozenset("""
 virus viruses fever disease diseases outbreak outbreaks strain strains vaccine vaccines
-syndrome bacteria infection infections
+syndrome bacteria infection infections flu influenza hemorrhagic haemorrhagic epidemic
 """.split())
 # Capitalised words that name no one and nowhere: seasons, units, weekdays' companions.
 NOT_NAMES = frozenset("""

@@ -124,6 +124,8 @@ class PlacesComponent:
                 taken[name.start : name.end] = [3] * (name.end - name.start)
             elif name.reason == "shape":
                 shaped.add(name.start)
+        for i in doc._.not_places or ():
+            taken[i] = 3  # a disease's name ("West Nile virus")
         for whole in doc.ents:
             ent = _trim(whole)
             key = normalize(ent.text)
@@ -194,10 +196,12 @@ class PlacesComponent:
                 if key in NOT_PLACES:
                     continue
                 if any(t == 3 for t in taken[i : i + n]) and not (
-                    span.end < hi and taken[span.end] == 3
+                    span.end < hi and taken[span.end] == 3 and (i == 0 or taken[i - 1] != 3)
                     and any(gz.kinds[j] == COUNTRY for j in gz.index.get(key, ()))
                 ):
-                    continue  # inside a known actor, only a country qualifying it
+                    # inside a known actor, only a country heading it ("US military"), not
+                    # one further in ("Agence France-Presse")
+                    continue
                 last = span[-1]
                 capitalised = last.is_title or last.is_upper
                 if not capitalised and (n == 1 or key not in gz.index):
