@@ -13,8 +13,9 @@ with the current code and with commit ``BEFORE`` checked out in a temporary git 
 
 * **type accuracy**: the share of gold mentions whose predicted coarse type equals the gold
   type. The predicted type of a gold span is the type of the best overlapping predicted
-  mention (exact span first, else the largest overlap): its entity's type mapped to a coarse
-  one (person; group; place, facility and state -> place; every organisation-like knowledge
+  mention (exact span first, else the largest overlap): ``group`` when its label is NORP (a
+  name used as a group word: "Republican lawmakers"), else its entity's type mapped to a
+  coarse one (person; group; place, facility and state -> place; every organisation-like knowledge
   base type -> organisation). A ``place_mentions`` row overlapping the span then overrides it
   (role metonymic -> organisation, demonym -> group, literal or no role column -> place),
   unless the row lies inside a longer predicted mention of a non-place entity ("White" inside
@@ -168,6 +169,10 @@ def best_overlap(span: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, 
 
 
 def mention_type(mention: dict[str, Any]) -> str:
+    # A name used as a group word ("Republican lawmakers", "Democrats") is a group in its
+    # context whatever organisation it links to: the mention's label says how it is used.
+    if mention.get("label") == "NORP":
+        return "group"
     if mention.get("etype") in COARSE:
         return COARSE[mention["etype"]]
     return LABELS.get(mention.get("label") or "", "other")

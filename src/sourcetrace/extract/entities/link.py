@@ -580,8 +580,9 @@ class EntityLinker:
             return None
         if next_word in _PLACE_HEADS and entry.type not in ("state",):
             return None
-        if prev_word in _PLACE_PREPS and self.kb.is_metonym(surface):
-            return None
+        if (prev_word in _PLACE_PREPS and self.kb.is_metonym(surface)
+                and not re.match(r"['’]s\b", after)):
+            return None  # "in Moscow" is the city; "in Moscow's statement" the government
         return entry
 
     def _kb_trimmed(self, surface: str) -> Entry | None:

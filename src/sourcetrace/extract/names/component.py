@@ -199,6 +199,9 @@ class NamesComponent:
                 continue
             dropped.update(over)
             label = ners[over[0]].label_ if over else ""
+            if label == "NORP" and not (len(over) == 1 and (ners[over[0]].start,
+                                                             ners[over[0]].end) == (start, end)):
+                label = ""  # "Russian" of "Russian government" is no group word
             added.append((start, end, label, entry))
         kept = [(e.start, e.end, e.label_, None) for k, e in enumerate(ners) if k not in dropped]
         return sorted(kept + added, key=lambda s: s[0])
@@ -308,6 +311,8 @@ class NamesComponent:
         )
 
     def _kb_label(self, span: Span, entry: Entry, ner: str) -> str:
+        if ner == "NORP" and entry.type not in _KB_LABELS:
+            return "NORP"  # a group word ("Republican lawmakers", "Democrats")
         if entry.type in _KB_LABELS:
             return _KB_LABELS[entry.type]
         own = [j for j in self.gz.lookup(span.text) if self.gz.countries[j] == entry.country]
