@@ -145,3 +145,11 @@ def test_a_name_ner_missed_again_is_found_by_its_first_reading(nlp) -> None:
 def test_a_given_name_makes_a_person(nlp) -> None:
     text = "The decision was criticised by Heather Vandermolen, a lawyer in the city."
     assert _names(nlp, text)["Heather Vandermolen"][0] == "PERSON"
+
+
+def test_a_sentence_dense_with_names_is_no_headline(nlp) -> None:
+    text = ("The Northern Grain Cooperative Department of Fisheries has announced new rules. "
+            "Ivo Brandt, Chief Inspector of the Northern Grain Cooperative Department of "
+            "Fisheries, confirmed it.")
+    names = _names(nlp, text)
+    assert any("Department of Fisheries" in n for n in names)

@@ -581,11 +581,15 @@ def _dateline(doc: Doc, start: int) -> bool:
 
 def _in_headline(doc: Doc, tok) -> bool:  # type: ignore[no-untyped-def]
     """Whether a token sits in a line set in title case or capitals (a headline, a menu):
-    seven in ten of its words of four letters or more start with a capital."""
+    a short line without a closing stop whose words of four letters or more start with a
+    capital seven times in ten."""
     text = doc.text
     start = text.rfind("\n", 0, tok.idx) + 1
     end = text.find("\n", tok.idx)
-    words = _LONG_WORD.findall(text[start : len(text) if end == -1 else end])
+    line = text[start : len(text) if end == -1 else end].rstrip()
+    if line.endswith((".", "!", "?", '"', "”", "’")) or len(line.split()) > 20:
+        return False  # a sentence dense with names ("The United States Department of ...")
+    words = _LONG_WORD.findall(line)
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
