@@ -4,10 +4,14 @@
 
 Reads ``../shared/datasets/geo/*.xml`` (or ``$SOURCETRACE_SHARED``). For each dataset prints:
 
-* span precision/recall/F1, exact (same start and end: the headline) and overlap (one-to-one,
-  any shared character), for the spaCy GPE/LOC/FAC entities alone (baseline), for our
-  component, and for our component plus demonyms ("Syrian" -> Syria; LGL and TR-News
-  annotate those adjectives as toponyms, GeoVirus does not);
+* span precision/recall/F1, exact (same start and end) and overlap (one-to-one, any shared
+  character), for spaCy's own GPE/LOC/FAC entities (baseline: ``doc._.ner_ents``, before
+  ``sourcetrace_names`` retyped them), and for our place mentions by role: literal +
+  metonymic ("ours"), all roles ("ours + demonyms": "Syrian" -> Syria) and literal only;
+* the headline: exact F1 with the roles the dataset annotates (LGL and TR-News annotate
+  demonyms as toponyms, GeoVirus does not: ``DEMONYM_GOLD``);
+* literal-toponym recall: the share of gold toponyms that are no demonym found with their
+  exact span;
 * geocoding accuracy within 161 km (100 miles) of the gold point: on our spans that match a
   gold span exactly, and with the gold spans given (each gold toponym geocoded in its
   article's context), beside the baseline that takes the most populous candidate with no
