@@ -83,7 +83,9 @@ def test_claims_command_groups_propositions_under_narratives(demo_store: Path) -
     assert code == 0, stderr
     ranked = json.loads(stdout)
     assert ranked and all(r["narrative"].startswith("nr:") for r in ranked)
-    code, stdout, stderr = run("claims", str(demo_store))
+    # wide enough for the table layout (narrower terminals: tests/test_cli_terminal.py)
+    result = CliRunner().invoke(app, ["claims", str(demo_store)], env={"COLUMNS": "160"})
+    code, stdout, stderr = result.exit_code, result.stdout, result.stderr
     assert code == 0, stderr
     # the id cell of each row (continuation lines of wrapped flags have none)
     ids = [cell[1:].rstrip() for line in stdout.splitlines()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from sourcetrace.outputs import shapes
 from sourcetrace.outputs.store import AnalysisStore
+from sourcetrace.outputs.terminal import printable_data
 from sourcetrace.provenance.actors import Actors
 from sourcetrace.provenance.independence import Corpus
 
@@ -61,47 +64,132 @@ def _ampl(value: float | None) -> str:
     return f"{value:.1f}" if value is not None else "-"
 
 
-def claims_table(
-    rows: list[dict[str, Any]], narratives: dict[str, Any] | None = None
-) -> Table:
-    """The ranked clusters (propositions), under a header row for each of their narratives
-    (whose numbers are rolled up over all its propositions, listed or not)."""
-    grouped = by_narrative(rows, narratives or {})
+# Below this many columns for the claim text, the table gives way to the stacked layout.
+CLAIM_MIN_WIDTH = 40
+_NUMBERS = ("outlets", "indep.", "ampl.")
+
+
+def _entries(
+    rows: list[dict[str, Any]], narratives: dict[str, Any]
+) -> tuple[str, list[dict[str, Any]]]:
+    """The title and one flat entry per line of the listing: each narrative's header (its
+    numbers rolled up over all its propositions, listed or not), then its propositions
+    indented. Every string is made printable here (article text can hold escape sequences)."""
+    grouped = by_narrative(printable_data(rows), printable_data(narratives))
     any_narrative = any(n is not None for n, _ in grouped)
     title = ("Narratives and their propositions, most amplified first" if any_narrative
              else "Claim clusters, most amplified first")
-    table = Table(title=title, show_lines=False, expand=True)
-    # expand: rich honours column ratios only in an expanding table; without it (and the
-    # minimum widths) a long label squeezed ids, counts and dates down to an ellipsis.
-    ids = [r["id"] for r in rows] + [n["id"] for n, _ in grouped if n is not None]
-    table.add_column("id", style="cyan", no_wrap=True,
-                     min_width=max(map(len, ids), default=2) + 2 * any_narrative)
-    table.add_column("claim", ratio=3, overflow="ellipsis", no_wrap=True, min_width=20)
-    for name in ("outlets", "indep.", "ampl."):
-        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
-    table.add_column("first", no_wrap=True, min_width=10)
-    table.add_column("flags", style="red", ratio=1, overflow="fold", min_width=8)
+    entries = []
     for narrative, clusters in grouped:
         indent = ""
         if narrative is not None:
             n = narrative
-            label = Text(n["label"] or "", style="bold")
             total = len(n["claim_clusters"])
-            label.append(f"  [{len(clusters)} of {total} proposition{'s' * (total != 1)}]",
-                         style="dim")
-            table.add_row(
-                Text(n["id"], style="bold magenta"), label, str(len(n["outlets"])),
-                str(n["independent_origins"]), _ampl(n["amplification"]),
-                n["first_appearance"] or "-", ", ".join(n["flags"]), style="bold",
-            )
+            entries.append({
+                "id": n["id"], "label": n["label"] or "", "narrative": True,
+                "note": f"  [{len(clusters)} of {total} proposition{'s' * (total != 1)}]",
+                "numbers": (str(len(n["outlets"])), str(n["independent_origins"]),
+                            _ampl(n["amplification"])),
+                "first": n["first_appearance"] or "-", "flags": list(n["flags"]),
+            })
             indent = "  "
         for r in clusters:
-            table.add_row(
-                indent + r["id"], Text(indent + (r["label"] or "")), str(len(r["outlets"])),
-                str(r["independent_origins"]), _ampl(r["amplification"]),
-                r["first_appearance"] or "-", ", ".join(r["flags"]),
-            )
+            entries.append({
+                "id": indent + r["id"], "label": indent + (r["label"] or ""), "note": "",
+                "narrative": False,
+                "numbers": (str(len(r["outlets"])), str(r["independent_origins"]),
+                            _ampl(r["amplification"])),
+                "first": r["first_appearance"] or "-", "flags": list(r["flags"]),
+            })
+    return title, entries
+
+
+def _widths(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """The width of every column but the claim's: wide enough for its longest value, since
+    ids, numbers, dates and flag names are never cut (the claim text gives way instead)."""
+    widths = {
+        "id": max((len(e["id"]) for e in entries), default=2),
+        "first": max((len(e["first"]) for e in entries), default=5),
+        "flags": max((len(f) for e in entries for f in e["flags"]), default=5),
+    }
+    for i, name in enumerate(_NUMBERS):
+        widths[name] = max([len(name)] + [len(e["numbers"][i]) for e in entries])
+    return {k: max(v, len(k)) for k, v in widths.items()}
+
+
+def claims_table(
+    rows: list[dict[str, Any]], narratives: dict[str, Any] | None = None, width: int = 160
+) -> RenderableType:
+    """The ranked clusters (propositions), under a header row for each of their narratives:
+    a table when ``width`` leaves the claim text room enough, else a stacked listing (ids,
+    numbers and flags on one line, the claim below)."""
+    title, entries = _entries(rows, narratives or {})
+    widths = _widths(entries)
+    # 7 columns: 8 rules and a space either side of each value.
+    fixed = sum(widths.values()) + 8 + 2 * 7
+    if width - fixed < CLAIM_MIN_WIDTH:
+        return _stacked(title, entries, widths, width)
+    table = Table(title=title, show_lines=False, expand=True)
+    # expand: the claim column takes what the others leave. Each other column is as wide as
+    # its longest value and never wraps, so nothing but the claim text is ever cut.
+    table.add_column("id", style="cyan", no_wrap=True, min_width=widths["id"])
+    table.add_column("claim", ratio=1, overflow="ellipsis", no_wrap=True, min_width=8)
+    for name in _NUMBERS:
+        table.add_column(name, justify="right", no_wrap=True, min_width=widths[name])
+    table.add_column("first", no_wrap=True, min_width=widths["first"])
+    # one flag a line: a flag's name is never split across lines
+    table.add_column("flags", style="red", no_wrap=True, min_width=widths["flags"])
+    for e in entries:
+        label = Text(e["label"], style="bold" if e["narrative"] else "")
+        label.append(e["note"], style="dim")
+        table.add_row(
+            Text(e["id"], style="bold magenta") if e["narrative"] else e["id"], label,
+            *e["numbers"], e["first"], "\n".join(e["flags"]),
+            style="bold" if e["narrative"] else None,
+        )
     return table
+
+
+def _stacked(
+    title: str, entries: list[dict[str, Any]], widths: dict[str, int], width: int
+) -> Group:
+    """The narrow layout: per entry, a line of id, numbers, first appearance and flags (the
+    flags wrap under themselves, between names; on a line of their own when even the longest
+    name would not fit beside the numbers), then the claim text wrapped below it."""
+    head = sum(widths[k] for k in ("id", *_NUMBERS, "first")) + 2 * 5
+    beside = width - head >= widths["flags"]
+
+    def line(cells: list[Text], flags: Text) -> Table:
+        grid = Table.grid(padding=(0, 2), expand=beside)
+        grid.add_column(no_wrap=True, width=widths["id"])
+        for name in _NUMBERS:
+            grid.add_column(no_wrap=True, justify="right", width=widths[name])
+        grid.add_column(no_wrap=True, width=widths["first"])
+        if beside:
+            grid.add_column(ratio=1, overflow="fold")
+            cells = [*cells, flags]
+        grid.add_row(*cells)
+        return grid
+
+    parts: list[RenderableType] = [
+        Text(title, style="bold"),
+        line([Text(h, style="bold") for h in ("id", *_NUMBERS, "first")],
+             Text("flags", style="bold")),
+    ]
+    for e in entries:
+        style = "bold magenta" if e["narrative"] else "cyan"
+        flags = Text(", ".join(e["flags"]), style="red", overflow="fold")
+        parts.append(line(
+            [Text(e["id"], style=style), *(Text(n) for n in e["numbers"]), Text(e["first"])],
+            flags,
+        ))
+        indent = len(e["id"]) - len(e["id"].lstrip()) + 4
+        if not beside and e["flags"]:
+            parts.append(Padding(flags, (0, 0, 0, indent)))
+        label = Text(e["label"].strip(), style="bold" if e["narrative"] else "")
+        label.append(e["note"], style="dim")
+        parts.append(Padding(label, (0, 0, 0, indent)))
+    return Group(*parts)
 
 
 def trace_narrative(store: AnalysisStore, narrative_id: str) -> dict[str, Any] | None:
@@ -185,6 +273,7 @@ def _cluster_head(data: dict[str, Any]) -> Text:
 
 def trace_tree(data: dict[str, Any]) -> Tree:
     """A cluster's trace (:func:`trace_cluster`) or a narrative's (:func:`trace_narrative`)."""
+    data = printable_data(data)  # titles, outlets and claim text come from the articles
     if "propositions" in data:
         return _narrative_tree(data)
     head = _cluster_head(data)
