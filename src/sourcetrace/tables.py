@@ -28,6 +28,10 @@ DOCUMENTS = {
     "pipeline_version": "VARCHAR",
 }
 ERRORS = {"path": "VARCHAR", "line": "INTEGER", "doc_id": "VARCHAR", "problem": "VARCHAR"}
+# One row per finished run: when, and the pipeline that wrote the store (JSON: model, its
+# version, components, sourcetrace version, pipeline version), so that exports written later
+# from the store still say what produced it.
+RUNS = {"finished": "TIMESTAMP", "pipeline": "VARCHAR"}
 
 # Per-document tables: filled while each document is analysed (resumable one document at a time).
 PER_DOCUMENT: dict[str, dict[str, str]] = {

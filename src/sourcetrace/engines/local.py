@@ -275,8 +275,10 @@ def pipeline_info(settings: Settings, version: str) -> dict[str, Any]:
 def write_outputs(store: AnalysisStore, settings: Settings, version: str) -> dict[str, Path]:
     outputs: dict[str, Path] = {"duckdb": store.path}
     out = Path(settings.out)
+    pipeline = pipeline_info(settings, version)
+    store.record_run(pipeline)  # for exports written later from the store (`export`)
     if "json" in settings.formats:
-        outputs["json"] = write_json(store, out, pipeline_info(settings, version))
+        outputs["json"] = write_json(store, out, pipeline)
         outputs["jsonld"] = write_jsonld(store, out)
     if "parquet" in settings.formats:
         outputs["parquet"] = write_parquet(store, out)

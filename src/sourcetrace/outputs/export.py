@@ -86,8 +86,12 @@ def build_analysis(store: AnalysisStore, pipeline: dict[str, Any] | None = None)
     }
 
 
-def write_json(store: AnalysisStore, out_dir: Path, pipeline: dict[str, Any] | None = None) -> Path:
-    path = Path(out_dir) / "analysis.json"
+def write_json(
+    store: AnalysisStore, out_dir: Path, pipeline: dict[str, Any] | None = None,
+    path: Path | None = None,
+) -> Path:
+    """``out_dir/analysis.json``, or ``path`` when given."""
+    path = Path(path) if path is not None else Path(out_dir) / "analysis.json"
     data = build_analysis(store, pipeline)
     tmp = path.with_suffix(".json.tmp")
     # Compact: with ``indent`` the json module falls back to its pure-Python encoder, which
@@ -97,9 +101,10 @@ def write_json(store: AnalysisStore, out_dir: Path, pipeline: dict[str, Any] | N
     return path
 
 
-def write_parquet(store: AnalysisStore, out_dir: Path) -> Path:
-    """Every table as ``DIR/parquet/<table>.parquet`` (DuckDB's own writer, no round trip)."""
-    target = Path(out_dir) / "parquet"
+def write_parquet(store: AnalysisStore, out_dir: Path, target: Path | None = None) -> Path:
+    """Every table as ``DIR/parquet/<table>.parquet`` (DuckDB's own writer, no round trip),
+    or as ``target/<table>.parquet`` when given."""
+    target = Path(target) if target is not None else Path(out_dir) / "parquet"
     target.mkdir(parents=True, exist_ok=True)
     for table in ["documents", "errors", *ALL_TABLES]:
         dest = target / f"{table}.parquet"

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from sourcetrace.model import Document, IngestError
-from sourcetrace.tables import ALL_TABLES, DOCUMENTS, ERRORS, PER_DOCUMENT
+from sourcetrace.tables import ALL_TABLES, DOCUMENTS, ERRORS, PER_DOCUMENT, RUNS
 
 DB_NAME = "sourcetrace.duckdb"
 
@@ -43,6 +43,7 @@ class AnalysisStore:
     def _create(self) -> None:
         self.con.execute(_ddl("documents", DOCUMENTS))
         self.con.execute(_ddl("errors", ERRORS))
+        self.con.execute(_ddl("runs", RUNS))
         for name, columns in {"documents": DOCUMENTS, **ALL_TABLES}.items():
             self.con.execute(_ddl(name, columns))
             # A store written by an older sourcetrace gains the columns added since.
@@ -129,6 +130,22 @@ class AnalysisStore:
         ]
         self.con.execute("DELETE FROM errors")
         self._insert("errors", rows, ERRORS)
+
+    def record_run(self, pipeline: dict[str, Any]) -> None:
+        """Note that a run finished, and the pipeline it analysed with."""
+        self.con.execute(
+            "INSERT INTO runs VALUES (current_timestamp, ?)", [json.dumps(pipeline)]
+        )
+
+    def pipeline(self) -> dict[str, Any] | None:
+        """The pipeline of the last finished run; None for a store written before runs were
+        recorded."""
+        if not self.has_table("runs"):
+            return None
+        row = self.con.execute(
+            "SELECT pipeline FROM runs ORDER BY finished DESC LIMIT 1"
+        ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def documents(self, include_duplicates: bool = False) -> list[Document]:
         where = "" if include_duplicates else "WHERE duplicate_of IS NULL"

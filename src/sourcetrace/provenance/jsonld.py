@@ -70,8 +70,9 @@ def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
     return items
 
 
-def write_jsonld(store: AnalysisStore, out_dir: Path) -> Path:
-    path = Path(out_dir) / "claims.jsonld"
+def write_jsonld(store: AnalysisStore, out_dir: Path, path: Path | None = None) -> Path:
+    """``out_dir/claims.jsonld``, or ``path`` when given."""
+    path = Path(path) if path is not None else Path(out_dir) / "claims.jsonld"
     text = json.dumps(build_jsonld(store), ensure_ascii=False, separators=(",", ":"))
     path.write_text(text, encoding="utf-8")  # compact: see outputs.export.write_json
     return path
