@@ -7,6 +7,8 @@ dependencies are not installed...).
 
 from __future__ import annotations
 
+import csv
+import difflib
 import importlib
 import json
 import os
@@ -21,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sourcetrace import __version__
 from sourcetrace.config import DEFAULT_MODEL, Settings
+from sourcetrace.outputs.terminal import dumps, printable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -38,6 +41,12 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 out = Console()
+
+
+def _screen() -> Console:
+    """A console for stdout measured now: its width follows COLUMNS (or the terminal) at the
+    time of the command, not at import."""
+    return Console()
 
 FORMATS = {"json", "parquet"}
 
@@ -93,59 +102,90 @@ def _parse_fields(fields: list[str]) -> dict[str, str]:
     return mapping
 
 
+# Option groups of `analyze --help`: grouped and given short metavars, its help stays a
+# readable two-column list at 80 columns (one flat table squeezed the help to a word a line).
+INPUT, OUTPUT, ANALYSIS, SPEED = "Input", "Output", "Analysis", "Speed"
+
+
 @app.command()
 def analyze(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="Files, folders or globs: .txt .html .jsonl[.gz] .warc[.gz], feeds, URL lists."
+            metavar="INPUT",
+            help="Files, folders or globs: .txt .html .jsonl[.gz] .warc[.gz], feeds, URL lists.",
         ),
     ],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="Exports, comma-separated: json, parquet.")
-    ] = "json",
-    model: Annotated[
-        str, typer.Option(help="Any installed spaCy pipeline (package or path).")
-    ] = DEFAULT_MODEL,
-    workers: Annotated[
-        int,
-        typer.Option(min=0, help="Processes for the NLP pass; 0: one per available CPU."),
-    ] = 0,
     meta: Annotated[
         list[Path] | None,
-        typer.Option(help="Metadata file (CSV/TSV/JSON keyed by document id); repeatable."),
-    ] = None,
-    kb: Annotated[
-        list[Path] | None,
-        typer.Option(help="Extra knowledge-base YAML file (same format as the bundled one)."),
+        typer.Option(metavar="FILE", rich_help_panel=INPUT,
+                     help="Metadata (CSV/TSV/JSON keyed by document id); repeatable."),
     ] = None,
     field: Annotated[
         list[str] | None,
-        typer.Option(help="JSONL field mapping OURS=THEIRS, e.g. --field text=body; repeatable."),
+        typer.Option(metavar="OURS=THEIRS", rich_help_panel=INPUT,
+                     help="JSONL field mapping, e.g. text=body; repeatable."),
     ] = None,
     max_bytes: Annotated[
-        int, typer.Option(help="Refuse input files larger than this many bytes.")
+        int, typer.Option(metavar="N", rich_help_panel=INPUT,
+                          help="Refuse input files larger than this.")
     ] = 50_000_000,
-    batch_size: Annotated[int, typer.Option(min=1, help="Documents per nlp.pipe batch.")] = 32,
-    fetch: Annotated[bool, typer.Option(help="Fetch the pages of URL lists.")] = False,
+    fetch: Annotated[
+        bool, typer.Option(rich_help_panel=INPUT, help="Fetch the pages of URL lists.")
+    ] = False,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", rich_help_panel=OUTPUT,
+                           help="Output folder.")
+    ] = Path("out"),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="LIST", rich_help_panel=OUTPUT,
+                          help="Exports, comma-separated: json, parquet.")
+    ] = "json",
+    report: Annotated[
+        bool, typer.Option(rich_help_panel=OUTPUT, help="Write DIR/report.html.")
+    ] = True,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", rich_help_panel=OUTPUT,
+                           help="Print nothing but errors.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", rich_help_panel=OUTPUT,
+                           help="Print a JSON summary on stdout.")
+    ] = False,
+    model: Annotated[
+        str, typer.Option(metavar="PIPELINE", rich_help_panel=ANALYSIS,
+                          help="Any installed spaCy pipeline (package or path).")
+    ] = DEFAULT_MODEL,
+    kb: Annotated[
+        list[Path] | None,
+        typer.Option(metavar="FILE", rich_help_panel=ANALYSIS,
+                     help="Extra knowledge-base YAML (as the bundled one); repeatable."),
+    ] = None,
     block_claims_above: Annotated[
         int,
         typer.Option(
-            min=0,
-            help="Above this many claims, embed only claims that could match another "
-            "document's (same story, shared wording, copied passage); 0: always.",
+            min=0, metavar="N", rich_help_panel=ANALYSIS,
+            help="Above N claims, embed only those that could match another document's "
+            "(same story, shared wording, copied passage); 0: always.",
         ),
     ] = 2000,
-    report: Annotated[bool, typer.Option(help="Write DIR/report.html.")] = True,
-    engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
+    workers: Annotated[
+        int,
+        typer.Option(min=0, metavar="N", rich_help_panel=SPEED,
+                     help="NLP processes; 0: one per CPU."),
+    ] = 0,
+    batch_size: Annotated[
+        int, typer.Option(min=1, metavar="N", rich_help_panel=SPEED,
+                          help="Documents per nlp.pipe batch.")
+    ] = 32,
+    engine: Annotated[
+        str, typer.Option(metavar="local|spark", rich_help_panel=SPEED,
+                          help="Where the analysis runs.")
+    ] = "local",
     spark_master: Annotated[
-        str, typer.Option(help="Spark master URL for --engine spark.")
+        str, typer.Option(metavar="URL", rich_help_panel=SPEED,
+                          help="Spark master for --engine spark.")
     ] = "local[*]",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
-    ] = False,
 ) -> None:
     """Analyse articles and write the store, exports and report to --out."""
     formats = {f.strip() for f in fmt.split(",") if f.strip()}
@@ -202,7 +242,9 @@ def analyze(
             err.print("interrupted: finished documents are stored; run again to resume")
             raise typer.Exit(130) from None
     for e in result.errors:
-        err.print(f"[yellow]skipped[/yellow] {e}", highlight=False, markup=True, soft_wrap=True)
+        # a problem names files and document ids from the input: no markup, no controls
+        err.print(f"[yellow]skipped[/yellow] {escape(printable(e))}", highlight=False,
+                  markup=True, soft_wrap=True)
     summary = {
         "out": str(result.out), "analysed": result.analysed, "already_analysed": result.skipped,
         "duplicates": result.duplicates, "repeats": result.repeats,
@@ -235,29 +277,66 @@ def _store(directory: Path):  # noqa: ANN202 - AnalysisStore, imported lazily
     return AnalysisStore(db, read_only=True)
 
 
+CSV_FIELDS = (
+    "id", "narrative", "outlets", "independent_origins", "amplification", "first_appearance",
+    "flags", "label",
+)
+
+
 @app.command()
 def claims(
     directory: Annotated[Path, typer.Argument(help="An --out folder of `analyze`.")],
-    limit: Annotated[int, typer.Option(help="How many clusters to list.")] = 20,
+    limit: Annotated[
+        int, typer.Option(metavar="N", help="How many clusters to list (1 or more).")
+    ] = 20,
     min_outlets: Annotated[
-        int, typer.Option(help="Only clusters relayed by this many outlets.")
+        int, typer.Option(metavar="N", help="Only clusters relayed by this many outlets.")
     ] = 1,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the clusters as JSON (each names its narrative).")
+        bool,
+        typer.Option("--json", help="Print the clusters as a JSON array (analysis.json's "
+                     "claim_clusters objects, each naming its narrative)."),
+    ] = False,
+    as_csv: Annotated[
+        bool,
+        typer.Option("--csv", help="Print the clusters as CSV: " + ",".join(CSV_FIELDS)
+                     + " (outlets: a count; flags: ';'-separated)."),
     ] = False,
 ) -> None:
     """List claim clusters (propositions) ranked by amplification (outlets per independent
     origin), grouped under the narratives they belong to. --limit and --min-outlets count
-    propositions."""
+    propositions. Below 100 or so columns the listing is stacked: ids, numbers and flags on
+    one line, the claim below."""
     from sourcetrace.provenance.views import claims_table, narratives_of, ranked_clusters
 
+    if limit < 1:
+        raise _usage(f"--limit must be 1 or more, got {limit}")
+    if as_json and as_csv:
+        raise _usage("choose one of --json and --csv")
     with _store(directory) as store:
         rows = ranked_clusters(store, limit=limit, min_outlets=min_outlets)
-        narratives = {} if as_json else narratives_of(store, rows)
+        narratives = {} if as_json or as_csv else narratives_of(store, rows)
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps(rows) + "\n")
+    elif as_csv:
+        _write_csv(rows)
     else:
-        out.print(claims_table(rows, narratives))
+        screen = _screen()
+        screen.print(claims_table(rows, narratives, width=screen.width))
+
+
+def _write_csv(rows: list[dict]) -> None:
+    """One line per cluster. CSV has no escapes of its own: control characters from the
+    articles are written as visible escapes, like everything else printed (the JSON outputs
+    keep them losslessly)."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for r in rows:
+        writer.writerow([printable(v) for v in (
+            r["id"], r.get("narrative") or "", len(r["outlets"]), r["independent_origins"],
+            "" if r["amplification"] is None else f"{r['amplification']:.2f}",
+            r["first_appearance"] or "", ";".join(r["flags"]), r["label"],
+        )])
 
 
 @app.command()
@@ -279,18 +358,34 @@ def trace(
     narrative = claim_id.startswith("nr:")
     with _store(directory) as store:
         data = (trace_narrative if narrative else trace_cluster)(store, claim_id)
+        hint = "" if data is not None else _did_you_mean(store, claim_id)
     if data is None:
         what = "narrative" if narrative else "claim cluster"
         err.print(
-            f"error: no {what} {claim_id!r} in {directory} "
-            "(ids: cl:<n> or nr:<n>, as `sourcetrace claims` lists them)",
+            printable(f"error: no {what} {claim_id!r} in {directory}{hint} "
+                      "(ids: cl:<n> or nr:<n>, as `sourcetrace claims` lists them)"),
             markup=False, highlight=False, soft_wrap=True,
         )
         raise typer.Exit(1)
     if as_json:
-        sys.stdout.write(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps(data) + "\n")
     else:
-        out.print(trace_tree(data))
+        _screen().print(trace_tree(data))
+
+
+def _did_you_mean(store, claim_id: str) -> str:  # noqa: ANN001 - AnalysisStore, lazily
+    """"; did you mean cl:3?" for an id that is not in the store: a bare number is taken as
+    the cluster (or narrative) of that number, anything else matched against every id."""
+    ids = [r[0] for r in store.con.execute("SELECT id FROM claim_clusters").fetchall()]
+    if store.has_table("narratives"):
+        ids += [r[0] for r in store.con.execute("SELECT id FROM narratives").fetchall()]
+    bare = claim_id.strip().lower()
+    if ":" in bare:
+        bare = bare.split(":", 1)[1]
+    close = [i for i in (f"cl:{bare}", f"nr:{bare}") if i in ids and i != claim_id]
+    if not close:
+        close = difflib.get_close_matches(claim_id, ids, n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 @app.command("report")
@@ -307,26 +402,98 @@ def report_cmd(
         err.print(f"report: {path}")
 
 
+EXPORTS = {
+    # format: (default name in DIR, what it holds)
+    "json": ("analysis.json", "the whole analysis (schema sourcetrace/analysis/1)"),
+    "parquet": ("parquet", "every table, one .parquet file each"),
+    "jsonld": ("claims.jsonld", "schema.org Claim JSON-LD, one item per claim cluster"),
+}
+
+
 @app.command()
 def export(
     directory: Annotated[Path, typer.Argument(help="An --out folder of `analyze`.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="json, parquet or jsonld.")] = "json",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="json, parquet or jsonld.")
+    ] = "json",
+    target: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", metavar="PATH",
+                     help="Write here instead of DIR (a file; a folder for parquet)."),
+    ] = None,
 ) -> None:
-    """Write analysis.json, Parquet tables or schema.org ClaimReview JSON-LD from the store."""
+    """Write an export from the store: json (DIR/analysis.json, the whole analysis with the
+    pipeline that produced it), parquet (DIR/parquet/, one file per table) or jsonld
+    (DIR/claims.jsonld, schema.org Claim items). A file already there is replaced, and the
+    message says so; --out writes elsewhere."""
     from sourcetrace.outputs.export import write_json, write_parquet
 
+    if fmt not in EXPORTS:
+        raise _usage(f"unknown --format {fmt!r} (json, parquet, jsonld)")
+    name, what = EXPORTS[fmt]
+    path = target if target is not None else directory / name
+    if target is not None and fmt != "parquet" and target.is_dir():
+        path = target / name
+    existed = path.exists()
     with _store(directory) as store:
         if fmt == "json":
-            path = write_json(store, directory)
+            pipeline = _pipeline(store, directory)
+            path = write_json(store, directory, pipeline, path=path)
+            what += f"; {_pipeline_text(pipeline)}"
         elif fmt == "parquet":
-            path = write_parquet(store, directory)
-        elif fmt == "jsonld":
+            path = write_parquet(store, directory, target=path)
+        else:
             from sourcetrace.provenance.jsonld import write_jsonld
 
-            path = write_jsonld(store, directory)
-        else:
-            raise _usage(f"unknown --format {fmt!r} (json, parquet, jsonld)")
-    err.print(f"wrote {path}")
+            path = write_jsonld(store, directory, path=path)
+    verb = "replaced" if existed and fmt != "parquet" else "wrote"
+    err.print(printable(f"{verb} {path}: {what}"), markup=False, highlight=False,
+              soft_wrap=True)
+
+
+def _pipeline(store, directory: Path) -> dict:  # noqa: ANN001 - AnalysisStore, lazily
+    """The pipeline the store was analysed with, as the analysis recorded it. A store written
+    before runs were recorded: the pipeline of the analysis.json written with it, if its
+    pipeline version is the documents'; else only that version, and a warning."""
+    recorded = store.pipeline()
+    if recorded:
+        return recorded
+    versions = sorted(
+        v for (v,) in store.con.execute(
+            "SELECT DISTINCT pipeline_version FROM documents WHERE pipeline_version IS NOT NULL"
+        ).fetchall()
+    )
+    written = _written_pipeline(directory / "analysis.json")
+    if written.get("model") and [written.get("pipeline_version")] == versions:
+        return written
+    err.print(
+        "warning: this store does not record its model (written by an older sourcetrace); "
+        "run `sourcetrace analyze` again on the same --out to record it",
+        markup=False, highlight=False, soft_wrap=True,
+    )
+    return {"pipeline_version": versions[0] if len(versions) == 1 else versions or None}
+
+
+def _written_pipeline(path: Path) -> dict:
+    """The ``pipeline`` object of an analysis.json, read from its head (the object comes
+    before the documents, and the file can be large); {} when there is none."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            head = f.read(1 << 16)
+        start = head.index('"pipeline":') + len('"pipeline":')
+        found, _ = json.JSONDecoder().raw_decode(head, start)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _pipeline_text(pipeline: dict) -> str:
+    model = pipeline.get("model")
+    if not model:
+        return "model unknown"
+    version = pipeline.get("model_version")
+    return (f"model {model}{' ' + version if version else ''}, "
+            f"sourcetrace {pipeline.get('sourcetrace', '?')}")
 
 
 @app.command()
