@@ -299,14 +299,15 @@ def claims(
     ] = False,
     as_csv: Annotated[
         bool,
-        typer.Option("--csv", help="Print the clusters as CSV: " + ",".join(CSV_FIELDS)
+        typer.Option("--csv", help="Print the clusters as CSV, columns " + ", ".join(CSV_FIELDS)
                      + " (outlets: a count; flags: ';'-separated)."),
     ] = False,
 ) -> None:
     """List claim clusters (propositions) ranked by amplification (outlets per independent
     origin), grouped under the narratives they belong to. --limit and --min-outlets count
-    propositions. Below 100 or so columns the listing is stacked: ids, numbers and flags on
-    one line, the claim below."""
+    propositions. Ids, numbers and flags are never cut: the claim text is; in a narrow
+    terminal (below about 120 columns) each entry is stacked, its id, numbers and flags on
+    one line and the claim below."""
     from sourcetrace.provenance.views import claims_table, narratives_of, ranked_clusters
 
     if limit < 1:
