@@ -68,7 +68,9 @@ def main_options(
 
 
 def _usage(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    # messages quote what was typed (paths, ids): never markup, never terminal controls
+    err.print(f"[red]error:[/red] {escape(printable(message))}", highlight=False,
+              soft_wrap=True)
     return typer.Exit(2)
 
 
