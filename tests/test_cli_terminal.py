@@ -9,9 +9,11 @@ import csv
 import io
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -252,3 +254,25 @@ def test_export_json_into_the_run_says_it_replaces(hostile: Path) -> None:
     assert code == 0, stderr
     assert "replaced" in stderr and str(hostile / "analysis.json") in stderr
     assert json.loads((hostile / "analysis.json").read_text())["pipeline"] == written
+
+
+def test_export_from_a_store_without_runs(hostile: Path, tmp_path: Path) -> None:
+    """A store written before runs were recorded: the pipeline of the analysis.json written
+    with it, else its pipeline version and a warning."""
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(hostile / "sourcetrace.duckdb", old)
+    con = duckdb.connect(str(old / "sourcetrace.duckdb"))
+    con.execute("DROP TABLE runs")
+    [(version,)] = con.execute("SELECT DISTINCT pipeline_version FROM documents").fetchall()
+    con.close()
+    code, _, stderr = run("export", str(old), "--out", str(tmp_path / "a.json"), columns=200)
+    assert code == 0, stderr
+    assert json.loads((tmp_path / "a.json").read_text())["pipeline"] == {
+        "pipeline_version": version}
+    assert "does not record its model" in stderr
+    shutil.copy(hostile / "analysis.json", old)
+    code, _, stderr = run("export", str(old), "--out", str(tmp_path / "b.json"), columns=200)
+    assert code == 0 and "does not record" not in stderr
+    pipeline = json.loads((tmp_path / "b.json").read_text())["pipeline"]
+    assert pipeline["model"] == DEFAULT_MODEL and pipeline["pipeline_version"] == version
