@@ -336,7 +336,7 @@
         el("td", { class: "num" }, k.n_documents),
         el("td", { class: "num origins" }, k.independent_origins),
         el("td", { class: "num" }, k.amplification === null || k.amplification === undefined ? "" : Number(k.amplification).toFixed(1)),
-        el("td", {}, k.first_appearance || ""),
+        el("td", { class: "date" }, k.first_appearance || ""),
         el("td", { class: "flags" }, flagBadges(k.flags))));
     }
     const end = Math.min(res.offset + res.items.length, res.total);
@@ -455,7 +455,8 @@
       }
       detail.language.filter((s) => s.doc === c.doc).forEach((s) => spans.push({ start: s.start, end: s.end, cls: "lang", title: s.technique }));
       const box = el("div", { class: "article", dataset: { doc: d.id } },
-        el("div", { class: "head" }, d.outlet ? bdi(d.outlet) : "(outlet unknown)", " \u2014 ", el("bdi", { class: "clamp", title: d.title || d.id }, d.title || d.id), d.published ? ` (${d.published})` : ""),
+        // outlet (date) - title: clamped to three lines, so a 6,400-character title is cut last
+        el("div", { class: "head clamp", title: d.title || d.id }, d.outlet ? bdi(d.outlet) : "(outlet unknown)", d.published ? ` (${d.published})` : "", " \u2014 ", bdi(d.title || d.id)),
         d.url ? el("div", { class: "url", dir: "auto" }, d.url) : null);
       if (chain.length) {
         box.appendChild(el("ol", { class: "chain" }, chain.map((a) =>
@@ -588,11 +589,19 @@
       const clash = placed.some((p, i) => overlaps(b, p) && !(i < bodies.length && bodies[i].n === n));
       if (clash) n.addClass("quiet"); else placed.push(b);
     });
-    cy.edges().forEach((e) => {
+    // "copied from" first: it says why two articles are one origin
+    const edges = cy.edges().sort((a, b) => (b.data("label") === "copied from") - (a.data("label") === "copied from"));
+    edges.forEach((e) => {
       if (!e.data("label") || e.data("label") === "published") return;
-      const b = labelBox(e);
-      if (!b) return;
-      if (placed.some((p) => overlaps(b, p))) e.addClass("quiet"); else placed.push(b);
+      // where it fits: on the edge's middle, or a little above or below it
+      for (const nudge of ["", "nudge-up", "nudge-down"]) {
+        if (nudge) e.addClass(nudge);
+        const b = labelBox(e);
+        if (!b) return;
+        if (!placed.some((p) => overlaps(b, p))) { placed.push(b); return; }
+        if (nudge) e.removeClass(nudge);
+      }
+      e.addClass("quiet");
     });
   }
 
@@ -639,6 +648,8 @@
         ...edgeStyles,
         { selector: "edge[label='published']", style: { label: "" } }, // obvious; less clutter
         // Labels that would cover another label or node wait for the pointer (placeLabels).
+        { selector: "edge.nudge-up", style: { "text-margin-y": -9 } },
+        { selector: "edge.nudge-down", style: { "text-margin-y": 9 } },
         { selector: ".quiet", style: { label: "" } },
         { selector: "node.quiet.hover, node.quiet:selected", style: { label: "data(label)", "z-index": 10 } },
         { selector: "edge.quiet.hover, edge.quiet:selected", style: { label: "data(label)", "z-index": 10 } },
@@ -690,7 +701,7 @@
     for (const [box, doc, side] of sides) {
       clear(box);
       if (!doc) { box.appendChild(el("p", { class: "empty" }, "Article not found.")); continue; }
-      box.appendChild(el("div", { class: "head" }, el("strong", {}, doc.outlet ? bdi(doc.outlet) : "(outlet unknown)"), " \u2014 ", el("bdi", { class: "clamp", title: doc.title || doc.id }, doc.title || doc.id), doc.published ? ` (${doc.published})` : ""));
+      box.appendChild(el("div", { class: "head clamp", title: doc.title || doc.id }, el("strong", {}, doc.outlet ? bdi(doc.outlet) : "(outlet unknown)"), doc.published ? ` (${doc.published})` : "", " \u2014 ", bdi(doc.title || doc.id)));
       const spans = r.passages.map((p, n) => ({ start: p[side][0], end: p[side][1], cls: "passage", data: { passage: String(n) }, title: `${p.words} words, similarity ${p.similarity}` }));
       const text = highlighted(doc.text, spans);
       text.dataset.side = side;
