@@ -1,9 +1,8 @@
 """Click through the report (file://) and the web app (uvicorn on 127.0.0.1) in Chromium.
 
 Every request is routed: anything that leaves file:// or the local server fails the test, so
-the views are proven to work offline. Screenshots go to tests/screenshots/ (gitignored); with
-``SOURCETRACE_DOCS_IMG=1`` the screen tests also refresh the pictures of docs/first-hour.md
-in docs/img/.
+the views are proven to work offline. Screenshots go to tests/screenshots/ (gitignored); the
+pictures of docs/first-hour.md come from scripts/docs_screenshots.py over the demo.
 
 The fixture analysis is the one of tests/fixtures/report with what a new user's first hour
 brings: an outlet name holding U+202E (RIGHT-TO-LEFT OVERRIDE), a claim and a title of 6,400
@@ -13,7 +12,6 @@ characters, and an input that could not be read.
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import socket
 import threading
@@ -31,7 +29,6 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).parent / "screenshots"
-DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
 HOSTILE_OUTLET = "<script>alert(1)</script> Gazette"
 RLO_OUTLET = HOSTILE_OUTLET + " \u202eSTEW"  # shows as "WETS" and, unisolated, turns what follows
@@ -336,19 +333,14 @@ def test_guard_really_blocks_external_requests(browser: Any, out_dir: Path) -> N
 
 
 # -- a new user's screens: 800 and 1400 pixels wide --------------------------------------------
-def _docs_shot(page: Any, name: str, element: str | None = None) -> None:
-    """A screenshot for tests/screenshots/ and, with SOURCETRACE_DOCS_IMG=1, for the docs
-    (the viewport or one element, never the whole long page: the pictures stay small)."""
+def _screen_shot(page: Any, name: str, element: str | None = None) -> None:
+    """The window or one element (not the whole long page) into tests/screenshots/."""
     SHOTS.mkdir(exist_ok=True)
-    targets = [SHOTS / f"{name}.png"]
-    if os.environ.get("SOURCETRACE_DOCS_IMG") == "1":
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        targets.append(DOCS_IMG / f"{name}.png")
-    for path in targets:
-        if element:
-            page.locator(element).screenshot(path=str(path))
-        else:
-            page.screenshot(path=str(path))
+    path = SHOTS / f"{name}.png"
+    if element:
+        page.locator(element).screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path))
 
 
 def _url(which: str, out_dir: Path, server: str) -> tuple[str, str | None]:
@@ -487,7 +479,7 @@ def test_claims_table_and_graph_fit_800px(
         assert row.bounding_box()["height"] < 120
         assert page.locator("#claims-table tr[data-id='k3'] td.label").get_attribute(
             "title") == LONG_LABEL
-        _docs_shot(page, f"{which}-claims-800")
+        _screen_shot(page, f"{which}-claims-800")
 
         geo = _open_card(page, "k1")
         graph = page.locator("#graph").bounding_box()
@@ -504,7 +496,7 @@ def test_claims_table_and_graph_fit_800px(
         assert page.evaluate("document.documentElement.scrollWidth") <= 800
         _open_card(page, "k1")
         if which == "report":
-            _docs_shot(page, "report-card-800", "#claim-card .graph-wrap")
+            _screen_shot(page, "report-card-800", "#claim-card .graph-wrap")
         _check_guard(guard)
     finally:
         context.close()
@@ -535,7 +527,7 @@ def test_graph_edges_labels_and_legend_1400px(
                 shown = {x["text"] for x in geo["labels"]}
                 assert "copied from" in shown or "controlled by" in shown
                 _legend_matches(page, geo)
-                _docs_shot(page, f"{which}-card-1400", "#claim-card")
+                _screen_shot(page, f"{which}-card-1400", "#claim-card")
         _check_guard(guard)
     finally:
         context.close()

@@ -205,7 +205,7 @@ def claims_page(
     direction = {"asc": "ASC", "desc": "DESC"}[order]
     if after is not None:
         # Keyset: the rows after the cursor's row in this very order (key, NULLS LAST, then
-        # id), so a cursor from a sorted page continues that page; constant cost at any depth.
+        # id), so a cursor from a sorted page continues that page, with no OFFSET to skip.
         cursor_sql, cursor_params = keyset_after(con, key, direction, after)
         items = rows(
             con,
