@@ -497,6 +497,14 @@ def test_claims_table_and_graph_fit_800px(
         _open_card(page, "k1")
         if which == "report":
             _screen_shot(page, "report-card-800", "#claim-card .graph-wrap")
+        # no other view scrolls sideways either
+        for view in ["narratives", "reuse", "map", "entities", "language"]:
+            if page.locator(f"#view-{view}").count() == 0:
+                continue  # the app's narratives are pages of their own
+            page.click(f"#tabs a[data-view={view}]")
+            _until(page, f"!document.querySelector('#view-{view}').hidden")
+            page.wait_for_timeout(300)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 800, view
         _check_guard(guard)
     finally:
         context.close()

@@ -331,7 +331,7 @@
       const weak = k.n_outlets >= 2 && k.independent_origins <= 1;
       body.appendChild(el("tr", { class: (weak ? "weak" : "") + (k.id === state.selected ? " selected" : ""), dataset: { id: k.id },
         onclick: () => { location.hash = "#claim/" + encodeURIComponent(k.id); } },
-        el("td", { class: "label", dir: "auto", title: k.label.length > 300 ? k.label : null }, el("span", { class: "clamp" }, k.label)),
+        el("td", { class: "label", dir: "auto", title: k.label.length > 120 ? k.label : null }, el("span", { class: "clamp" }, k.label)),
         el("td", { class: "num", title: k.outlets.length ? k.outlets.join(", ") : "outlet unknown" }, k.n_outlets || "unknown"),
         el("td", { class: "num" }, k.n_documents),
         el("td", { class: "num origins" }, k.independent_origins),
