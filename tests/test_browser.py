@@ -1,11 +1,17 @@
 """Click through the report (file://) and the web app (uvicorn on 127.0.0.1) in Chromium.
 
 Every request is routed: anything that leaves file:// or the local server fails the test, so
-the views are proven to work offline. Screenshots go to tests/screenshots/ (gitignored).
+the views are proven to work offline. Screenshots go to tests/screenshots/ (gitignored); the
+pictures of docs/first-hour.md come from scripts/docs_screenshots.py over the demo.
+
+The fixture analysis is the one of tests/fixtures/report with what a new user's first hour
+brings: an outlet name holding U+202E (RIGHT-TO-LEFT OVERRIDE), a claim and a title of 6,400
+characters, and an input that could not be read.
 """
 
 from __future__ import annotations
 
+import copy
 import shutil
 import socket
 import threading
@@ -23,6 +29,11 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).parent / "screenshots"
+
+HOSTILE_OUTLET = "<script>alert(1)</script> Gazette"
+RLO_OUTLET = HOSTILE_OUTLET + " \u202eSTEW"  # shows as "WETS" and, unisolated, turns what follows
+LONG_TAIL = " and " + "the harbour authority confirmed it again " * 160
+LONG_LABEL = ("Residents of Port Ellis heard explosions before dawn" + LONG_TAIL)[:6400]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -34,13 +45,37 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 
 
 
+def _replace_strings(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return new if value == old else value
+    if isinstance(value, list):
+        return [_replace_strings(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, old, new) for k, v in value.items()}
+    return value
+
+
+def first_hour_analysis() -> dict[str, Any]:
+    """The fixture analysis with a U+202E outlet, a 6,400-character claim label and title
+    (the fixture's failed input stays)."""
+    data = _replace_strings(copy.deepcopy(fixture_store.load_analysis()),
+                            HOSTILE_OUTLET, RLO_OUTLET)
+    for k in data["claim_clusters"]:
+        if k["id"] == "k3":
+            k["label"] = LONG_LABEL
+    for d in data["documents"]:
+        if d["id"] == "meridian-006":
+            d["title"] = ("Port Ellis wakes to explosions" + LONG_TAIL)[:6400]
+    return data
+
+
 @pytest.fixture(scope="module")
 def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sourcetrace.outputs.report import write_report
     from sourcetrace.outputs.store import AnalysisStore
 
     out = tmp_path_factory.mktemp("browser")
-    fixture_store.build_store(out)
+    fixture_store.build_store(out, first_hour_analysis())
     with AnalysisStore(out) as store:
         write_report(store, out)
     return out
@@ -105,10 +140,11 @@ class Guard:
 
 
 def _open(
-    browser: Any, url: str, allowed_origin: str | None, bypass_csp: bool = False
+    browser: Any, url: str, allowed_origin: str | None, bypass_csp: bool = False,
+    width: int = 1300, height: int = 1000,
 ) -> tuple[Any, Any, Guard]:
     guard = Guard(allowed_origin)
-    context = browser.new_context(viewport={"width": 1300, "height": 1000},
+    context = browser.new_context(viewport={"width": width, "height": height},
                                   bypass_csp=bypass_csp)
     context.route("**/*", guard.route)
     page = context.new_page()
@@ -292,5 +328,294 @@ def test_guard_really_blocks_external_requests(browser: Any, out_dir: Path) -> N
     try:
         page.evaluate("fetch('http://example.com/x').catch(() => null)")
         assert any("example.com" in u for u in guard.blocked)
+    finally:
+        context.close()
+
+
+# -- a new user's screens: 800 and 1400 pixels wide --------------------------------------------
+def _screen_shot(page: Any, name: str, element: str | None = None) -> None:
+    """The window or one element (not the whole long page) into tests/screenshots/."""
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    if element:
+        page.locator(element).screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path))
+
+
+def _url(which: str, out_dir: Path, server: str) -> tuple[str, str | None]:
+    return ((out_dir / "report.html").as_uri(), None) if which == "report" else (
+        server + "/", server)
+
+
+# Everything the graph draws, read from cytoscape in model coordinates: each visible label's
+# box, each node's body, and each edge's path (its end points and bend or control points).
+GRAPH_GEOMETRY = """(() => {
+  const cy = window.__sourcetraceGraph;
+  const box = (b) => ({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
+  const labels = [];
+  cy.elements().forEach((x) => {
+    if (!x.style('label')) return;
+    const b = x.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true,
+                              includeOverlays: false });
+    if (b.w > 0 && b.h > 0) {
+      labels.push(Object.assign({ id: x.id(), text: x.style('label') }, box(b)));
+    }
+  });
+  const bodies = cy.nodes().map((n) => {
+    const p = n.position(), w = n.width() / 2, h = n.height() / 2;
+    return { id: n.id(), type: n.data('type'), shape: n.style('shape'),
+             color: n.style('background-color'),
+             x1: p.x - w, y1: p.y - h, x2: p.x + w, y2: p.y + h };
+  });
+  const edges = cy.edges().map((e) => ({
+    id: e.id(), label: e.data('label'), source: e.source().id(), target: e.target().id(),
+    curve: e.style('curve-style'), start: e.sourceEndpoint(), end: e.targetEndpoint(),
+    segments: e.segmentPoints() || [], controls: e.controlPoints() || [],
+  }));
+  return { labels, bodies, edges };
+})()"""
+
+
+def _overlap(a: dict[str, float], b: dict[str, float], tol: float = 0.5) -> bool:
+    return (a["x1"] + tol < b["x2"] and b["x1"] + tol < a["x2"]
+            and a["y1"] + tol < b["y2"] and b["y1"] + tol < a["y2"])
+
+
+def _quad(p: dict[str, float], c: dict[str, float], q: dict[str, float]) -> list[dict[str, float]]:
+    return [{"x": (1 - t) ** 2 * p["x"] + 2 * (1 - t) * t * c["x"] + t * t * q["x"],
+             "y": (1 - t) ** 2 * p["y"] + 2 * (1 - t) * t * c["y"] + t * t * q["y"]}
+            for t in (i / 24 for i in range(25))]
+
+
+def _edge_polyline(e: dict[str, Any]) -> list[dict[str, float]]:
+    """The line cytoscape draws for an edge: straight, through its segment points, or its
+    chain of quadratic curves through the control points (sampled)."""
+    if e["curve"] in {"bezier", "unbundled-bezier"} and e["controls"]:
+        cps, pts, start = e["controls"], [], e["start"]
+        for i, c in enumerate(cps):
+            end = (e["end"] if i == len(cps) - 1 else
+                   {"x": (c["x"] + cps[i + 1]["x"]) / 2, "y": (c["y"] + cps[i + 1]["y"]) / 2})
+            pts += _quad(start, c, end)
+            start = end
+        return pts
+    return [e["start"], *(e["segments"] if e["curve"] == "segments" else []), e["end"]]
+
+
+def _segment_enters(p: dict[str, float], q: dict[str, float], b: dict[str, float]) -> bool:
+    """Whether the segment p-q passes through the inside of box b (Liang-Barsky)."""
+    t0, t1 = 0.0, 1.0
+    dx, dy = q["x"] - p["x"], q["y"] - p["y"]
+    for pp, qq in ((-dx, p["x"] - b["x1"]), (dx, b["x2"] - p["x"]),
+                   (-dy, p["y"] - b["y1"]), (dy, b["y2"] - p["y"])):
+        if pp == 0:
+            if qq < 0:
+                return False
+            continue
+        t = qq / pp
+        if pp < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return False
+    return t1 - t0 > 1e-6
+
+
+def _shrunk(b: dict[str, float], by: float = 1.0) -> dict[str, float]:
+    return {"x1": b["x1"] + by, "y1": b["y1"] + by, "x2": b["x2"] - by, "y2": b["y2"] - by}
+
+
+def _open_card(page: Any, claim: str) -> dict[str, Any]:
+    page.evaluate(f"location.hash = '#claim/{claim}'")
+    _until(page, "window.__sourcetraceGraph && window.__sourcetraceGraph.nodes().length"
+                 " && document.querySelector('.article[data-doc]') !== null")
+    page.wait_for_timeout(200)  # the layout settles before it is measured
+    return page.evaluate(GRAPH_GEOMETRY)
+
+
+def _label_clashes(geo: dict[str, Any]) -> list[tuple[str, str]]:
+    """Pairs of visible labels that overlap, and labels over another node's body."""
+    labels, bodies = geo["labels"], geo["bodies"]
+    clashes = [(a["id"], b["id"]) for i, a in enumerate(labels) for b in labels[i + 1:]
+               if _overlap(a, b)]
+    clashes += [(a["id"], n["id"]) for a in labels for n in bodies
+                if a["id"] != n["id"] and _overlap(a, n)]
+    return clashes
+
+
+CLAIMS_TABLE_FIT = """(() => {
+  const vw = document.documentElement.clientWidth;
+  const rect = (x) => {
+    const r = x.getBoundingClientRect();
+    return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+  };
+  return {
+    vw, page: document.documentElement.scrollWidth,
+    table: rect(document.querySelector('#claims-table')),
+    flags: [...document.querySelectorAll('#claims-table td .flag')].map(rect),
+    cells: [...document.querySelectorAll('#claims-table td, #claims-table th')].map(rect),
+  };
+})()"""
+
+
+@pytest.mark.parametrize("which", ["report", "app"])
+def test_claims_table_and_graph_fit_800px(
+    browser: Any, out_dir: Path, server: str, which: str
+) -> None:
+    url, origin = _url(which, out_dir, server)
+    context, page, guard = _open(browser, url, origin, width=800, height=900)
+    try:
+        fit = page.evaluate(CLAIMS_TABLE_FIT)
+        assert fit["page"] <= fit["vw"], f"the page scrolls sideways: {fit['page']} > {fit['vw']}"
+        assert fit["table"]["right"] <= fit["vw"]
+        # every flag badge is on screen without scrolling sideways, in the table and the window
+        assert len(fit["flags"]) >= 7
+        for f in fit["flags"]:
+            assert 0 <= f["left"] and f["right"] <= min(fit["vw"], fit["table"]["right"]) + 0.5, f
+        assert all(c["right"] <= fit["vw"] + 0.5 for c in fit["cells"])
+        # the 6,400-character claim is a few lines in its row, whole in its title
+        row = page.locator("#claims-table tbody tr[data-id='k3']")
+        assert row.bounding_box()["height"] < 120
+        assert page.locator("#claims-table tr[data-id='k3'] td.label").get_attribute(
+            "title") == LONG_LABEL
+        _screen_shot(page, f"{which}-claims-800")
+
+        geo = _open_card(page, "k1")
+        graph = page.locator("#graph").bounding_box()
+        assert graph["width"] >= 600 and graph["height"] >= 300, graph
+        assert len(geo["labels"]) >= 8, "most labels are hidden"
+        assert _label_clashes(geo) == []
+        # the card's heading: a 6,400-character claim is capped, the full text on hover
+        _open_card(page, "k3")
+        title = page.locator("#card-title")
+        assert title.get_attribute("title") == LONG_LABEL
+        assert title.bounding_box()["height"] < 4 * 22
+        head = page.locator(".article[data-doc='meridian-006'] .head")
+        assert head.bounding_box()["height"] < 70  # three lines: outlet (date) - title
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800
+        _open_card(page, "k1")
+        if which == "report":
+            _screen_shot(page, "report-card-800", "#claim-card .graph-wrap")
+        # no other view scrolls sideways either
+        for view in ["narratives", "reuse", "map", "entities", "language"]:
+            if page.locator(f"#view-{view}").count() == 0:
+                continue  # the app's narratives are pages of their own
+            page.click(f"#tabs a[data-view={view}]")
+            _until(page, f"!document.querySelector('#view-{view}').hidden")
+            page.wait_for_timeout(300)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 800, view
+        _check_guard(guard)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("which", ["report", "app"])
+def test_graph_edges_labels_and_legend_1400px(
+    browser: Any, out_dir: Path, server: str, which: str
+) -> None:
+    url, origin = _url(which, out_dir, server)
+    context, page, guard = _open(browser, url, origin, width=1400, height=1000)
+    try:
+        for claim in ("k1", "k3", "k2"):
+            geo = _open_card(page, claim)
+            bodies = {n["id"]: n for n in geo["bodies"]}
+            crossings = [
+                (e["id"], n)
+                for e in geo["edges"]
+                for n, b in bodies.items() if n not in (e["source"], e["target"])
+                for p, q in zip(_edge_polyline(e), _edge_polyline(e)[1:], strict=False)
+                if _segment_enters(p, q, _shrunk(b))
+            ]
+            assert crossings == [], f"{claim}: edges through other nodes: {crossings}"
+            assert _label_clashes(geo) == [], claim
+            if claim == "k1":
+                assert any(e["label"] == "copied from" for e in geo["edges"])
+                # the "copied from" and "controlled by" labels are drawn, not hidden
+                shown = {x["text"] for x in geo["labels"]}
+                assert "copied from" in shown or "controlled by" in shown
+                _legend_matches(page, geo)
+                _screen_shot(page, f"{which}-card-1400", "#claim-card")
+        _check_guard(guard)
+    finally:
+        context.close()
+
+
+# The drawing of each cytoscape node shape in an SVG legend icon.
+LEGEND_SHAPES = {"ellipse": ("ellipse", None), "round-rectangle": ("rect", None),
+                 "diamond": ("polygon", 4), "hexagon": ("polygon", 6)}
+
+
+def _legend_matches(page: Any, geo: dict[str, Any]) -> None:
+    """Each node type of the graph has a legend icon of its shape and colour."""
+    legend = page.evaluate("""
+    [...document.querySelectorAll('.graph-legend [data-type]')].map((k) => {
+      const m = k.querySelector('svg > *');
+      return { type: k.dataset.type, tag: m ? m.tagName : null,
+               points: m && m.getAttribute('points')
+                 ? m.getAttribute('points').trim().split(/\\s+/).length : null,
+               rx: m && m.getAttribute('rx'), fill: m ? getComputedStyle(m).fill : null };
+    })""")
+    by_type = {k["type"]: k for k in legend}
+    drawn = {(n["type"], n["shape"], n["color"].replace(" ", "")) for n in geo["bodies"]}
+    assert {t for t, _, _ in drawn} <= set(by_type)
+    for node_type, shape, color in drawn:
+        key = by_type[node_type]
+        tag, corners = LEGEND_SHAPES[shape]
+        assert key["tag"] == tag, (node_type, shape, key)
+        if corners:
+            assert key["points"] == corners, (node_type, shape, key)
+        if shape == "round-rectangle":
+            assert float(key["rx"] or 0) > 0
+        assert key["fill"].replace(" ", "") == color, (node_type, key["fill"], color)
+
+
+# Every text node holding U+202E must sit in an isolate (<bdi> or dir=auto) holding exactly the
+# user's string: then the override ends with the isolate and reverses nothing around it.
+UNISOLATED = """(() => {
+  const bad = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+    if (!t.data.includes('\\u202e')) continue;
+    const parent = t.parentElement;
+    if (parent.closest('script, style, title')) continue;
+    const iso = parent.closest('bdi, [dir=auto]');
+    if (!iso || iso.textContent !== %s) bad.push((iso || parent).outerHTML.slice(0, 200));
+  }
+  return bad;
+})()"""
+
+
+@pytest.mark.parametrize("which", ["report", "app"])
+def test_user_strings_are_bidi_isolated(
+    browser: Any, out_dir: Path, server: str, which: str
+) -> None:
+    import json
+
+    url, origin = _url(which, out_dir, server)
+    context, page, guard = _open(browser, url, origin)
+    check = UNISOLATED % json.dumps(RLO_OUTLET)
+    seen = 0
+    try:
+        steps = [
+            lambda: None,
+            lambda: _open_card(page, "k1"),
+            lambda: _open_card(page, "k4"),
+            lambda: (page.click("#tabs a[data-view=reuse]"),
+                     page.wait_for_selector("#reuse-a mark.passage")),
+            lambda: (page.click("#tabs a[data-view=map]"),
+                     page.wait_for_selector("#map circle.place"),
+                     page.click("#map circle.place[data-place='pl:port-ellis']", force=True)),
+            lambda: (page.click("#tabs a[data-view=language]"),
+                     page.wait_for_selector("#language-spans li")),
+        ]
+        for step in steps:
+            step()
+            assert page.evaluate(check) == []
+            seen += page.evaluate(
+                "[...document.querySelectorAll('bdi, [dir=auto]')]"
+                ".filter((x) => x.textContent.includes('\\u202e')).length")
+        assert seen >= 6  # the outlet was on screen in the table filter, cards, places, language
+        _check_guard(guard)
     finally:
         context.close()

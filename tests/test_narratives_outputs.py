@@ -88,7 +88,8 @@ def test_report_propositions_open_into_appearances_and_origins(demo: dict[str, A
             assert c["doc"] == doc_id and d["text"][c["start"]:c["end"]] == c["text"]
             assert f'{c["start"]}&ndash;{c["end"]}' in block
         for name in shapes.origin_names(shapes.origins(k["origins"])):
-            assert f"<td>{name}</td>" in block.replace("&#39;", "'").replace("&amp;", "&")
+            plain = block.replace("&#39;", "'").replace("&amp;", "&")
+            assert f'<td dir="auto">{name}</td>' in plain
 
 
 def test_report_headline_counts_clusters_not_narratives(demo: dict[str, Any]) -> None:
@@ -119,8 +120,11 @@ def test_report_escapes_a_hostile_narrative_label(demo: dict[str, Any]) -> None:
     page = render_report(hostile)
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     section = _section(page)
-    assert f'<strong class="nlabel">{ESCAPED}</strong>' in section
-    assert f'<span class="plabel">{ESCAPED}</span>' in section
+    # (isolated for the bidirectional algorithm: dir="auto", the whole label in a title)
+    assert re.search(rf'<strong class="nlabel" dir="auto"[^>]*>{re.escape(ESCAPED)}</strong>',
+                     section)
+    assert re.search(rf'<span class="plabel clamp" dir="auto"[^>]*>{re.escape(ESCAPED)}</span>',
+                     section)
 
 
 def test_report_of_an_analysis_without_narratives(demo: dict[str, Any]) -> None:
@@ -219,7 +223,7 @@ def test_unknown_narrative_is_a_clean_404(client: Any) -> None:
 def test_narrative_pages_link_to_claim_cards(client: Any, demo: dict[str, Any]) -> None:
     listing = client.get("/narratives")
     assert listing.status_code == 200
-    links = re.findall(r'<a href="/narratives/([^"]+)">', listing.text)
+    links = re.findall(r'<a href="/narratives/([^"]+)"[^>]*>', listing.text)
     assert links == [n["id"].replace(":", "%3A") for n in demo["narratives"]]
     n = demo["narratives"][0]
     page = client.get(f"/narratives/{n['id']}")

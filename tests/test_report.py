@@ -62,7 +62,10 @@ def test_fixture_is_a_valid_analysis(analysis: dict[str, Any]) -> None:
 def test_self_contained(page: str) -> None:
     assert 'src="http' not in page and "src='http" not in page
     assert 'href="http' not in page
-    assert "<link" not in page  # styles are inlined too
+    # styles are inlined too; the one link is the tab icon, a data: URI (no request)
+    assert re.findall(r"<link[^>]*>", page) == [
+        m for m in re.findall(r"<link[^>]*>", page) if 'rel="icon"' in m and 'href="data:' in m]
+    assert len(re.findall(r"<link[^>]*>", page)) == 1
     assert not re.search(r"<script[^>]+src=", page)
     for name in VENDOR_SCRIPTS:
         code = (VENDOR / name).read_text(encoding="utf-8")
@@ -204,3 +207,60 @@ def test_vendor_files_are_small_and_documented() -> None:
         assert path.name in readme
     for lib in ("cytoscape", "d3-geo", "d3-array", "topojson-client", "world-atlas"):
         assert (VENDOR / "licenses" / f"{lib}.LICENSE").is_file()
+
+
+# -- inputs not analysed, bidi isolation, long headings (issue 18) -----------------------------
+def test_report_lists_the_inputs_not_analysed(page: str) -> None:
+    markup = _outside_data(page)
+    section = re.search(r'<details id="inputs-not-analysed"[^>]*>(.*?)</details>', markup, re.S)
+    assert section, "no 'Inputs not analysed' section"
+    body = section.group(1)
+    assert "Inputs not analysed (1)" in body
+    # the file name is user data: escaped and isolated, with the reason beside it
+    assert "<bdi>feed/&lt;script&gt;alert(1)&lt;/script&gt;.html</bdi>" in body
+    assert "could not parse" in body
+    assert "<script" not in body
+    headline = re.sub(r"\s+", " ", re.search(r'<p id="failed-line"[^>]*>(.*?)</p>', markup,
+                                            re.S).group(1))
+    assert "1 input could not be analysed" in headline
+
+
+def test_report_of_a_run_where_everything_failed(tmp_path: Path) -> None:
+    from sourcetrace.model import IngestError
+
+    with AnalysisStore(tmp_path) as store:
+        store.save_errors([
+            IngestError("in/a.txt", "not UTF-8: save the file as UTF-8"),
+            IngestError("in/b.jsonl", "no text field", line=3),
+        ])
+        page = write_report(store, tmp_path).read_text(encoding="utf-8")
+    headline = re.sub(r"\s+", " ", re.search(r'<p id="headline">(.*?)</p>', page, re.S).group(1))
+    assert "0 articles" not in headline
+    assert "No article was analysed: 2 inputs could not be read or were skipped" in headline
+    section = re.search(r'<details id="inputs-not-analysed" class="inputs" open>(.*?)</details>',
+                        page, re.S).group(1)
+    rows = re.findall(r"<tr><td class=\"path\"><bdi>(.*?)</bdi></td><td class=\"num\">(.*?)</td>",
+                      section)
+    assert rows == [("in/a.txt", ""), ("in/b.jsonl", "3")]
+    assert "not UTF-8: save the file as UTF-8" in section
+
+
+def test_headline_isolates_user_strings_and_caps_long_labels(analysis: dict[str, Any]) -> None:
+    data = copy.deepcopy(analysis)
+    rlo = "Gazette \u202eSTEW"
+    k1 = next(k for k in data["claim_clusters"] if k["id"] == "k1")
+    k1["label"] = "40 drones " + "and more drones " * 400  # 6,400 characters
+    k1["origins"][0]["name"] = k1["origins"][0]["group"] = rlo
+    page = render_report(data)
+    headline = re.search(r'<p id="headline">(.*?)</p>', page, re.S).group(1)
+    assert f"<bdi>{rlo}</bdi>" in headline
+    # every U+202E in the headline ends inside its own isolate
+    assert headline.count("\u202e") == headline.count(f"<bdi>{rlo}</bdi>")
+    worst = re.search(r'<a class="worst"[^>]*>(.*?)</a>', headline, re.S).group(1)
+    assert len(worst) < 300 and "\u2026" in worst  # capped with an ellipsis
+    assert f'title="{k1["label"]}"' in headline  # the whole label on hover
+
+
+def test_report_has_an_inline_favicon(page: str) -> None:
+    icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', page).group(1)
+    assert icon.startswith("data:image/svg+xml,") and "%3Csvg" in icon

@@ -300,3 +300,121 @@ def test_pagination_at_100k(big_client: TestClient) -> None:
     assert summary["documents"] == N and summary["outlets"] == 50
     assert json.dumps(summary)  # serialisable, worst examples included
     assert big_client.get("/api/claims", params={"limit": 501}).status_code == 422
+
+
+# -- the API's edges (issue 18) ----------------------------------------------------------------
+@pytest.mark.parametrize("path, params", [
+    ("/api/claims", {"offset": "99999999999999999999"}),
+    ("/api/claims", {"limit": "99999999999999999999"}),
+    ("/api/claims", {"max_origins": "99999999999999999999"}),
+    ("/api/claims", {"min_outlets": "-1"}),
+    ("/api/documents", {"offset": "99999999999999999999"}),
+    ("/api/entities", {"offset": "99999999999999999999"}),
+    ("/api/reuse", {"offset": "99999999999999999999"}),
+    ("/api/narratives", {"offset": "99999999999999999999"}),
+    ("/api/errors", {"offset": "99999999999999999999"}),
+    ("/api/places", {"limit": "99999999999999999999"}),
+    ("/narratives", {"offset": "99999999999999999999"}),
+    ("/inputs", {"offset": "99999999999999999999"}),
+])
+def test_huge_integers_are_a_422_not_a_500(client: TestClient, path: str,
+                                            params: dict[str, str]) -> None:
+    r = client.get(path, params=params)
+    assert r.status_code == 422, (path, params, r.status_code)
+
+
+def test_a_date_that_is_no_date_is_a_422(client: TestClient) -> None:
+    for name in ("date_from", "date_to"):
+        r = client.get("/api/claims", params={name: "notadate"})
+        assert r.status_code == 422
+        detail = r.json()["detail"][0]
+        assert detail["loc"] == ["query", name]
+        assert "'notadate' is not a date; give it as YYYY-MM-DD" in detail["msg"]
+    assert client.get("/api/claims", params={"date_from": "2024-02-30"}).status_code == 422
+    # real dates still filter (a timestamp keeps its date)
+    r = client.get("/api/claims", params={"date_from": "2024-03-03T10:00:00Z"}).json()
+    assert r["total"] >= 1
+    assert all(k["first_appearance"][:10] >= "2024-03-03" for k in r["items"])
+
+
+@pytest.mark.parametrize("sort, order", [("amplification", "desc"), ("label", "asc"),
+                                         ("first", "asc"), ("first", "desc"),
+                                         ("outlets", "desc"), ("id", "desc")])
+def test_keyset_cursor_follows_the_sort(client: TestClient, sort: str, order: str) -> None:
+    """Walking `after` two at a time gives the same clusters in the same order as one sorted
+    page (NULLs last, ties by id)."""
+    whole = client.get("/api/claims", params={"sort": sort, "order": order}).json()["items"]
+    walked, after = [], ""
+    for _ in range(10):
+        r = client.get("/api/claims", params={"sort": sort, "order": order, "after": after,
+                                              "limit": 2}).json()
+        walked += [k["id"] for k in r["items"]]
+        if not r["next_after"]:
+            break
+        after = r["next_after"]
+    assert walked == [k["id"] for k in whole]
+
+
+def test_unknown_cursor_is_a_422(client: TestClient) -> None:
+    r = client.get("/api/claims", params={"after": "k999", "sort": "label"})
+    assert r.status_code == 422 and "k999" in r.json()["detail"][0]["msg"]
+
+
+def test_favicon_is_served(client: TestClient) -> None:
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    assert r.text.startswith("<svg")
+    assert re.search(r'<link rel="icon" type="image/svg\+xml" href="data:image/svg\+xml,',
+                     client.get("/").text)
+
+
+def test_inputs_not_analysed_are_listed(client: TestClient) -> None:
+    r = client.get("/api/errors").json()
+    assert r["total"] == 1
+    assert r["items"] == [{"path": "feed/<script>alert(1)</script>.html", "line": None,
+                           "doc_id": None, "problem": "could not parse"}]
+    assert client.get("/api/summary").json()["failed"] == 1
+    for path in ("/", "/inputs"):
+        page = client.get(path).text
+        assert "Inputs not analysed" in page
+        assert "<bdi>feed/&lt;script&gt;alert(1)&lt;/script&gt;.html</bdi>" in page
+        assert "could not parse" in page and "<script>alert" not in page
+
+
+def test_app_of_a_run_where_everything_failed(tmp_path: Path) -> None:
+    from sourcetrace.model import IngestError
+
+    with AnalysisStore(tmp_path) as store:
+        store.save_errors([IngestError("in/a.txt", "not UTF-8")])
+    c = TestClient(create_app(tmp_path), base_url=BASE)
+    page = re.sub(r"\s+", " ", c.get("/").text)
+    assert "No article was analysed: 1 input could not be read or was skipped" in page
+    assert c.get("/api/errors").json()["items"][0]["path"] == "in/a.txt"
+
+
+def test_narrative_pages_isolate_user_strings(tmp_path: Path) -> None:
+    """Outlet names and labels on the server-rendered pages sit in <bdi> or dir=auto."""
+    data = fixture_store.load_analysis()
+    rlo = "Gazette \u202eSTEW"
+    fixture_store.build_store(tmp_path, data)
+    with AnalysisStore(tmp_path) as store:
+        store.replace("narratives", [{
+            "id": "nr:1", "label": rlo + " " + "x" * 6400, "claim_clusters": ["k1"],
+            "claims": [], "documents": [], "outlets": [rlo, "Daily Courier"], "origins": "[]",
+            "independent_origins": 1, "amplification": 2.0, "first_appearance": "2024-03-01",
+            "flags": [],
+        }])
+    c = TestClient(create_app(tmp_path), base_url=BASE)
+    for path in ("/narratives", "/narratives/nr:1"):
+        page = c.get(path).text
+        body = page.split("<body>", 1)[1]
+        # each U+202E opens inside an element that isolates it
+        assert body.count("\u202e") >= 2, path
+        for m in re.finditer("\u202e", body):
+            opened = body.rfind("<", 0, m.start())
+            if body.rfind(">", 0, m.start()) < opened:
+                continue  # inside a tag: an attribute value (a tooltip), not laid-out text
+            tag = body[opened:body.find(">", opened) + 1]
+            if tag.startswith("</"):  # text after a closing tag: look at the enclosing one
+                pytest.fail(f"{path}: U+202E outside an isolate near {body[opened - 80:m.end()]!r}")
+            assert tag.startswith("<bdi") or 'dir="auto"' in tag, (path, tag)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -31,6 +32,16 @@ VENDOR_SCRIPTS = (
 ATLAS = "countries-110m.json"
 WORST_EXAMPLES = 3
 APPEARANCES_CAP = 200  # appearances listed under one proposition; more are counted, not listed
+
+# The tab icon, inline: the report has no server and the app's CSP allows data: images.
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="6" fill="#1d2330"/>'
+    '<circle cx="10" cy="22" r="4" fill="#2357c6"/><circle cx="22" cy="22" r="4" fill="#2357c6"/>'
+    '<path d="M16 6l6 6-6 6-6-6z" fill="#d1495b"/>'
+    '<path d="M10 18l6-4 6 4" stroke="#fff" stroke-width="1.5" fill="none"/></svg>'
+)
+FAVICON_URI = "data:image/svg+xml," + quote(FAVICON_SVG)
 
 _JSON_ESCAPES = {
     ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
@@ -80,7 +91,41 @@ def environment() -> Environment:
     env.filters["origin_groups"] = shapes.origin_groups
     env.filters["origin_kind"] = shapes.origin_kind
     env.filters["single_origin"] = single_origin
+    env.filters["bdi"] = bdi
+    env.filters["isolate_names"] = isolate_names
+    env.filters["short"] = short
+    env.globals["favicon"] = FAVICON_URI
     return env
+
+
+def bdi(value: Any) -> Markup:
+    """``value`` escaped inside ``<bdi>``: a user-supplied string (an outlet, a title, a
+    source) written right to left, or holding U+202E, cannot reorder the text around it."""
+    return Markup("<bdi>%s</bdi>") % ("" if value is None else value)
+
+
+def isolate_names(sentence: Any, names: Any) -> Markup:
+    """A sentence we wrote around user-supplied names, escaped, each name in a ``<bdi>``
+    (the same as app.js's ``isolateNames``)."""
+    text = "" if sentence is None else str(sentence)
+    wanted = sorted({n for n in names or [] if n and n in text}, key=len, reverse=True)
+    out, i = Markup(""), 0
+    while wanted and i < len(text):
+        hits = [(text.find(n, i), -len(n), n) for n in wanted if text.find(n, i) != -1]
+        if not hits:
+            break
+        at, _, name = min(hits)
+        out += text[i:at]
+        out += bdi(name)
+        i = at + len(name)
+    return out + text[i:]
+
+
+def short(value: Any, n: int) -> str:
+    """At most ``n`` characters, an ellipsis marking a cut (a 6,400-character title is no
+    heading); the full text goes in a ``title`` attribute beside it."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
 
 
 # -- the one-paragraph answer ------------------------------------------------------------------
@@ -105,6 +150,8 @@ def summarize(analysis: dict[str, Any]) -> dict[str, Any]:
         "worst": [worst_example(k) for k in weak[:WORST_EXAMPLES]],
         # Beside the headline, not in it: independence is judged per proposition.
         "narratives": len(analysis.get("narratives") or []),
+        # skipped or failed inputs (the store's errors), listed under "Inputs not analysed"
+        "failed": len(analysis.get("errors") or []),
     }
 
 
@@ -177,10 +224,16 @@ def render_page(
     api_base: str = "/api",
     static_base: str = "/static",
     title: str = "sourcetrace report",
+    errors: dict[str, Any] | None = None,
 ) -> str:
     """The app page: with ``analysis`` everything is inlined (the report); with ``api_base``
-    the page loads its scripts from ``/static`` and its data from the JSON API (the web app)."""
+    the page loads its scripts from ``/static`` and its data from the JSON API (the web app).
+    ``errors``: the inputs not analysed to list, ``{"items": [...], "total": n}`` (default:
+    the analysis's ``errors``, all of them)."""
     assets = _assets()
+    if errors is None:
+        found = list((analysis or {}).get("errors") or [])
+        errors = {"items": found, "total": len(found)}
     return environment().get_template("app.html.j2").render(
         title=title,
         summary=summary,
@@ -195,6 +248,8 @@ def render_page(
         app_css=assets["app_css"],
         generated=(analysis or {}).get("generated"),
         narratives=narrative_tree(analysis) if analysis is not None else None,
+        errors=errors,
+        favicon=FAVICON_URI,
     )
 
 

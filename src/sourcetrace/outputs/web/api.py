@@ -3,9 +3,11 @@ API in ``/openapi.json``) over the reads of ``queries.py``."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from sourcetrace.outputs.web import queries
@@ -13,12 +15,32 @@ from sourcetrace.outputs.web.db import Cursor
 from sourcetrace.outputs.web.queries import DETAIL_CAP, NarrativeSort, Sort
 
 MAX_LIMIT = 500
+# Every integer parameter has an upper bound: an unbounded one reached DuckDB as a number it
+# cannot hold (``offset=99999999999999999999`` answered 500 instead of 422).
+MAX_OFFSET = 2**31 - 1
+MAX_COUNT = 1_000_000  # origins/outlets thresholds: far above any real cluster
 
 # Module level: with postponed annotations FastAPI resolves these names in the module globals.
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="rows to skip (offset pagination)")]
+Offset = Annotated[
+    int, Query(ge=0, le=MAX_OFFSET, description="rows to skip (offset pagination)")
+]
 
 router = APIRouter(prefix="/api")
+
+
+def iso_date(name: str, value: str) -> str:
+    """``value`` as ``YYYY-MM-DD`` (a longer ISO timestamp keeps its date), or a 422 naming
+    the parameter: a date that is no date used to match nothing, silently."""
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("query", name), "input": value,
+            "msg": f"{name}: {value[:40]!r} is not a date; give it as YYYY-MM-DD",
+        }]) from None
 
 
 # -- response models ---------------------------------------------------------------------------
@@ -28,7 +50,8 @@ class Page(BaseModel):
     limit: int
     next_offset: int | None = Field(None, description="offset of the next page, null at the end")
     next_after: str | None = Field(
-        None, description="keyset cursor: pass as `after` for the next page (id order only)"
+        None, description="keyset cursor: pass as `after` (with the same sort and order) "
+        "for the next page"
     )
     items: list[dict[str, Any]]
 
@@ -76,6 +99,7 @@ class Summary(BaseModel):
         0, description="narratives (shown beside the headline, which counts independence per "
         "claim cluster)"
     )
+    failed: int = Field(0, description="inputs skipped or failed (listed by /api/errors)")
 
 
 class Items(BaseModel):
@@ -101,26 +125,44 @@ def api_claims(
     q: Annotated[str, Query(max_length=500, description="text in the label or a claim")] = "",
     outlet: Annotated[str, Query(description="only clusters relayed by this outlet")] = "",
     max_origins: Annotated[
-        int | None, Query(ge=0, description="at most this many independent origins")
+        int | None,
+        Query(ge=0, le=MAX_COUNT, description="at most this many independent origins"),
     ] = None,
-    min_outlets: Annotated[int | None, Query(ge=0, description="at least this many")] = None,
+    min_outlets: Annotated[
+        int | None, Query(ge=0, le=MAX_COUNT, description="at least this many")
+    ] = None,
     flag: Annotated[str, Query(description="only clusters with this flag")] = "",
     date_from: Annotated[str, Query(description="first appearance on/after (ISO)")] = "",
     date_to: Annotated[str, Query(description="first appearance on/before (ISO)")] = "",
-    sort: Annotated[Sort, Query()] = "amplification",
-    order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    sort: Annotated[
+        Sort | None, Query(description="default: amplification (id with `after` and no sort)")
+    ] = None,
+    order: Annotated[Literal["asc", "desc"] | None, Query()] = None,
     after: Annotated[
-        str | None, Query(description="keyset cursor (id order): ids after this one")
+        str | None,
+        Query(max_length=500, description="keyset cursor: the clusters after this cluster id "
+              "in the sort order (`after=` starts; `next_after` continues)"),
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Claim clusters: search, filter, sort and page."""
-    return queries.claims_page(
-        con, q=q, outlet=outlet, max_origins=max_origins, min_outlets=min_outlets, flag=flag,
-        date_from=date_from, date_to=date_to, sort=sort, order=order, after=after,
-        limit=limit, offset=offset,
-    )
+    """Claim clusters: search, filter, sort and page (by offset, or by keyset with `after`)."""
+    if after is not None and sort is None:
+        sort = "id"  # keyset pages without a sort: id order, as before sorts were honoured
+    sort = sort or "amplification"
+    order = order or ("asc" if after is not None and sort == "id" else "desc")
+    try:
+        return queries.claims_page(
+            con, q=q, outlet=outlet, max_origins=max_origins, min_outlets=min_outlets,
+            flag=flag, date_from=iso_date("date_from", date_from),
+            date_to=iso_date("date_to", date_to), sort=sort, order=order, after=after,
+            limit=limit, offset=offset,
+        )
+    except queries.UnknownCursor as e:
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("query", "after"), "input": after,
+            "msg": f"after: {e}",
+        }]) from None
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimDetail, tags=["claims"])
@@ -167,7 +209,9 @@ def api_documents(
     con: Cursor,
     q: Annotated[str, Query(max_length=500, description="text in the title or body")] = "",
     outlet: Annotated[str, Query()] = "",
-    after: Annotated[str | None, Query(description="keyset cursor: ids after this")] = None,
+    after: Annotated[
+        str | None, Query(max_length=500, description="keyset cursor: ids after this")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -183,6 +227,14 @@ def api_document(doc_id: str, con: Cursor) -> dict[str, Any]:
     if doc is None:
         raise HTTPException(404, "no such document")
     return doc
+
+
+# -- inputs not analysed ----------------------------------------------------------------------
+@router.get("/errors", response_model=Page, tags=["documents"])
+def api_errors(con: Cursor, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Inputs that were skipped or failed, with why: path, line (JSON Lines), document id
+    and problem."""
+    return queries.errors_page(con, limit=limit, offset=offset)
 
 
 # -- entities, reuse, places, timeline, language -----------------------------------------------

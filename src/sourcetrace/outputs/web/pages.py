@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from sourcetrace.outputs.report import environment, render_page
+from sourcetrace.outputs.report import FAVICON_SVG, environment, render_page
 from sourcetrace.outputs.web import queries
 from sourcetrace.outputs.web.db import Cursor
 
@@ -40,9 +40,35 @@ def static_file(path: str) -> Path | None:
     return target
 
 
+MAX_OFFSET = 2**31 - 1  # a bigger offset is a 422, not a DuckDB overflow
+ERRORS_ON_MAIN_PAGE = 100  # the rest are on /inputs
+INPUTS_PER_PAGE = 500
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(con: Cursor) -> HTMLResponse:
-    return HTMLResponse(render_page(queries.summary(con), None, title="sourcetrace"))
+    errors = queries.errors_page(con, limit=ERRORS_ON_MAIN_PAGE)
+    return HTMLResponse(render_page(queries.summary(con), None, title="sourcetrace",
+                                    errors=errors))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+@router.get("/favicon.svg", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; answer with the page's icon."""
+    return Response(FAVICON_SVG, media_type="image/svg+xml",
+                    headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/inputs", response_class=HTMLResponse, include_in_schema=False)
+def inputs(
+    con: Cursor, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
+) -> HTMLResponse:
+    """The inputs a run skipped or could not read, with why, a page at a time."""
+    listing = queries.errors_page(con, limit=INPUTS_PER_PAGE, offset=offset)
+    return HTMLResponse(environment().get_template("inputs_page.html.j2").render(
+        title="sourcetrace: inputs not analysed", static_base="/static", listing=listing,
+    ))
 
 
 NARRATIVES_PER_PAGE = 100
@@ -55,7 +81,9 @@ def _narratives_html(**values: Any) -> str:
 
 
 @router.get("/narratives", response_class=HTMLResponse, include_in_schema=False)
-def narratives(con: Cursor, offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+def narratives(
+    con: Cursor, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
+) -> HTMLResponse:
     """Every narrative with its roll-up, a page at a time; each links to its own page."""
     listing = queries.narratives_page(con, limit=NARRATIVES_PER_PAGE, offset=offset)
     return HTMLResponse(_narratives_html(title="sourcetrace: narratives", listing=listing))

@@ -122,6 +122,9 @@ def summary(con: Connection) -> dict[str, Any]:
         "(SELECT count(*) FROM claim_clusters WHERE len(outlets) >= 2) AS multi_outlet, "
         f"(SELECT count(*) FROM claim_clusters WHERE {weak}) AS single_origin",
     )[0]
+    # Inputs that were read but not analysed: a run where every file failed must not read as
+    # "0 articles" and nothing else.
+    head["failed"] = scalar(con, "SELECT count(*) FROM errors") if has_table(con, "errors") else 0
     # Shown beside the headline, which counts independence per claim cluster only.
     head["narratives"] = (
         scalar(con, "SELECT count(*) FROM narratives") if has_table(con, "narratives") else 0
@@ -167,7 +170,8 @@ def claims_page(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Claim clusters: search, filter, sort and page (``after``: keyset pages in id order)."""
+    """Claim clusters: search, filter, sort and page (``after``: keyset pages in the same
+    order; :class:`UnknownCursor` when it names no cluster)."""
     where, params = ["TRUE"], []
     if q:
         where.append(
@@ -195,19 +199,21 @@ def claims_page(
         params.append(date_to[:10])
     cond = " AND ".join(where)
     total = scalar(con, f"SELECT count(*) FROM claim_clusters k WHERE {cond}", params)
-    if after is not None:
-        # Keyset: WHERE id > cursor ORDER BY id, constant cost however deep the page.
-        items = rows(
-            con,
-            f"SELECT {CLAIM_LIST_COLUMNS} FROM claim_clusters k WHERE {cond} AND id > ? "
-            "ORDER BY id LIMIT ?",
-            [*params, after, limit],
-        )
-        return page(items, total, 0, limit, keyset=True)
     # Only whitelisted SQL reaches the ORDER BY: the key from CLAIM_SORTS, the direction from
     # the Literal (an unknown value raises KeyError here before any SQL runs).
     key = CLAIM_SORTS[sort]
     direction = {"asc": "ASC", "desc": "DESC"}[order]
+    if after is not None:
+        # Keyset: the rows after the cursor's row in this very order (key, NULLS LAST, then
+        # id), so a cursor from a sorted page continues that page, with no OFFSET to skip.
+        cursor_sql, cursor_params = keyset_after(con, key, direction, after)
+        items = rows(
+            con,
+            f"SELECT {CLAIM_LIST_COLUMNS} FROM claim_clusters k WHERE {cond} AND {cursor_sql} "
+            f"ORDER BY {key} {direction} NULLS LAST, id LIMIT ?",
+            [*params, *cursor_params, limit],
+        )
+        return page(items, total, 0, limit, keyset=True)
     items = rows(
         con,
         f"SELECT {CLAIM_LIST_COLUMNS} FROM claim_clusters k WHERE {cond} "
@@ -215,6 +221,31 @@ def claims_page(
         [*params, limit, offset],
     )
     return page(items, total, offset, limit)
+
+
+class UnknownCursor(ValueError):
+    """An ``after`` cursor naming no claim cluster."""
+
+
+def keyset_after(con: Connection, key: str, direction: str, after: str) -> tuple[str, list[Any]]:
+    """The condition selecting the claim clusters after the cluster ``after`` in the order
+    ``key direction NULLS LAST, id``; ``after=""`` starts at the first row. ``key`` is SQL from
+    CLAIM_SORTS, never from the request."""
+    if after == "":
+        return "TRUE", []
+    found = con.execute(
+        f"SELECT {key} FROM claim_clusters k WHERE id = ?", [after]
+    ).fetchall()
+    if not found:
+        raise UnknownCursor(f"no claim cluster {after[:60]!r} to continue after")
+    value = found[0][0]
+    if value is None:  # among the NULLs at the end: only ids decide
+        return f"({key} IS NULL AND id > ?)", [after]
+    beyond = ">" if direction == "ASC" else "<"
+    return (
+        f"({key} {beyond} ? OR ({key} = ? AND id > ?) OR {key} IS NULL)",
+        [value, value, after],
+    )
 
 
 def entity_closure(con: Connection, ids: set[str]) -> list[dict[str, Any]]:
@@ -406,6 +437,22 @@ def timeline(con: Connection, limit: int = 30) -> dict[str, Any]:
         docs = r.pop("documents") or []
         r["dates"] = [dates[d] for d in docs[:DETAIL_CAP] if dates.get(d)]
     return {"items": items}
+
+
+# -- inputs not analysed ----------------------------------------------------------------------
+def errors_page(con: Connection, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Inputs that were skipped or failed (the store's ``errors``: path, line, doc id,
+    problem), in path order."""
+    if not has_table(con, "errors"):
+        return page([], 0, offset, limit)
+    total = scalar(con, "SELECT count(*) FROM errors")
+    items = rows(
+        con,
+        "SELECT path, line, doc_id, problem FROM errors "
+        "ORDER BY path, line NULLS FIRST, doc_id LIMIT ? OFFSET ?",
+        [limit, offset],
+    )
+    return page(items, total, offset, limit)
 
 
 # -- documents ---------------------------------------------------------------------------------

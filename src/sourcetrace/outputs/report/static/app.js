@@ -45,6 +45,37 @@
     if (b === null || b === undefined) return -1;
     return a < b ? -1 : 1;
   }
+  /* Every user-supplied string (outlet, title, source, claim text, file name) is isolated for
+     the bidirectional algorithm: an outlet written right to left, or one holding U+202E, must
+     not reorder the text around it. A string alone in its element gets dir="auto"; a string
+     among other words goes in a <bdi>. */
+  function bdi(text) { return el("bdi", {}, text === null || text === undefined ? "" : String(text)); }
+  function bdiList(items, sep) {
+    const out = [];
+    (items || []).forEach((t, i) => { if (i) out.push(sep); out.push(bdi(t)); });
+    return out;
+  }
+  /* A sentence we wrote around user-supplied names ("X is tied to no other source here"):
+     each occurrence of a name becomes a <bdi>, the words between stay text. */
+  function isolateNames(text, names) {
+    text = text || "";
+    const wanted = [...new Set((names || []).filter((n) => n && text.includes(n)))].sort((a, b) => b.length - a.length);
+    if (!wanted.length) return [text];
+    const out = [];
+    let i = 0;
+    while (i < text.length) {
+      let best = -1, name = null;
+      for (const n of wanted) {
+        const at = text.indexOf(n, i);
+        if (at !== -1 && (best === -1 || at < best)) { best = at; name = n; }
+      }
+      if (best === -1) { out.push(text.slice(i)); break; }
+      if (best > i) out.push(text.slice(i, best));
+      out.push(bdi(name));
+      i = best + name.length;
+    }
+    return out;
+  }
   function short(text, n) { text = text || ""; return text.length > n ? text.slice(0, n - 1) + "\u2026" : text; }
   function plural(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; }
   function flagBadges(flags) {
@@ -300,13 +331,13 @@
       const weak = k.n_outlets >= 2 && k.independent_origins <= 1;
       body.appendChild(el("tr", { class: (weak ? "weak" : "") + (k.id === state.selected ? " selected" : ""), dataset: { id: k.id },
         onclick: () => { location.hash = "#claim/" + encodeURIComponent(k.id); } },
-        el("td", { class: "label" }, k.label),
+        el("td", { class: "label", dir: "auto", title: k.label.length > 120 ? k.label : null }, el("span", { class: "clamp" }, k.label)),
         el("td", { class: "num", title: k.outlets.length ? k.outlets.join(", ") : "outlet unknown" }, k.n_outlets || "unknown"),
         el("td", { class: "num" }, k.n_documents),
         el("td", { class: "num origins" }, k.independent_origins),
         el("td", { class: "num" }, k.amplification === null || k.amplification === undefined ? "" : Number(k.amplification).toFixed(1)),
-        el("td", {}, k.first_appearance || ""),
-        el("td", {}, flagBadges(k.flags))));
+        el("td", { class: "date" }, k.first_appearance || ""),
+        el("td", { class: "flags" }, flagBadges(k.flags))));
     }
     const end = Math.min(res.offset + res.items.length, res.total);
     $("#page-info").textContent = res.total ? `${res.offset + 1}\u2013${end} of ${res.total}` : "0 claims";
@@ -317,7 +348,7 @@
   async function initClaims() {
     const facets = await source.facets();
     const f = $("#filters");
-    facets.outlets.forEach((o) => f.outlet.appendChild(el("option", { value: o }, o)));
+    facets.outlets.forEach((o) => f.outlet.appendChild(el("option", { value: o, dir: "auto" }, o)));
     facets.flags.forEach((o) => f.flag.appendChild(el("option", { value: o }, o.replace(/_/g, " "))));
     let timer = null;
     f.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { state.offset = 0; loadClaims(); }, 150); });
@@ -357,11 +388,12 @@
     const docs = new Map(detail.documents.map((d) => [d.id, d]));
     const entName = (eid) => (ents.get(eid) ? ents.get(eid).name : eid);
 
-    card.appendChild(el("h2", { id: "card-title" }, k.label || k.id));
+    // A 6,400-character title is no heading: clamped to a few lines by CSS, whole on hover.
+    card.appendChild(el("h2", { id: "card-title", class: "clamp", dir: "auto", title: k.label || k.id }, k.label || k.id));
     const nar = detail.narrative || (k.narrative ? { id: k.narrative, label: "" } : null);
     if (nar && nar.id) {
       card.appendChild(el("p", { class: "narrative-link" }, "Part of narrative ",
-        el("a", { id: "card-narrative", href: source.narrativeHref(nar.id), dataset: { narrative: nar.id } }, nar.label ? `\u201c${short(nar.label, 120)}\u201d` : nar.id),
+        el("a", { id: "card-narrative", href: source.narrativeHref(nar.id), dataset: { narrative: nar.id } }, nar.label ? ["\u201c", bdi(short(nar.label, 120)), "\u201d"] : nar.id),
         ` (${nar.id}); independence below is this claim's own.`));
     }
     card.appendChild(el("p", { class: "meta" },
@@ -372,13 +404,14 @@
     // Origins, why they count (or not), and their controllers.
     card.appendChild(el("h3", {}, "Origins"));
     const docLabel = (id) => { const d = docs.get(id); return d ? [d.outlet, d.title].filter(Boolean).join(" \u2014 ") || id : id; };
+    const docLabelNodes = (id) => { const d = docs.get(id); return d && (d.outlet || d.title) ? bdiList([d.outlet, d.title].filter(Boolean), " \u2014 ") : [bdi(id)]; };
     if (!(k.origins || []).length) card.appendChild(el("p", { class: "empty" }, "No identified origin."));
     else {
       // One plain sentence per independence group: why the count above is what it is.
       const groups = k.origin_groups || [];
       if (groups.length) {
         card.appendChild(el("ul", { id: "origin-groups", class: "why" },
-          groups.map((g) => el("li", { class: g.counted ? "counted" : "not-counted" }, g.sentence))));
+          groups.map((g) => el("li", { class: g.counted ? "counted" : "not-counted" }, isolateNames(g.sentence, [...(g.origins || []), ...(k.origins || []).map((o) => o.name)])))));
       }
       const tbody = el("tbody");
       for (const o of k.origins) {
@@ -386,12 +419,13 @@
         // A group is a name (older analyses numbered them: no name to show).
         const group = typeof o.group === "string" ? o.group : (o.group === null || o.group === undefined ? "not counted" : "");
         tbody.appendChild(el("tr", {},
-          el("td", {}, o.name || o.id || "unnamed source"), // an unnamed source near someone: "anonymous, near Donald Trump" (shapes.origin_kind)
-          el("td", {}, (o.kind || "") + (o.near_name || o.near_entity ? `, near ${o.near_name || o.near_entity}` : "")),
-          el("td", {}, group), el("td", { class: "reason" }, o.reason || ""),
-          el("td", {}, controllers.join(" \u2192 ")),
-          el("td", {}, [...new Set((o.via || []).map((v) => (docs.get(v) ? docs.get(v).outlet || docs.get(v).title || v : v)))].join(", ")),
-          el("td", {}, o.copied_from ? o.copied_from_label || docLabel(o.copied_from) : "")));
+          el("td", { dir: "auto" }, o.name || o.id || "unnamed source"), // an unnamed source near someone: "anonymous, near Donald Trump" (shapes.origin_kind)
+          el("td", {}, o.kind || "", o.near_name || o.near_entity ? [", near ", bdi(o.near_name || o.near_entity)] : null),
+          el("td", { dir: "auto" }, group),
+          el("td", { class: "reason" }, isolateNames(o.reason || "", [o.name, ...(o.controllers || []).map(entName), ...detail.documents.map((d) => d.outlet)])),
+          el("td", {}, bdiList(controllers, " \u2192 ")),
+          el("td", {}, bdiList([...new Set((o.via || []).map((v) => (docs.get(v) ? docs.get(v).outlet || docs.get(v).title || v : v)))], ", ")),
+          el("td", {}, o.copied_from ? (o.copied_from_label ? bdi(o.copied_from_label) : docLabelNodes(o.copied_from)) : "")));
       }
       card.appendChild(el("table", { class: "grid", id: "origins-table" },
         el("thead", {}, el("tr", {}, ["Origin", "Kind", "Group", "Why", "Controlled by", "Via", "Copied from"].map((h) => el("th", {}, h)))), tbody));
@@ -399,9 +433,7 @@
 
     // Provenance graph.
     card.appendChild(el("h3", {}, "Provenance graph"));
-    card.appendChild(el("div", { class: "graph-legend" },
-      [["outlet", "#2357c6"], ["article", "#7a8599"], ["origin", "#d1495b"], ["controller", "#6a4c93"]].map(([n, c]) =>
-        el("span", {}, el("i", { style: "background:" + c }), n))));
+    card.appendChild(graphLegend());
     const graphBox = el("div", { id: "graph" });
     const graphInfo = el("div", { id: "graph-info", class: "info" }, "Click a node for details.");
     card.appendChild(el("div", { class: "graph-wrap" }, graphBox, graphInfo));
@@ -423,13 +455,14 @@
       }
       detail.language.filter((s) => s.doc === c.doc).forEach((s) => spans.push({ start: s.start, end: s.end, cls: "lang", title: s.technique }));
       const box = el("div", { class: "article", dataset: { doc: d.id } },
-        el("div", { class: "head" }, `${d.outlet || "(outlet unknown)"} \u2014 ${d.title || d.id}`, d.published ? ` (${d.published})` : ""),
-        d.url ? el("div", { class: "url" }, d.url) : null);
+        // outlet (date) - title: clamped to three lines, so a 6,400-character title is cut last
+        el("div", { class: "head clamp", title: d.title || d.id }, d.outlet ? bdi(d.outlet) : "(outlet unknown)", d.published ? ` (${d.published})` : "", " \u2014 ", bdi(d.title || d.id)),
+        d.url ? el("div", { class: "url", dir: "auto" }, d.url) : null);
       if (chain.length) {
         box.appendChild(el("ol", { class: "chain" }, chain.map((a) =>
-          el("li", {}, el("strong", {}, a.source.text || "unnamed source"), " ",
-            el("span", { class: "kind" }, `(${a.source.kind || "kind unknown"}${a.source.entity ? ", " + entName(a.source.entity) : ""})`),
-            " ", el("em", {}, a.cue.text || ""), a.hedged ? " [hedged]" : ""))));
+          el("li", {}, el("strong", {}, bdi(a.source.text || "unnamed source")), " ",
+            el("span", { class: "kind" }, "(" + (a.source.kind || "kind unknown"), a.source.entity ? [", ", bdi(entName(a.source.entity))] : null, ")"),
+            " ", el("em", {}, bdi(a.cue.text || "")), a.hedged ? " [hedged]" : ""))));
       } else box.appendChild(el("p", { class: "empty" }, "No attribution: the article states it itself."));
       const text = highlighted(d.text, spans);
       box.appendChild(text);
@@ -439,6 +472,137 @@
     }
     drawGraph(graphBox, graphInfo, detail, entName);
     card.scrollIntoView({ block: "start" });
+  }
+
+  /* One definition of each node type's look, used by the graph and its legend alike. */
+  const NODE_STYLES = {
+    outlet: { color: "#2357c6", shape: "round-rectangle", size: 18 },
+    article: { color: "#7a8599", shape: "ellipse", size: 18 },
+    origin: { color: "#d1495b", shape: "diamond", size: 24 },
+    controller: { color: "#6a4c93", shape: "hexagon", size: 24 },
+  };
+  const EDGE_STYLES = {
+    published: { line: "solid", color: "#aab2c0" },
+    cites: { line: "solid", color: "#8892a6" },
+    relays: { line: "dashed", color: "#8892a6" },
+    "copied from": { line: "dashed", color: "#d97a00" },
+    "controlled by": { line: "dotted", color: "#6a4c93" },
+  };
+
+  /* A small SVG of a node shape as cytoscape draws it (same polygon, same colour). */
+  function shapeIcon(shape, color) {
+    const icon = svg("svg", { width: 14, height: 14, viewBox: "-7 -7 14 14", "aria-hidden": "true" });
+    const r = 6;
+    const polygon = (n, start) => Array.from({ length: n }, (_, i) => {
+      const a = start + (2 * Math.PI * i) / n;
+      return `${(r * Math.cos(a)).toFixed(2)},${(r * Math.sin(a)).toFixed(2)}`;
+    }).join(" ");
+    let mark;
+    if (shape === "round-rectangle") mark = svg("rect", { x: -r, y: -r, width: 2 * r, height: 2 * r, rx: 3 });
+    else if (shape === "diamond") mark = svg("polygon", { points: polygon(4, -Math.PI / 2) });
+    else if (shape === "hexagon") mark = svg("polygon", { points: polygon(6, 0) });
+    else mark = svg("ellipse", { cx: 0, cy: 0, rx: r, ry: r });
+    mark.setAttribute("fill", color);
+    icon.appendChild(mark);
+    return icon;
+  }
+
+  function graphLegend() {
+    const items = Object.entries(NODE_STYLES).map(([type, st]) =>
+      el("span", { class: "node-key", dataset: { type, shape: st.shape, color: st.color } }, shapeIcon(st.shape, st.color), type));
+    const dash = { solid: null, dashed: "4 3", dotted: "1.5 2.5" };
+    const lines = Object.entries(EDGE_STYLES).filter(([label]) => label !== "published").map(([label, st]) => {
+      const icon = svg("svg", { width: 26, height: 10, "aria-hidden": "true" });
+      const line = svg("line", { x1: 1, y1: 5, x2: 25, y2: 5, stroke: st.color, "stroke-width": 2 });
+      if (dash[st.line]) line.setAttribute("stroke-dasharray", dash[st.line]);
+      icon.appendChild(line);
+      return el("span", { class: "edge-key", dataset: { label, line: st.line } }, icon, label);
+    });
+    return el("div", { class: "graph-legend" }, items, lines);
+  }
+
+  // -- graph geometry: boxes, segments, and keeping labels and edges clear of each other -----
+  const PAD = 3; // px of air kept around a node an edge passes
+  function overlaps(a, b) { return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2; }
+  function segmentHitsBox(p, q, b) {
+    // Liang-Barsky clipping: does the segment p-q enter the box?
+    let t0 = 0, t1 = 1;
+    const dx = q.x - p.x, dy = q.y - p.y;
+    for (const [pp, qq] of [[-dx, p.x - b.x1], [dx, b.x2 - p.x], [-dy, p.y - b.y1], [dy, b.y2 - p.y]]) {
+      if (pp === 0) { if (qq < 0) return false; continue; }
+      const t = qq / pp;
+      if (pp < 0) { if (t > t1) return false; if (t > t0) t0 = t; } else { if (t < t0) return false; if (t < t1) t1 = t; }
+    }
+    return true;
+  }
+  function bodyBox(n, pad) {
+    const p = n.position(), w = n.width() / 2 + pad, h = n.height() / 2 + pad;
+    return { x1: p.x - w, x2: p.x + w, y1: p.y - h, y2: p.y + h };
+  }
+  function edgePath(e, bend) {
+    const a = e.source().position(), b = e.target().position();
+    if (!bend) return [a, b];
+    const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+    // where cytoscape puts a segment point: `bend` along the normal (-dy, dx) of source -> target
+    const nx = -(b.y - a.y) / len, ny = (b.x - a.x) / len;
+    return [a, { x: (a.x + b.x) / 2 + nx * bend, y: (a.y + b.y) / 2 + ny * bend }, b];
+  }
+  function pathHits(points, boxes) {
+    for (let i = 0; i < points.length - 1; i++) if (boxes.some((b) => segmentHitsBox(points[i], points[i + 1], b))) return true;
+    return false;
+  }
+  /* An edge drawn straight through a node it does not join reads as passing through that
+     article ("copied from" across a row of articles): bend it around, the smallest bend that
+     clears every other node, and their labels too when some bend can. */
+  function routeEdges(cy) {
+    const labels = new Map(cy.nodes().map((n) => [n.id(), labelBox(n)]));
+    cy.edges().forEach((e) => {
+      const others = cy.nodes().filter((n) => n !== e.source() && n !== e.target());
+      const bodies = others.map((n) => bodyBox(n, PAD));
+      const texts = bodies.concat(others.map((n) => labels.get(n.id())).filter(Boolean));
+      for (const boxes of [texts, bodies]) {
+        if (!pathHits(edgePath(e, 0), boxes)) return;
+        for (let step = 1; step <= 12; step++) {
+          for (const sign of [1, -1]) {
+            const bend = sign * step * 18;
+            if (!pathHits(edgePath(e, bend), boxes)) { e.data("bend", bend); e.addClass("routed"); return; }
+          }
+        }
+      }
+    });
+  }
+  function labelBox(ele) {
+    const b = ele.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+    return b && b.w > 0 && b.h > 0 ? b : null;
+  }
+  /* Labels are placed most important first (origins, controllers, outlets, articles, then
+     edges); one that would cover a label already placed, or a node, is hidden until the
+     pointer is on its node or edge. */
+  function placeLabels(cy) {
+    const rank = { origin: 0, controller: 1, outlet: 2, article: 3 };
+    const placed = cy.nodes().map((n) => bodyBox(n, 1));
+    const bodies = cy.nodes().map((n) => ({ n, box: bodyBox(n, 1) }));
+    const nodes = cy.nodes().sort((a, b) => rank[a.data("type")] - rank[b.data("type")] || (a.id() < b.id() ? -1 : 1));
+    nodes.forEach((n) => {
+      const b = labelBox(n);
+      if (!b) return;
+      const clash = placed.some((p, i) => overlaps(b, p) && !(i < bodies.length && bodies[i].n === n));
+      if (clash) n.addClass("quiet"); else placed.push(b);
+    });
+    // "copied from" first: it says why two articles are one origin
+    const edges = cy.edges().sort((a, b) => (b.data("label") === "copied from") - (a.data("label") === "copied from"));
+    edges.forEach((e) => {
+      if (!e.data("label") || e.data("label") === "published") return;
+      // where it fits: on the edge's middle, or a little above or below it
+      for (const nudge of ["", "nudge-up", "nudge-down"]) {
+        if (nudge) e.addClass(nudge);
+        const b = labelBox(e);
+        if (!b) return;
+        if (!placed.some((p) => overlaps(b, p))) { placed.push(b); return; }
+        if (nudge) e.removeClass(nudge);
+      }
+      e.addClass("quiet");
+    });
   }
 
   function drawGraph(box, info, detail, entName) {
@@ -467,28 +631,46 @@
       }
     }
     if (typeof cytoscape !== "function") { info.textContent = "Graph library unavailable."; return; }
+    const nodeStyles = Object.entries(NODE_STYLES).map(([type, st]) => ({
+      selector: `node[type='${type}']`, style: { "background-color": st.color, shape: st.shape, width: st.size, height: st.size },
+    }));
+    const edgeStyles = Object.entries(EDGE_STYLES).map(([label, st]) => ({
+      selector: `edge[label='${label}']`, style: { "line-style": st.line, "line-color": st.color, "target-arrow-color": st.color },
+    }));
     const cy = cytoscape({
       container: box,
       elements: [...nodes.values(), ...edges.values()],
       style: [
-        { selector: "node", style: { label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 120, "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18, "background-color": "#7a8599" } },
-        { selector: "node[type='outlet']", style: { "background-color": "#2357c6", shape: "round-rectangle" } },
-        { selector: "node[type='origin']", style: { "background-color": "#d1495b", shape: "diamond", width: 24, height: 24 } },
-        { selector: "node[type='controller']", style: { "background-color": "#6a4c93", shape: "hexagon", width: 24, height: 24 } },
+        { selector: "node", style: { label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 120, "text-valign": "bottom", "text-margin-y": 3, "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 1 } },
+        ...nodeStyles,
         { selector: "node:selected", style: { "border-width": 3, "border-color": "#ffb347" } },
-        { selector: "edge", style: { width: 1.5, "line-color": "#aab2c0", "target-arrow-color": "#aab2c0", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#5d6678" } },
+        { selector: "edge", style: { width: 1.5, "target-arrow-shape": "triangle", "curve-style": "straight", label: "data(label)", "font-size": 8, color: "#5d6678", "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 1 } },
+        ...edgeStyles,
         { selector: "edge[label='published']", style: { label: "" } }, // obvious; less clutter
+        // Labels that would cover another label or node wait for the pointer (placeLabels).
+        { selector: "edge.nudge-up", style: { "text-margin-y": -9 } },
+        { selector: "edge.nudge-down", style: { "text-margin-y": 9 } },
+        { selector: ".quiet", style: { label: "" } },
+        { selector: "node.quiet.hover, node.quiet:selected", style: { label: "data(label)", "z-index": 10 } },
+        { selector: "edge.quiet.hover, edge.quiet:selected", style: { label: "data(label)", "z-index": 10 } },
+        // An edge that would cross a node it does not join bends around it (routeEdges).
+        { selector: "edge.routed", style: { "curve-style": "segments", "segment-distances": "data(bend)", "segment-weights": 0.5 } },
       ],
-      layout: { name: "breadthfirst", directed: true, spacingFactor: 1.1, padding: 20 },
+      layout: { name: "breadthfirst", directed: true, spacingFactor: 1.25, padding: 20 },
     });
+    routeEdges(cy);
+    placeLabels(cy);
+    cy.fit(undefined, 20);
+    cy.on("mouseover", "node, edge", (evt) => evt.target.addClass("hover"));
+    cy.on("mouseout", "node, edge", (evt) => evt.target.removeClass("hover"));
     cy.on("tap", "node", (evt) => {
       const d = evt.target.data();
       clear(info);
-      info.appendChild(el("div", {}, el("strong", { id: "graph-node-label" }, d.full)));
+      info.appendChild(el("div", {}, el("strong", { id: "graph-node-label", dir: "auto" }, d.full)));
       info.appendChild(el("div", { class: "kind" }, d.type + (d.kind ? " \u00b7 " + d.kind : "") + (typeof d.group === "string" ? " \u00b7 group: " + d.group : "")));
-      if (d.reason) info.appendChild(el("div", { class: "reason" }, d.reason));
-      if (d.outlet) info.appendChild(el("div", {}, `${d.outlet}${d.published ? ", " + d.published : ""}`));
-      const links = evt.target.connectedEdges().map((e) => `${e.source().data("full")} \u2014${e.data("label")}\u2192 ${e.target().data("full")}`);
+      if (d.reason) info.appendChild(el("div", { class: "reason", dir: "auto" }, d.reason));
+      if (d.outlet) info.appendChild(el("div", {}, bdi(d.outlet), d.published ? ", " + d.published : ""));
+      const links = evt.target.connectedEdges().map((e) => [bdi(e.source().data("full")), ` \u2014${e.data("label")}\u2192 `, bdi(e.target().data("full"))]);
       info.appendChild(el("ul", {}, links.map((t) => el("li", {}, t))));
     });
     window.__sourcetraceGraph = cy; // lets the browser tests find node positions on the canvas
@@ -506,8 +688,8 @@
       const [ma, mb] = r.meta;
       const words = r.passages.reduce((n, p) => n + (p.words || 0), 0);
       list.appendChild(el("li", { dataset: { pair: String(i) }, onclick: () => showPair(r, i) },
-        el("div", {}, el("strong", {}, ma.outlet || ma.id), " \u2194 ", el("strong", {}, mb.outlet || mb.id)),
-        el("div", { class: "kind" }, `${r.passages.length} passage(s), ${words} words` + (r.earlier ? `; earlier: ${(r.earlier === ma.id ? ma : mb).outlet || r.earlier}` : ""))));
+        el("div", {}, el("strong", {}, bdi(ma.outlet || ma.id)), " \u2194 ", el("strong", {}, bdi(mb.outlet || mb.id))),
+        el("div", { class: "kind" }, `${r.passages.length} passage(s), ${words} words`, r.earlier ? ["; earlier: ", bdi((r.earlier === ma.id ? ma : mb).outlet || r.earlier)] : null)));
     });
     showPair(res.items[0], 0);
   }
@@ -519,7 +701,7 @@
     for (const [box, doc, side] of sides) {
       clear(box);
       if (!doc) { box.appendChild(el("p", { class: "empty" }, "Article not found.")); continue; }
-      box.appendChild(el("div", { class: "head" }, el("strong", {}, doc.outlet || "(outlet unknown)"), ` \u2014 ${doc.title || doc.id}`, doc.published ? ` (${doc.published})` : ""));
+      box.appendChild(el("div", { class: "head clamp", title: doc.title || doc.id }, el("strong", {}, doc.outlet ? bdi(doc.outlet) : "(outlet unknown)"), doc.published ? ` (${doc.published})` : "", " \u2014 ", bdi(doc.title || doc.id)));
       const spans = r.passages.map((p, n) => ({ start: p[side][0], end: p[side][1], cls: "passage", data: { passage: String(n) }, title: `${p.words} words, similarity ${p.similarity}` }));
       const text = highlighted(doc.text, spans);
       text.dataset.side = side;
@@ -590,9 +772,9 @@
   function showPlace(p, circle) {
     document.querySelectorAll("#map circle.place").forEach((c) => c.classList.toggle("selected", c === circle));
     const info = clear($("#place-info"));
-    info.appendChild(el("strong", { id: "place-name" }, p.name));
+    info.appendChild(el("strong", { id: "place-name", dir: "auto" }, p.name));
     info.appendChild(el("div", { class: "kind" }, `${p.country || ""} \u00b7 ${p.count} mention(s)`));
-    info.appendChild(el("ul", {}, p.documents.map((d) => el("li", {}, `${d.outlet || "?"}: ${d.title || d.id}`))));
+    info.appendChild(el("ul", {}, p.documents.map((d) => el("li", {}, bdi(d.outlet || "?"), ": ", bdi(d.title || d.id)))));
   }
 
   function drawTimeline(res) {
@@ -644,8 +826,8 @@
     const body = clear($("#entities-table tbody"));
     if (!res.items.length) body.appendChild(el("tr", {}, el("td", { colspan: 5, class: "empty" }, "No entities.")));
     for (const e of res.items) {
-      body.appendChild(el("tr", {}, el("td", {}, el("strong", {}, e.name || e.id)), el("td", {}, e.type || ""),
-        el("td", {}, (e.aliases || []).join("; ")), el("td", {}, (e.controllers || []).map((c) => c.name).join(" \u2192 ")),
+      body.appendChild(el("tr", {}, el("td", {}, el("strong", { dir: "auto" }, e.name || e.id)), el("td", {}, e.type || ""),
+        el("td", {}, bdiList(e.aliases || [], "; ")), el("td", {}, bdiList((e.controllers || []).map((c) => c.name), " \u2192 ")),
         el("td", { class: "num" }, e.mentions)));
     }
   }
@@ -669,7 +851,7 @@
     const body = clear(table.tBodies[0]);
     if (!outlets.length) body.appendChild(el("tr", {}, el("td", { class: "empty" }, "No persuasion techniques detected.")));
     for (const o of outlets) {
-      body.appendChild(el("tr", {}, el("td", {}, o), techniques.map((t) => {
+      body.appendChild(el("tr", {}, el("td", { dir: "auto" }, o), techniques.map((t) => {
         const hit = res.counts.find((c) => c.outlet === o && c.technique === t);
         return el("td", { class: "num" }, hit ? hit.n : "");
       })));
@@ -677,7 +859,7 @@
     const list = clear($("#language-spans"));
     for (const s of res.spans) {
       list.appendChild(el("li", {}, el("span", { class: "flag" }, (s.technique || "").replace(/_/g, " ")), " ",
-        el("mark", { class: "lang" }, s.text || ""), el("div", { class: "kind" }, `${s.outlet || "?"} \u2014 ${s.title || s.doc}`)));
+        el("mark", { class: "lang", dir: "auto" }, s.text || ""), el("div", { class: "kind" }, bdi(s.outlet || "?"), " \u2014 ", bdi(s.title || s.doc))));
     }
   }
 
