@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import groupby
 from typing import Any
 
 import spacy
@@ -96,13 +98,79 @@ def make_doc(nlp: Language, document: Document) -> Doc:
 def analyze_documents(
     documents: Iterable[Document], model: str = DEFAULT_MODEL, batch_size: int = 32
 ) -> Iterator[tuple[Document, Rows]]:
-    """Parse documents in batches with ``nlp.pipe`` and yield each with its rows."""
+    """Parse documents in batches with ``nlp.pipe`` and yield each with its rows, in order.
+    A text longer than ``nlp.max_length`` is parsed in pieces (:func:`parse_long`)."""
     nlp = load_pipeline(model)
-    # nlp.pipe takes Docs as they are: the document is on each doc before any component runs.
-    docs = (make_doc(nlp, d) for d in documents)
-    for doc in nlp.pipe(docs, batch_size=batch_size):
-        document: Document = doc._.st_document
-        yield document, doc_rows(doc, document)
+    for long, group in groupby(documents, key=lambda d: len(d.text) > nlp.max_length):
+        if long:
+            for document in group:
+                yield document, doc_rows(parse_long(nlp, document), document)
+            continue
+        # nlp.pipe takes Docs as they are: the document is on each doc before any component
+        # runs.
+        docs = (make_doc(nlp, d) for d in group)
+        for doc in nlp.pipe(docs, batch_size=batch_size):
+            document: Document = doc._.st_document
+            yield document, doc_rows(doc, document)
+
+
+# The longest piece a long text is parsed in: the parser's memory grows with the text.
+PIECE_CHARS = 100_000
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
+
+
+def _cut(window: str) -> int:
+    """Where to end a piece of text that starts ``window``: after its last paragraph break,
+    else line break, else sentence end, else space in its second half; else at its end."""
+    floor = len(window) // 2
+    for mark in ("\n\n", "\n"):
+        at = window.rfind(mark, floor)
+        if at >= 0:
+            return at + len(mark)
+    last = None
+    for last in _SENTENCE_END.finditer(window, floor):  # noqa: B007 - the last one is wanted
+        pass
+    if last is not None:
+        return last.end()
+    at = window.rfind(" ", floor)
+    return at + 1 if at >= 0 else len(window)
+
+
+def split_text(text: str, size: int) -> list[str]:
+    """Consecutive pieces of ``text``, none longer than ``size``, cut at paragraph, line or
+    sentence ends where there are any; joined they are the text again."""
+    pieces = []
+    start = 0
+    while len(text) - start > size:
+        cut = _cut(text[start : start + size])
+        pieces.append(text[start : start + cut])
+        start += cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def parse_long(nlp: Language, document: Document) -> Doc:
+    """One Doc for a text too long for spaCy in one go (E088, ``nlp.max_length``): spaCy's
+    own components run on pieces of it, cut at paragraph or sentence ends, and the pieces are
+    joined into one Doc (``Doc.from_docs`` keeps tags, parse, sentences and entities, with
+    character offsets into the whole text); then sourcetrace's components run on the whole,
+    so every offset is into the document's text as for any other document."""
+    size = max(1, min(PIECE_CHARS, nlp.max_length))
+    ours = set(EXTRACT_COMPONENTS)
+    pieces = [nlp.tokenizer(piece) for piece in split_text(document.text, size)]
+    for piece in pieces:
+        piece._.st_document = document
+    for name, component in nlp.pipeline:
+        if name not in ours:
+            pieces = [component(piece) for piece in pieces]
+    doc = Doc.from_docs(pieces, ensure_whitespace=False)
+    if doc.text != document.text:  # never expected: offsets would be wrong, so stop here
+        raise RuntimeError("the pieces of a long text do not join up to the text")
+    doc._.st_document = document
+    for name, component in nlp.pipeline:
+        if name in ours:
+            doc = component(doc)
+    return doc
 
 
 def analyze_safely(
