@@ -124,7 +124,8 @@ class AnalysisStore:
 
     def save_errors(self, errors: Iterable[IngestError]) -> None:
         rows = [
-            {"path": e.path, "line": e.line, "doc_id": e.doc_id, "problem": e.problem}
+            {"path": e.path, "line": e.line, "doc_id": e.doc_id, "problem": e.problem,
+             "kind": e.kind}
             for e in errors
         ]
         self.con.execute("DELETE FROM errors")
