@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from sourcetrace.cli import app
 from sourcetrace.ingest import IngestOptions, iter_inputs
-from sourcetrace.ingest.pdf import reflow
 from sourcetrace.model import Document, IngestError
 
 STORY = (
@@ -168,6 +167,8 @@ def test_bad_pdf_and_docx_are_one_line_each_and_the_rest_is_read(tmp_path: Path)
 
 
 def test_reflow_keeps_short_lines_and_joins_hyphenated_words() -> None:
+    from sourcetrace.ingest.pdf import reflow
+
     page = (
         "A headline here\n"
         "The council voted on Monday to close the old market hall for repairs that will\n"
@@ -268,7 +269,9 @@ def test_field_with_a_name_of_ours_that_does_not_exist_is_a_usage_error(tmp_path
 
 # -- encodings ------------------------------------------------------------------------------
 
-CAFE = "Caf\u00e9 owners protest\n\nThe caf\u00e9 \u2013 \u201cquotes\u201d and all \u2013 closed.\n"
+CAFE = (
+    "Caf\u00e9 owners protest\n\nThe caf\u00e9 \u2013 \u201cquotes\u201d and all \u2013 closed.\n"
+)
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
@@ -341,16 +344,18 @@ def test_split_text_cuts_at_sentence_ends_and_joins_up() -> None:
 
 
 def test_a_text_longer_than_spacy_takes_is_analysed_in_pieces(
-    nlp, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001 - spaCy Language
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from sourcetrace.nlp.pipeline import analyze_safely
+    from sourcetrace.config import DEFAULT_MODEL
+    from sourcetrace.nlp.pipeline import analyze_safely, load_pipeline
 
+    nlp = load_pipeline(DEFAULT_MODEL)  # the very pipeline analyze_safely uses (cached)
     text = SENTENCES * 24  # one line of about 5,000 characters, no paragraph break
-    whole, failed = analyze_safely([Document(id="long", text=text)])
+    whole, failed = analyze_safely([Document(id="long", text=text)], DEFAULT_MODEL)
     assert failed == []
     monkeypatch.setattr(nlp, "max_length", 1500)  # spaCy would raise E088 above this
     pieces, failed = analyze_safely([Document(id="long", text=text),
-                                     Document(id="short", text=SENTENCES)])
+                                     Document(id="short", text=SENTENCES)], DEFAULT_MODEL)
     assert failed == [], failed
     assert [d.id for d, _ in pieces] == ["long", "short"]  # in order
     (_, rows), (_, short) = pieces

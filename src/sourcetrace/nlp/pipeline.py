@@ -157,9 +157,8 @@ def parse_long(nlp: Language, document: Document) -> Doc:
     so every offset is into the document's text as for any other document."""
     size = max(1, min(PIECE_CHARS, nlp.max_length))
     ours = set(EXTRACT_COMPONENTS)
+    # spaCy's components need no st_document (and Doc.from_docs would drop it with W101).
     pieces = [nlp.tokenizer(piece) for piece in split_text(document.text, size)]
-    for piece in pieces:
-        piece._.st_document = document
     for name, component in nlp.pipeline:
         if name not in ours:
             pieces = [component(piece) for piece in pieces]
