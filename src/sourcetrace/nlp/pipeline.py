@@ -7,6 +7,7 @@ import importlib
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 from itertools import groupby
 from typing import Any
@@ -99,12 +100,12 @@ def analyze_documents(
     documents: Iterable[Document], model: str = DEFAULT_MODEL, batch_size: int = 32
 ) -> Iterator[tuple[Document, Rows]]:
     """Parse documents in batches with ``nlp.pipe`` and yield each with its rows, in order.
-    A text longer than ``nlp.max_length`` is parsed in pieces (:func:`parse_long`)."""
+    A text longer than ``nlp.max_length`` is analysed in pieces (:func:`analyze_long`)."""
     nlp = load_pipeline(model)
     for long, group in groupby(documents, key=lambda d: len(d.text) > nlp.max_length):
         if long:
             for document in group:
-                yield document, doc_rows(parse_long(nlp, document), document)
+                yield document, analyze_long(nlp, document, batch_size)
             continue
         # nlp.pipe takes Docs as they are: the document is on each doc before any component
         # runs.
@@ -114,9 +115,16 @@ def analyze_documents(
             yield document, doc_rows(doc, document)
 
 
-# The longest piece a long text is parsed in: the parser's memory grows with the text.
-PIECE_CHARS = 100_000
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
+# The piece a long text is analysed in: about 3,500 words, a long feature. Some extractors
+# look across the whole doc (a surname back to the full name), so their cost grows faster
+# than the text: measured on one core, sourcetrace_names took 69 s on 50,000 characters and
+# 192 s on 100,000.
+PIECE_CHARS = 20_000
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
+# Integer columns of the per-document tables that count sentences; every other integer
+# column of them is a character offset (start, end, source_start, ...).
+SENTENCE_COLUMNS = {"idx", "sentence"}
+_ATTRIBUTION_ID = re.compile(r"^(?P<doc>.*):a(?P<n>\d+)$")
 
 
 def _cut(window: str) -> int:
@@ -149,27 +157,50 @@ def split_text(text: str, size: int) -> list[str]:
     return pieces
 
 
-def parse_long(nlp: Language, document: Document) -> Doc:
-    """One Doc for a text too long for spaCy in one go (E088, ``nlp.max_length``): spaCy's
-    own components run on pieces of it, cut at paragraph or sentence ends, and the pieces are
-    joined into one Doc (``Doc.from_docs`` keeps tags, parse, sentences and entities, with
-    character offsets into the whole text); then sourcetrace's components run on the whole,
-    so every offset is into the document's text as for any other document."""
+def _renumber(att_id: Any, shift: int) -> Any:
+    match = _ATTRIBUTION_ID.match(att_id) if isinstance(att_id, str) else None
+    return f"{match['doc']}:a{int(match['n']) + shift}" if match else att_id
+
+
+def shift_rows(rows: Rows, chars: int, sentences: int, attributions: int) -> Rows:
+    """The rows of a piece of a text as rows of the whole: character offsets moved by
+    ``chars``, sentence numbers by ``sentences``, attribution ids (``doc:aN``) by
+    ``attributions``."""
+    shifted: Rows = {}
+    for table, items in rows.items():
+        out = []
+        for row in items:
+            row = dict(row)
+            for key, value in row.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    row[key] = value + (sentences if key in SENTENCE_COLUMNS else chars)
+            if table == "attributions":
+                row["id"] = _renumber(row.get("id"), attributions)
+                row["parent"] = _renumber(row.get("parent"), attributions)
+            out.append(row)
+        shifted[table] = out
+    return shifted
+
+
+def analyze_long(nlp: Language, document: Document, batch_size: int = 32) -> Rows:
+    """The rows of a text too long for spaCy in one go (E088, ``nlp.max_length``): it is
+    cut at paragraph or sentence ends into pieces of at most :data:`PIECE_CHARS` characters,
+    each analysed as the document (same id, outlet and date), and their rows shifted to
+    offsets, sentence numbers and attribution ids of the whole text. What crosses a cut is
+    lost: a pronoun cannot refer back to a name in the piece before."""
     size = max(1, min(PIECE_CHARS, nlp.max_length))
-    ours = set(EXTRACT_COMPONENTS)
-    # spaCy's components need no st_document (and Doc.from_docs would drop it with W101).
-    pieces = [nlp.tokenizer(piece) for piece in split_text(document.text, size)]
-    for name, component in nlp.pipeline:
-        if name not in ours:
-            pieces = [component(piece) for piece in pieces]
-    doc = Doc.from_docs(pieces, ensure_whitespace=False)
-    if doc.text != document.text:  # never expected: offsets would be wrong, so stop here
-        raise RuntimeError("the pieces of a long text do not join up to the text")
-    doc._.st_document = document
-    for name, component in nlp.pipeline:
-        if name in ours:
-            doc = component(doc)
-    return doc
+    texts = split_text(document.text, size)
+    docs = (make_doc(nlp, replace(document, text=t)) for t in texts)
+    merged: Rows = {}
+    chars = sentences = attributions = 0
+    for text, doc in zip(texts, nlp.pipe(docs, batch_size=batch_size), strict=True):
+        rows = doc_rows(doc, doc._.st_document)
+        for table, items in shift_rows(rows, chars, sentences, attributions).items():
+            merged.setdefault(table, []).extend(items)
+        chars += len(text)
+        sentences += sum(1 for _ in doc.sents)
+        attributions += len(rows.get("attributions", []))
+    return merged
 
 
 def analyze_safely(
