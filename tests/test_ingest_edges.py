@@ -288,6 +288,17 @@ def test_a_windows_1252_or_latin1_file_is_read_and_the_guess_recorded(
     assert warning.problem.startswith("not UTF-8: read as cp1252 (detected")
 
 
+def test_a_metadata_sheet_saved_by_excel_in_windows_1252_is_read(tmp_path: Path) -> None:
+    (tmp_path / "bridge.txt").write_text(STORY)
+    (tmp_path / "metadata.csv").write_bytes(
+        "id,outlet\nbridge,Le Caf\u00e9 \u2013 Lindmoor\u2019s Times\n".encode("cp1252")
+    )
+    (doc,), (warning,) = run([tmp_path])
+    assert doc.outlet == "Le Caf\u00e9 \u2013 Lindmoor\u2019s Times"
+    assert warning.kind == "warning" and warning.path == str(tmp_path / "metadata.csv")
+    assert warning.problem.startswith("metadata file: not UTF-8: read as cp1252")
+
+
 def test_utf16_with_a_byte_order_mark_is_read_without_a_warning(tmp_path: Path) -> None:
     (tmp_path / "cafe.txt").write_bytes(CAFE.encode("utf-16"))  # BOM first
     (doc,), errors = run([tmp_path / "cafe.txt"])
