@@ -109,7 +109,8 @@ def analyze(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="Files, folders or globs: .txt .html .jsonl[.gz] .warc[.gz], feeds, URL lists."
+            help="Files, folders or globs: .txt .html .jsonl[.gz] .warc[.gz] .pdf .docx, feeds, "
+            "URL lists."
         ),
     ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
