@@ -248,9 +248,8 @@ def analyze(
             err.print(f"  {name:8} {path}")
     if nothing:
         err.print(
-            "error: no documents found in the inputs: nothing was analysed "
-            f"({len(result.errors)} inputs not read, listed above)" if result.errors else
-            "error: no documents found in the inputs: nothing was analysed",
+            "error: no documents found in the inputs: nothing was analysed"
+            + (" (why each input was not read is listed above)" if result.errors else ""),
             markup=False, highlight=False, soft_wrap=True,
         )
     raise typer.Exit(1 if failed or nothing else 0)
