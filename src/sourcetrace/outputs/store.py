@@ -43,7 +43,7 @@ class AnalysisStore:
     def _create(self) -> None:
         self.con.execute(_ddl("documents", DOCUMENTS))
         self.con.execute(_ddl("errors", ERRORS))
-        for name, columns in {"documents": DOCUMENTS, **ALL_TABLES}.items():
+        for name, columns in {"documents": DOCUMENTS, "errors": ERRORS, **ALL_TABLES}.items():
             self.con.execute(_ddl(name, columns))
             # A store written by an older sourcetrace gains the columns added since.
             for column, sql_type in columns.items():
