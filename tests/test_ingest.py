@@ -304,8 +304,8 @@ def test_rss_feed(tmp_path: Path) -> None:
 
 def test_atom_feed_in_xml_and_other_xml(tmp_path: Path) -> None:
     copy(tmp_path, "atom-feed.xml", "not-a-feed.xml")
-    (doc,), errors = run([tmp_path])  # in a folder, XML that is no feed is passed over
-    assert errors == []
+    (doc,), errors = run([tmp_path])  # in a folder, XML that is no feed is passed over, said so
+    assert [(e.kind, Path(e.path).name) for e in errors] == [("skipped", "not-a-feed.xml")]
     assert (doc.title, doc.outlet, doc.url) == (
         "Lighthouse restored", "Coastal Observer", "https://coastal.example/lighthouse",
     )
@@ -436,10 +436,13 @@ def test_every_bad_input_is_one_error_and_others_come_through(tmp_path: Path) ->
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "blank.txt").write_text("  \n\n ")
     (tmp_path / "binary.txt").write_bytes(b"GIF89a\x00\x01\x02")
-    (tmp_path / "latin.txt").write_bytes("Caf\xe9 news".encode("latin-1"))
+    # Not UTF-8, and no other encoding reads it as text (a Latin-1 file is read: see
+    # test_ingest_edges.py).
+    (tmp_path / "latin.txt").write_bytes(b"Caf" + bytes(range(128, 256)) * 4)
     (tmp_path / "huge.txt").write_text("word " * 400)
     (tmp_path / "notes.md").write_text("# not an article\n")
-    (tmp_path / "broken.html").write_bytes(b"<html>\xff\xfe</html>")
+    # Invalid in the charset it declares (undeclared, it would be read as detected).
+    (tmp_path / "broken.html").write_bytes(b'<html><meta charset="utf-8">\xff\xfe</html>')
     good = tmp_path / "council-vote.txt"
     inputs: list[str | Path] = [
         tmp_path / "missing.txt", str(tmp_path / "*.nothing"), tmp_path / "empty.txt",
@@ -455,12 +458,15 @@ def test_every_bad_input_is_one_error_and_others_come_through(tmp_path: Path) ->
     assert problems["empty.txt"] == "empty file"
     assert problems["blank.txt"].startswith("empty file")
     assert problems["binary.txt"].startswith("binary file (NUL byte at byte offset 6)")
-    assert problems["latin.txt"].startswith("invalid UTF-8 at byte offset 3")
+    assert problems["latin.txt"] == (
+        "invalid UTF-8 at byte offset 3, and no other encoding reads it as text "
+        "(binary or damaged?)"
+    )
     assert problems["huge.txt"] == (
         "file is 2,000 bytes, over the limit of 1,000 bytes (--max-bytes)"
     )
     assert "unknown file type '.md'" in problems["notes.md"]
-    assert problems["broken.html"].startswith("invalid UTF-8 at byte offset 6")
+    assert problems["broken.html"].startswith("invalid UTF-8 at byte offset 28")
     for error in errors:
         assert str(error) == f"{error.path}: {error.problem}" and "\n" not in str(error)
 
@@ -481,7 +487,10 @@ def test_folders_recurse_sorted_and_skip_unknown(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("About this folder\n")
     (tmp_path / "data.parquet").write_bytes(b"PAR1\x00\x00")
     docs, errors = run([tmp_path])
-    assert errors == []
+    # Files we do not read are passed over, each said so (kind "skipped", not a failure).
+    assert [(e.kind, Path(e.path).name) for e in errors] == [
+        ("skipped", "README.md"), ("skipped", "data.parquet"),
+    ]
     assert [d.id for d in docs] == ["alpha", "beta", "zeta"]
     # A glob reads the same files; a file named twice is read once.
     docs, errors = run([str(tmp_path / "**" / "*.txt"), tmp_path / "alpha.txt"])

@@ -260,15 +260,19 @@ def test_duplicates_and_errors_as_the_local_engine(spark: Any, tmp_path: Path) -
         "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n"
     )
     (corpus / "b.txt").write_text(text)
+    (corpus / "c.odt").write_bytes(b"PK\x03\x04")  # a format we do not read: listed, skipped
     inputs = [corpus, tmp_path / "missing.txt"]
     settings = {"formats": ("json",), "kb_files": []}
     local = run_analysis(inputs, Settings(out=tmp_path / "local", **settings), IngestOptions())
     on_spark = run_analysis_spark(
         inputs, Settings(out=tmp_path / "spark", **settings), IngestOptions(), spark=spark
     )
-    assert [str(e) for e in on_spark.errors] == [str(e) for e in local.errors]
+    assert [(str(e), e.kind) for e in on_spark.errors] == [
+        (str(e), e.kind) for e in local.errors
+    ]
     assert any("duplicate document id 'zeta'" in str(e) for e in local.errors)
-    assert len(local.errors) == 3
+    assert [e.kind for e in local.errors].count("skipped") == 1
+    assert len(local.errors) == 4
     assert (on_spark.analysed, on_spark.duplicates) == (local.analysed, local.duplicates) == (2, 2)
     assert on_spark.repeats == local.repeats == 1
     with AnalysisStore(tmp_path / "spark", read_only=True) as store:

@@ -372,7 +372,8 @@ def test_inputs_not_analysed_are_listed(client: TestClient) -> None:
     r = client.get("/api/errors").json()
     assert r["total"] == 1
     assert r["items"] == [{"path": "feed/<script>alert(1)</script>.html", "line": None,
-                           "doc_id": None, "problem": "could not parse"}]
+                           "doc_id": None, "problem": "could not parse",
+                           "kind": "error"}]
     assert client.get("/api/summary").json()["failed"] == 1
     for path in ("/", "/inputs"):
         page = client.get(path).text
@@ -418,3 +419,24 @@ def test_narrative_pages_isolate_user_strings(tmp_path: Path) -> None:
             if tag.startswith("</"):  # text after a closing tag: look at the enclosing one
                 pytest.fail(f"{path}: U+202E outside an isolate near {body[opened - 80:m.end()]!r}")
             assert tag.startswith("<bdi") or 'dir="auto"' in tag, (path, tag)
+
+
+def test_a_warning_is_listed_but_not_counted_as_failed(tmp_path: Path) -> None:
+    """A document read on a guessed encoding is in the errors table as a warning: the inputs
+    list shows it as read, and the summary does not count it as a failed input."""
+    import duckdb
+
+    from sourcetrace.outputs.web import queries
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE errors (path VARCHAR, line INTEGER, doc_id VARCHAR, "
+                "problem VARCHAR, kind VARCHAR)")
+    con.execute("INSERT INTO errors VALUES ('a.txt', NULL, 'a', 'read as cp1252', 'warning'),"
+                " ('b.bin', NULL, NULL, 'binary', 'error')")
+    listing = queries.errors_page(con)
+    assert [e["kind"] for e in listing["items"]] == ["error", "warning"]
+    # the report's headline from an analysis.json counts the same way
+    from sourcetrace.outputs.report import summarize
+
+    errors = [{"kind": "warning"}, {"kind": "error"}, {"kind": "skipped"}]
+    assert summarize({"documents": [], "claim_clusters": [], "errors": errors})["failed"] == 2

@@ -1,8 +1,11 @@
 """The ``sourcetrace`` command line.
 
-Exit codes: 0 when every input was analysed, 1 when some inputs failed (the rest are stored),
-2 for usage errors (unknown option, missing argument, unknown model, a command whose optional
-dependencies are not installed...).
+Exit codes: 0 when every input was analysed; 1 when some inputs failed (the rest are stored)
+or when the inputs held no document at all (an empty folder, only files in formats we do not
+read); 2 for usage errors (unknown option, missing argument, unknown model, an unknown
+``--field`` name, a command whose optional dependencies are not installed...). Files in
+formats we do not read found in a folder or by a glob are listed as "not read", and
+warnings (such as a guessed encoding) are printed, but neither makes the exit code 1.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ def _screen() -> Console:
     return Console()
 
 FORMATS = {"json", "parquet"}
+# The document fields a JSON Lines record maps to (sourcetrace.ingest.jsonl.FIELDS; repeated
+# here so `--help` does not import the readers).
+JSONL_FIELDS = ("id", "text", "title", "outlet", "url", "published")
 
 
 def _version(value: bool) -> None:
@@ -100,7 +106,12 @@ def _parse_fields(fields: list[str]) -> dict[str, str]:
         ours, sep, theirs = item.partition("=")
         if not sep or not ours or not theirs:
             raise _usage(f"--field expects OURS=THEIRS (e.g. text=body), got {item!r}")
-        mapping[ours.strip()] = theirs.strip()
+        ours = ours.strip()
+        if ours not in JSONL_FIELDS:
+            raise _usage(
+                f"--field {item}: unknown field {ours!r} (ours: {', '.join(JSONL_FIELDS)})"
+            )
+        mapping[ours] = theirs.strip()
     return mapping
 
 
@@ -115,7 +126,8 @@ def analyze(
         list[str],
         typer.Argument(
             metavar="INPUT",
-            help="Files, folders or globs: .txt .html .jsonl[.gz] .warc[.gz], feeds, URL lists.",
+            help="Files, folders or globs: .txt .html .jsonl[.gz] .warc[.gz] .pdf .docx, feeds, "
+            "URL lists.",
         ),
     ],
     meta: Annotated[
@@ -243,14 +255,23 @@ def analyze(
         except KeyboardInterrupt:
             err.print("interrupted: finished documents are stored; run again to resume")
             raise typer.Exit(130) from None
+    failed = [e for e in result.errors if e.kind == "error"]
+    passed_over = [e for e in result.errors if e.kind == "skipped"]
+    warnings = [e for e in result.errors if e.kind == "warning"]
+    labels = {"error": "skipped", "skipped": "not read", "warning": "warning"}
     for e in result.errors:
         # a problem names files and document ids from the input: no markup, no controls
-        err.print(f"[yellow]skipped[/yellow] {escape(printable(e))}", highlight=False,
+        label = labels.get(e.kind, e.kind)
+        err.print(f"[yellow]{label}[/yellow] {escape(printable(e))}", highlight=False,
                   markup=True, soft_wrap=True)
+    # Nothing read at all (an empty folder, only files we do not read): not a success.
+    nothing = not (result.analysed or result.skipped or result.duplicates or result.repeats)
     summary = {
         "out": str(result.out), "analysed": result.analysed, "already_analysed": result.skipped,
         "duplicates": result.duplicates, "repeats": result.repeats,
-        "errors": [str(e) for e in result.errors],
+        "errors": [str(e) for e in failed],
+        "not_read": [str(e) for e in passed_over],
+        "warnings": [str(e) for e in warnings],
         "outputs": {k: str(v) for k, v in result.outputs.items()},
         "seconds": round(result.seconds, 2), "words": result.words,
         "stages": {k: round(v, 2) for k, v in getattr(result, "stages", {}).items()},
@@ -262,12 +283,19 @@ def analyze(
             f"analysed {result.analysed} documents ({result.skipped} already done, "
             f"{result.duplicates} more appearances of a text analysed once, "
             f"{result.repeats} repeats of the same outlet and URL left out, "
-            f"{len(result.errors)} problems) "
+            f"{len(failed)} problems, {len(passed_over)} files not read, "
+            f"{len(warnings)} warnings) "
             f"in {result.seconds:.1f}s"
         )
         for name, path in result.outputs.items():
             err.print(f"  {name:8} {path}")
-    raise typer.Exit(1 if result.errors else 0)
+    if nothing:
+        err.print(
+            "error: no documents found in the inputs: nothing was analysed"
+            + (" (why each input was not read is listed above)" if result.errors else ""),
+            markup=False, highlight=False, soft_wrap=True,
+        )
+    raise typer.Exit(1 if failed or nothing else 0)
 
 
 def _store(directory: Path):  # noqa: ANN202 - AnalysisStore, imported lazily

@@ -39,14 +39,27 @@ class Document:
         return asdict(self)
 
 
+# What an IngestError says about its input (the ``kind`` column of the store's errors table):
+FAILED = "error"  # the input, or part of it, could not be read: exit code 1
+SKIPPED = "skipped"  # a file found in a folder or by a glob in a format we do not read
+WARNING = "warning"  # read, but on an assumption worth checking (the encoding we guessed)
+KINDS = (FAILED, SKIPPED, WARNING)
+
+
 @dataclass
 class IngestError:
-    """A problem with one input. ``line`` is set for line-based formats (JSON Lines)."""
+    """A problem with one input. ``line`` is set for line-based formats (JSON Lines).
+    ``kind`` says whether the input failed, was skipped, or was read with a warning."""
 
     path: str
     problem: str
     line: int | None = None
     doc_id: str | None = None
+    kind: str = FAILED
+
+    @property
+    def failed(self) -> bool:
+        return self.kind == FAILED
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path

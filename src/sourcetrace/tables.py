@@ -27,7 +27,13 @@ DOCUMENTS = {
     "duplicate_of": "VARCHAR",
     "pipeline_version": "VARCHAR",
 }
-ERRORS = {"path": "VARCHAR", "line": "INTEGER", "doc_id": "VARCHAR", "problem": "VARCHAR"}
+# Inputs not (wholly) read, and why. ``kind``: "error" (failed), "skipped" (a file in a format
+# sourcetrace does not read, found in a folder or by a glob) or "warning" (read on an
+# assumption, e.g. the encoding of a file that is not UTF-8; ``doc_id`` names the document).
+ERRORS = {
+    "path": "VARCHAR", "line": "INTEGER", "doc_id": "VARCHAR", "problem": "VARCHAR",
+    "kind": "VARCHAR",
+}
 # One row per finished run: when, and the pipeline that wrote the store (JSON: model, its
 # version, components, sourcetrace version, pipeline version), so that exports written later
 # from the store still say what produced it.

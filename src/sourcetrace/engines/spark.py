@@ -93,7 +93,7 @@ def get_session(master: str = "local[*]", app: str = "sourcetrace") -> Any:
 READ_COLUMNS = {
     **{f: "VARCHAR" for f in [*DOC_FIELDS, "content_hash", "appearance"]},
     "n_words": "INTEGER", "problem": "VARCHAR", "path": "VARCHAR", "line": "INTEGER",
-    "doc_id": "VARCHAR",
+    "doc_id": "VARCHAR", "kind": "VARCHAR",
     # Position in the input, as the local engine meets it: file number, item number in the
     # file. "First" (which of two equal texts or ids is kept) is decided by this order.
     "fi": "INTEGER", "seq": "INTEGER",
@@ -143,7 +143,8 @@ def _read_partition(
                     if item.problem.startswith("metadata file:"):
                         continue
                     row: dict[str, Any] = {"problem": item.problem, "path": item.path,
-                                           "line": item.line, "doc_id": item.doc_id}
+                                           "line": item.line, "doc_id": item.doc_id,
+                                           "kind": item.kind}
                 else:
                     row = {f: getattr(item, f) for f in DOC_FIELDS}
                     row.update(content_hash=item.content_hash, n_words=item.n_words,
@@ -161,6 +162,7 @@ def plan_inputs(
     """Driver: the files to read, numbered in input order (each file once, as the local
     engine reads them), and the problems found without reading any document: missing inputs
     and bad metadata files, each with its place in that order. Only metadata files are read."""
+    from sourcetrace.ingest import metadata_paths
     from sourcetrace.ingest.enrich import MetadataSources
     from sourcetrace.ingest.paths import Missing, expand
 
@@ -168,12 +170,13 @@ def plan_inputs(
     problems = [(-1, k, e) for k, e in enumerate(metadata.take_errors())]
     files: list[tuple[int, str, str, bool]] = []
     seen: set[Path] = set()
+    meta_files = metadata_paths(options)  # read as metadata, not reported as unknown files
     for fi, c in enumerate(expand(inputs)):
         if isinstance(c, Missing):
             problems.append((fi, -1, IngestError(c.input, c.problem)))
             continue
         key = c.path.resolve()
-        if key in seen:
+        if key in seen or (key in meta_files and not c.explicit):
             continue
         seen.add(key)
         metadata.for_file(c.path, c.root)
@@ -273,13 +276,14 @@ def run_analysis_spark(
             _load_parquet(store, parquet)
             # Problems in input order, as the local engine reports them.
             found = store.con.execute(
-                f"SELECT fi, seq, path, problem, line, doc_id FROM read_parquet("
+                f"SELECT fi, seq, path, problem, line, doc_id, kind FROM read_parquet("
                 f"'{(parquet / 'errors' / '*.parquet').as_posix()}')"
             ).fetchall()
             ordered = [
                 *problems,
-                *((fi, seq, IngestError(path, problem or DUPLICATE_ID.format(doc_id), line, doc_id))
-                  for fi, seq, path, problem, line, doc_id in found),
+                *((fi, seq, IngestError(path, problem or DUPLICATE_ID.format(doc_id), line, doc_id,
+                                        kind or "error"))
+                  for fi, seq, path, problem, line, doc_id, kind in found),
             ]
             ordered.sort(key=lambda p: (p[0], p[1]))
             result.errors = [e for _, _, e in ordered]
@@ -445,6 +449,7 @@ def _ingest(
         F.coalesce("source_path", F.lit("?")).alias("path"),
         F.lit(None).cast("int").alias("line"), F.col("id").alias("doc_id"),
         F.lit(None).cast("string").alias("problem"),  # worded on the driver (repr)
+        F.lit("error").alias("kind"),
         *ORDER,
     )
     (

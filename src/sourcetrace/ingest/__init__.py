@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from sourcetrace.ingest.checks import check_size
+from sourcetrace.ingest.checks import bom_encoding, check_size
 from sourcetrace.ingest.enrich import MetadataSources, finish
 from sourcetrace.ingest.options import IngestOptions
 from sourcetrace.ingest.paths import Candidate, Missing, expand
@@ -22,7 +22,7 @@ from sourcetrace.ingest.readers import (
     choose_reader,
     readers_for,
 )
-from sourcetrace.model import Document, IngestError
+from sourcetrace.model import FAILED, SKIPPED, Document, IngestError
 
 __all__ = ["IngestOptions", "iter_inputs", "read_file"]
 
@@ -30,6 +30,8 @@ __all__ = ["IngestOptions", "iter_inputs", "read_file"]
 READER_MODULES = [
     "sourcetrace.ingest.plain",
     "sourcetrace.ingest.html",
+    "sourcetrace.ingest.pdf",
+    "sourcetrace.ingest.word",
     "sourcetrace.ingest.jsonl",
     "sourcetrace.ingest.warc",
     "sourcetrace.ingest.feeds",
@@ -49,10 +51,14 @@ def read_file(
     """Documents and errors from one file, before metadata and language checks."""
     where = str(path)
     if not readers_for(path):
-        if explicit:
-            kinds = ", ".join(sorted(READERS))
-            suffix = "".join(path.suffixes) or "(none)"
-            yield IngestError(where, f"unknown file type {suffix!r} (sourcetrace reads {kinds})")
+        # Named by the user: an error. Found in a folder or by a glob: skipped, but said so
+        # (a folder of .odt files must not look like an empty analysis).
+        kinds = ", ".join(sorted(READERS))
+        suffix = "".join(path.suffixes) or "(none)"
+        yield IngestError(
+            where, f"unknown file type {suffix!r} (sourcetrace reads {kinds})",
+            kind=FAILED if explicit else SKIPPED,
+        )
         return
     produced = 0
     try:
@@ -61,10 +67,13 @@ def read_file(
             head = stream.read(SNIFF_BYTES)
         reader = choose_reader(path, head)
         if reader is None:
-            if explicit:
-                yield IngestError(where, f"not a format we read as {path.suffix!r}")
+            yield IngestError(
+                where, f"not a format we read as {path.suffix!r}",
+                kind=FAILED if explicit else SKIPPED,
+            )
             return
-        if not reader.binary and b"\x00" in head:
+        # UTF-16/32 text is full of NUL bytes: its byte-order mark says it is text.
+        if not reader.binary and b"\x00" in head and not bom_encoding(head):
             raise ReadProblem(f"binary file (NUL byte at byte offset {head.index(0)}), not text")
         for item in reader.read(path, options):
             produced += 1
@@ -91,6 +100,7 @@ def iter_inputs(
     metadata = MetadataSources(options.meta)
     yield from metadata.take_errors()
     seen: set[Path] = set()
+    meta_files = metadata_paths(options)
     for candidate in expand(inputs):
         if isinstance(candidate, Missing):
             yield IngestError(candidate.input, candidate.problem)
@@ -98,8 +108,15 @@ def iter_inputs(
         key = candidate.path.resolve()
         if key in seen:  # the same file named twice (a folder and a glob inside it)
             continue
+        if key in meta_files and not candidate.explicit:  # a --meta file in an input folder
+            continue
         seen.add(key)
         yield from read_candidate(candidate, options, metadata)
+
+
+def metadata_paths(options: IngestOptions) -> set[Path]:
+    """The metadata files given by the caller: read as metadata, not as unknown inputs."""
+    return {Path(m).resolve() for m in options.meta}
 
 
 def read_candidate(

@@ -10,7 +10,7 @@ from sourcetrace.ingest.language import detect_language
 from sourcetrace.ingest.metadata import FOLDER_METADATA, Metadata, apply_metadata, load_metadata
 from sourcetrace.ingest.options import IngestOptions
 from sourcetrace.ingest.readers import ReadProblem
-from sourcetrace.model import Document, IngestError
+from sourcetrace.model import WARNING, Document, IngestError
 
 
 class MetadataSources:
@@ -28,10 +28,15 @@ class MetadataSources:
         key = path.resolve()
         if key not in self._loaded:
             try:
-                self._loaded[key] = load_metadata(path)
+                self._loaded[key] = loaded = load_metadata(path)
             except (ReadProblem, OSError) as exc:
                 self._loaded[key] = None
                 self.errors.append(IngestError(str(path), f"metadata file: {exc}"))
+            else:
+                if loaded.decoded is not None and loaded.decoded.guessed:
+                    self.errors.append(IngestError(
+                        str(path), f"metadata file: {loaded.decoded.warning()}", kind=WARNING
+                    ))
         return self._loaded[key]
 
     def for_file(self, path: Path, root: Path) -> list[Metadata]:

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sourcetrace.ingest.checks import decode_utf8
+from sourcetrace.ingest.checks import Decoded, decode_text, decode_utf8
 from sourcetrace.ingest.dates import to_iso
 from sourcetrace.ingest.options import IngestOptions
+from sourcetrace.ingest.plain import encoding_note
 from sourcetrace.ingest.readers import ReadProblem, doc_stem, register
 from sourcetrace.model import Document, IngestError
 
@@ -54,18 +55,21 @@ def extract_page(html: str | bytes, url: str | None = None) -> Page | None:
     )
 
 
-def decode_html(data: bytes) -> str:
-    """UTF-8 text, or text in the charset the page declares; undeclared invalid UTF-8 is an
+def decode_html(data: bytes) -> Decoded:
+    """UTF-8 text (or UTF-16/32 with a byte-order mark), else text in the charset the page
+    declares, else in the encoding detected; invalid text in the declared charset is an
     error with its byte offset."""
     try:
-        return decode_utf8(data)
+        return Decoded(decode_utf8(data), "utf-8")
     except ReadProblem as problem:
         declared = _CHARSET.search(data[:4096])
-        charset = declared.group(1).decode("ascii").lower() if declared else "utf-8"
-        if b"\x00" in data or charset.replace("_", "-") in ("utf-8", "utf8"):
+        charset = declared.group(1).decode("ascii").lower() if declared else None
+        if charset is None or charset.replace("_", "-") in ("utf-8", "utf8"):
+            if charset is None or b"\x00" in data:
+                return decode_text(data)  # a BOM, or a guess (recorded), or a clear error
             raise problem from None
         try:
-            return data.decode(charset)
+            return Decoded(data.decode(charset), charset, "declared")
         except LookupError:
             raise ReadProblem(f"unknown charset {charset!r} declared in the page") from None
         except UnicodeDecodeError as exc:
@@ -74,11 +78,14 @@ def decode_html(data: bytes) -> str:
 
 @register(".html", ".htm", ".xhtml", name="HTML")
 def read_html(path: Path, options: IngestOptions) -> Iterator[Document | IngestError]:
-    page = extract_page(decode_html(path.read_bytes()))
+    decoded = decode_html(path.read_bytes())
+    page = extract_page(decoded.text)
     if page is None:
         raise ReadProblem("no article text found in the HTML")
-    yield Document(
+    document = Document(
         id=doc_stem(path), text=page.text, title=page.title, outlet=page.outlet,
         outlet_inferred=page.inferred, url=page.url,
         published=page.published, source_path=str(path),
     )
+    yield from encoding_note(decoded, document)
+    yield document

@@ -63,6 +63,8 @@ def record_to_document(
 @register(".jsonl", ".ndjson", name="JSON Lines")
 @register(".jsonl.gz", ".ndjson.gz", name="gzipped JSON Lines", binary=True)
 def read_jsonl(path: Path, options: IngestOptions) -> Iterator[Document | IngestError]:
+    seen: set[str] = set()  # every field name met, to check the --field mapping against
+    records = 0
     for number, raw in _lines(path):
         if not raw.strip():
             continue
@@ -79,4 +81,24 @@ def read_jsonl(path: Path, options: IngestOptions) -> Iterator[Document | Ingest
                 str(path), f"expected a JSON object, got {type(record).__name__}", number
             )
             continue
+        seen.update(record)
+        records += 1
         yield record_to_document(record, options.field_map, path, number)
+    if records:
+        yield from unmatched_fields(options.field_map, seen, path)
+
+
+def unmatched_fields(
+    field_map: dict[str, str], seen: set[str], path: Path
+) -> Iterator[IngestError]:
+    """An error for each mapped field that no record of the file has: a typo in ``--field``
+    would otherwise leave every title or date empty without a word."""
+    for ours, theirs in field_map.items():
+        if theirs in seen:
+            continue
+        names = sorted(seen)
+        listed = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        yield IngestError(
+            str(path), f"--field {ours}={theirs}: no record has a field {theirs!r} "
+            f"(fields found: {listed})",
+        )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sourcetrace.ingest.checks import decode_utf8
+from sourcetrace.ingest.checks import Decoded, decode_text
 from sourcetrace.ingest.dates import to_iso
 from sourcetrace.ingest.readers import ReadProblem
 from sourcetrace.model import Document
@@ -33,6 +33,8 @@ class Metadata:
 
     path: Path
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # How the file was decoded (a spreadsheet saved as CSV by Excel is often Windows-1252).
+    decoded: Decoded | None = None
 
     def lookup(self, document: Document) -> dict[str, Any] | None:
         record = self.records.get(document.id)
@@ -70,7 +72,8 @@ def load_metadata(path: Path) -> Metadata:
     """Read one metadata file; raises ReadProblem when it cannot be used."""
     if not path.is_file():
         raise ReadProblem("no such file or directory")
-    text = decode_utf8(path.read_bytes())
+    decoded = decode_text(path.read_bytes())
+    text = decoded.text
     suffix = path.suffix.lower()
     if suffix == ".json":
         try:
@@ -81,7 +84,7 @@ def load_metadata(path: Path) -> Metadata:
         rows = _rows_from_table(text, "\t" if suffix != ".csv" else ",")
     else:
         raise ReadProblem("metadata must be .csv, .tsv or .json")
-    metadata = Metadata(path)
+    metadata = Metadata(path, decoded=decoded)
     for number, row in enumerate(rows, start=1):
         key = next((row[c] for c in ID_COLUMNS if row.get(c) not in (None, "")), None)
         if key is None:

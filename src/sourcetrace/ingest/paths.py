@@ -37,10 +37,16 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def _folder(folder: Path) -> Iterator[Candidate]:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not _hidden(path, folder) and path.name not in FOLDER_METADATA:
+def _folder(folder: Path) -> Iterator[Candidate | Missing]:
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
+    found = False
+    for path in files:
+        if not _hidden(path, folder) and path.name not in FOLDER_METADATA:
+            found = True
             yield Candidate(path, explicit=False, root=folder)
+    if not found:  # else an empty folder would be an analysis of nothing, "0 problems"
+        what = "no files" if not files else "only hidden or metadata files"
+        yield Missing(str(folder), f"empty folder: {what}, no articles to read")
 
 
 def expand(inputs: Sequence[str | Path]) -> Iterator[Candidate | Missing]:

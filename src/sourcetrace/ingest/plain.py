@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from sourcetrace.ingest.checks import read_text
+from sourcetrace.ingest.checks import Decoded, decode_text
 from sourcetrace.ingest.options import IngestOptions
 from sourcetrace.ingest.readers import ReadProblem, doc_stem, register
-from sourcetrace.model import Document, IngestError
+from sourcetrace.model import WARNING, Document, IngestError
 
 MAX_TITLE_CHARS = 200
 
@@ -64,9 +64,26 @@ def guess_title(text: str) -> str | None:
 
 @register(".txt", ".text", name="plain text", priority=200)
 def read_plain(path: Path, options: IngestOptions) -> Iterator[Document | IngestError]:
-    text = read_text(path)
+    decoded = decode_text(path.read_bytes())
+    text = decoded.text
     if not text.strip():
         raise ReadProblem("empty file (whitespace only)")
-    yield Document(
+    document = Document(
         id=doc_stem(path), text=text, title=guess_title(text), source_path=str(path)
     )
+    yield from encoding_note(decoded, document)
+    yield document
+
+
+def encoding_note(decoded: Decoded, document: Document) -> Iterator[IngestError]:
+    """Record the encoding of a text that was not UTF-8 on the document, and when it was a
+    guess, a warning (kept in the store's errors table, shown by the CLI)."""
+    if decoded.how is None:
+        return
+    document.extra["encoding"] = decoded.encoding
+    document.extra["encoding_from"] = decoded.how
+    if decoded.guessed:
+        yield IngestError(
+            document.source_path or document.id, decoded.warning(), doc_id=document.id,
+            kind=WARNING,
+        )

@@ -44,7 +44,7 @@ class AnalysisStore:
         self.con.execute(_ddl("documents", DOCUMENTS))
         self.con.execute(_ddl("errors", ERRORS))
         self.con.execute(_ddl("runs", RUNS))
-        for name, columns in {"documents": DOCUMENTS, **ALL_TABLES}.items():
+        for name, columns in {"documents": DOCUMENTS, "errors": ERRORS, **ALL_TABLES}.items():
             self.con.execute(_ddl(name, columns))
             # A store written by an older sourcetrace gains the columns added since.
             for column, sql_type in columns.items():
@@ -125,7 +125,8 @@ class AnalysisStore:
 
     def save_errors(self, errors: Iterable[IngestError]) -> None:
         rows = [
-            {"path": e.path, "line": e.line, "doc_id": e.doc_id, "problem": e.problem}
+            {"path": e.path, "line": e.line, "doc_id": e.doc_id, "problem": e.problem,
+             "kind": e.kind}
             for e in errors
         ]
         self.con.execute("DELETE FROM errors")

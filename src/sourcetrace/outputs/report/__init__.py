@@ -150,8 +150,9 @@ def summarize(analysis: dict[str, Any]) -> dict[str, Any]:
         "worst": [worst_example(k) for k in weak[:WORST_EXAMPLES]],
         # Beside the headline, not in it: independence is judged per proposition.
         "narratives": len(analysis.get("narratives") or []),
-        # skipped or failed inputs (the store's errors), listed under "Inputs not analysed"
-        "failed": len(analysis.get("errors") or []),
+        # skipped or failed inputs (the store's errors), listed under "Inputs not analysed";
+        # a warning (a document read on a guessed encoding) is listed but not counted
+        "failed": sum(1 for e in analysis.get("errors") or [] if e.get("kind") != "warning"),
     }
 
 

@@ -124,7 +124,11 @@ def summary(con: Connection) -> dict[str, Any]:
     )[0]
     # Inputs that were read but not analysed: a run where every file failed must not read as
     # "0 articles" and nothing else.
-    head["failed"] = scalar(con, "SELECT count(*) FROM errors") if has_table(con, "errors") else 0
+    # a warning (read on a guessed encoding) is not an input that failed
+    head["failed"] = (
+        scalar(con, "SELECT count(*) FROM errors WHERE coalesce(kind, 'error') <> 'warning'")
+        if has_table(con, "errors") else 0
+    )
     # Shown beside the headline, which counts independence per claim cluster only.
     head["narratives"] = (
         scalar(con, "SELECT count(*) FROM narratives") if has_table(con, "narratives") else 0
@@ -441,15 +445,15 @@ def timeline(con: Connection, limit: int = 30) -> dict[str, Any]:
 
 # -- inputs not analysed ----------------------------------------------------------------------
 def errors_page(con: Connection, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    """Inputs that were skipped or failed (the store's ``errors``: path, line, doc id,
-    problem), in path order."""
+    """Inputs that were skipped or failed, then documents read with a warning (the store's
+    ``errors``: path, line, doc id, problem, kind), in path order."""
     if not has_table(con, "errors"):
         return page([], 0, offset, limit)
     total = scalar(con, "SELECT count(*) FROM errors")
     items = rows(
         con,
-        "SELECT path, line, doc_id, problem FROM errors "
-        "ORDER BY path, line NULLS FIRST, doc_id LIMIT ? OFFSET ?",
+        "SELECT path, line, doc_id, problem, coalesce(kind, 'error') AS kind FROM errors "
+        "ORDER BY kind = 'warning', path, line NULLS FIRST, doc_id LIMIT ? OFFSET ?",
         [limit, offset],
     )
     return page(items, total, offset, limit)
