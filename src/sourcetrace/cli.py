@@ -146,6 +146,13 @@ def analyze(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
     ] = False,
+    recompute: Annotated[
+        bool, typer.Option(
+            "--recompute",
+            help="Compute the corpus steps over every document again, not only what new "
+                 "documents change (the result is the same).",
+        ),
+    ] = False,
 ) -> None:
     """Analyse articles and write the store, exports and report to --out."""
     formats = {f.strip() for f in fmt.split(",") if f.strip()}
@@ -167,6 +174,7 @@ def analyze(
         formats=tuple(sorted(formats | ({"report"} if report else set()))),
         kb_files=list(kb or []), engine=engine,
         spark_master=spark_master, quiet=quiet, block_claims_above=block_claims_above,
+        recompute=recompute,
     )
     options = IngestOptions(
         max_bytes=max_bytes, meta=list(meta or []), field_map=field_map, fetch=fetch
@@ -210,6 +218,7 @@ def analyze(
         "outputs": {k: str(v) for k, v in result.outputs.items()},
         "seconds": round(result.seconds, 2), "words": result.words,
         "stages": {k: round(v, 2) for k, v in getattr(result, "stages", {}).items()},
+        "work": getattr(result, "work", {}),
     }
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=1) + "\n")

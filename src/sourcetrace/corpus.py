@@ -62,6 +62,11 @@ class PerGroup:
     fn: Callable[[Rows, Any], Rows]
     outputs: Mapping[str, Columns]
     order: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Keep each group's rows in the store and reuse them while the group's inputs (and the
+    # step's context) are unchanged (:mod:`sourcetrace.engines.memo`): for stages whose
+    # work costs more than reading their rows back, so that a run over a grown corpus
+    # computes only the groups the new documents touch.
+    memo: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,11 +129,12 @@ class CorpusStep:
                 found.update(stage.outputs)
         return found
 
-    def __call__(self, store: Any, settings: Settings) -> None:
-        """Run the step in this process over ``store`` (what the local engine does)."""
+    def __call__(self, store: Any, settings: Settings) -> dict[str, dict[str, int]]:
+        """Run the step in this process over ``store`` (what the local engine does);
+        returns how many groups each memoised stage had and computed."""
         from sourcetrace.engines.local_steps import run_step
 
-        run_step(self, store, settings)
+        return run_step(self, store, settings, incremental=not settings.recompute)
 
 
 def sort_rows(rows: list[Row], columns: Sequence[str]) -> list[Row]:
