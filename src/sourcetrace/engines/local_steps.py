@@ -163,20 +163,21 @@ def run_step(
 
     With ``incremental``, the stages declared ``memo=True`` reuse the rows of groups whose
     inputs are unchanged since the last run on this store (:mod:`sourcetrace.engines.memo`);
-    the tables written are the same either way. Returns, per memoised stage, how many
+    without, they compute every group (and store them for the next run). The tables written
+    are the same either way. Returns, per memoised stage, how many
     groups it had and how many it computed."""
     con = store.con
     shared = _shared(step, con, settings)
     context = step.setup(settings, shared)
     made = list(step.outputs())
-    salt = step_salt(step, settings, shared) if incremental else b""
+    salt = step_salt(step, settings, shared)
     memos: list[StageMemo] = []
     work: dict[str, dict[str, int]] = {}
     try:
         for index, stage in enumerate(step.stages):
             memo = None
-            if incremental and isinstance(stage, PerGroup) and stage.memo:
-                memo = StageMemo(con, step, index, stage, salt)
+            if isinstance(stage, PerGroup) and stage.memo:
+                memo = StageMemo(con, step, index, stage, salt, reuse=incremental)
                 memos.append(memo)
                 made += memo.temp_tables()
             run_stage_local(con, stage, context, lambda text: step.sql(text, settings), memo)

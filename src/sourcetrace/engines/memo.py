@@ -105,13 +105,13 @@ class StageMemo:
     the rows computed for the others."""
 
     def __init__(self, con: Any, step: CorpusStep, index: int, stage: PerGroup,
-                 salt: bytes) -> None:
+                 salt: bytes, reuse: bool = True) -> None:
         self.con = con
         self.name = f"{step.name}.{index}"
         self.salt = salt + _function_name(stage.fn).encode() + str(index).encode()
         self.outputs: dict[str, Columns] = dict(stage.outputs)
         self.known: set[str] = set()
-        if self._usable(con):
+        if reuse and self._usable(con):
             self.known = {r[0] for r in con.execute(
                 f"SELECT {KEY} FROM {_table(self.name)}").fetchall()}
         self.reused: list[str] = []
