@@ -124,3 +124,73 @@ def test_changed_settings_and_recompute_compute_every_group(
     forced = run_analysis([runs["corpus"]], _settings(out, min_reuse_words=11, recompute=True))
     assert forced.work and all(w["computed"] == w["groups"] for w in forced.work.values())
     assert _tables(out) == before
+
+
+# -- the memo itself, on a stage of its own (no NLP) ------------------------------------------
+CALLS: list[Any] = []
+
+
+def _pairs_within(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """Each item with the next one of its group (by number): labels named and ordered."""
+    CALLS.append(group["items"][0]["g"])
+    items = group["items"]
+    return {"pairs": [{"g": a["g"], "i": a["idx"], "j": b["idx"], "text": a["text"] + b["text"]}
+                      for a, b in zip(items, items[1:], strict=False)]}
+
+
+def _memo_stage(labels: tuple[str, ...]) -> Any:
+    from sourcetrace.corpus import PerGroup
+
+    return PerGroup({"items": "SELECT * FROM items"}, key=("g",), fn=_pairs_within,
+                    outputs={"pairs": {"g": "VARCHAR", "i": "BIGINT", "j": "BIGINT",
+                                       "text": "VARCHAR"}},
+                    order={"items": ("idx",)}, memo=True, memo_labels=labels)
+
+
+def _run_memo_stage(con: Any, items: list[tuple[str, int, str]], labels: tuple[str, ...]
+                    ) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+    import pyarrow as pa
+
+    from sourcetrace.corpus import CorpusStep
+    from sourcetrace.engines.local_steps import run_stage_local
+    from sourcetrace.engines.memo import StageMemo
+
+    con.register("items_rows", pa.table({"g": [g for g, _, _ in items],
+                                         "idx": [i for _, i, _ in items],
+                                         "text": [t for _, _, t in items]}))
+    con.execute("CREATE OR REPLACE TABLE items AS SELECT * FROM items_rows")
+    stage = _memo_stage(labels)
+    step = CorpusStep(name="test", reads=("items",), stages=(stage,), writes={})
+    memo = StageMemo(con, step, 0, stage, b"salt")
+    CALLS.clear()
+    run_stage_local(con, stage, None, memo=memo)
+    memo.save()
+    rows = sorted(con.execute('SELECT * FROM temp."pairs"').fetchall())
+    return rows, memo.counts()
+
+
+def test_renumbered_labels_in_the_same_order_are_reused_and_given_back() -> None:
+    con = duckdb.connect()
+    labels = ("idx", "i", "j")
+    items = [("a", 0, "x"), ("a", 1, "y"), ("b", 2, "z"), ("b", 3, "w")]
+    rows, counts = _run_memo_stage(con, items, labels)
+    assert counts == {"groups": 2, "computed": 2}
+    assert rows == [("a", 0, 1, "xy"), ("b", 2, 3, "zw")]
+    # a new group numbered before them: every number moves, no order changes
+    grown = [("0", 0, "p"), ("0", 1, "q"), *((g, i + 2, t) for g, i, t in items)]
+    rows, counts = _run_memo_stage(con, grown, labels)
+    assert counts == {"groups": 3, "computed": 1} and CALLS == ["0"]
+    assert rows == [("0", 0, 1, "pq"), ("a", 2, 3, "xy"), ("b", 4, 5, "zw")]
+    # without labels the numbers are inputs like any other: every group is computed again
+    con = duckdb.connect()
+    _run_memo_stage(con, items, ())
+    assert _run_memo_stage(con, grown, ())[1] == {"groups": 3, "computed": 3}
+
+
+def test_a_changed_group_is_computed_again() -> None:
+    con = duckdb.connect()
+    labels = ("idx", "i", "j")
+    _run_memo_stage(con, [("a", 0, "x"), ("a", 1, "y"), ("b", 2, "z")], labels)
+    rows, counts = _run_memo_stage(con, [("a", 0, "x"), ("a", 1, "Y"), ("b", 2, "z")], labels)
+    assert counts == {"groups": 2, "computed": 1} and CALLS == ["a"]
+    assert rows == [("a", 0, 1, "xY")]

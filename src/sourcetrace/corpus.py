@@ -67,6 +67,11 @@ class PerGroup:
     # work costs more than reading their rows back, so that a run over a grown corpus
     # computes only the groups the new documents touch.
     memo: bool = False
+    # Integer columns (of inputs, key and outputs) that only name and order things, such as
+    # claim numbers (positions in the corpus): the memo knows a group again when they are
+    # renumbered in the same order. The function must use them for nothing else: no
+    # arithmetic, no comparison but between them, every output value one of its inputs'.
+    memo_labels: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -117,22 +117,28 @@ def run_stage_local(
             del inputs
             for key in sorted(groups, key=repr):
                 group = ordered_inputs(groups.pop(key), stage.order)
-                digest = memo.key(key, group) if memo else ""
-                if memo and memo.lookup(digest):
+                digest, labels = memo.key(key, group) if memo else ("", [])
+                stored = memo.lookup(digest, labels) if memo else None
+                if stored:
                     continue
                 found = stage.fn(group, context)
+                if stored is False and memo.store(digest, labels, {  # type: ignore[union-attr]
+                    name: _arrow_rows(rows, stage.outputs[name]) for name, rows in found.items()
+                }):
+                    continue
                 for name, rows in found.items():
-                    if memo:
-                        memo.add(name, digest, _arrow_rows(rows, stage.outputs[name]))
-                    else:
-                        out[name].add(rows)
+                    out[name].add(rows)
             for output in out.values():
                 output.flush()
         if memo:
+            # the memo's rows, and those of groups computed but not kept in it
             schemas = {name: arrow_table([], columns).schema
                        for name, columns in stage.outputs.items()}
             for name, query in memo.prepare(schemas).items():
-                con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {query}')
+                out[name].create(con, f"{name}__plain")
+                con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {query} '
+                            f'UNION ALL SELECT * FROM "{name}__plain"')
+                con.execute(f'DROP TABLE temp."{name}__plain"')
             return
     else:
         inputs = {name: _rows(con, sql(query)) for name, query in stage.inputs.items()}

@@ -102,21 +102,33 @@ def _columns(con: Any, name: str) -> list[str]:
 
 class StageMemo:
     """The memo of one stage during one run: which groups are known, which were reused, and
-    the rows computed for the others."""
+    the rows computed for the others.
+
+    A stage may declare *label* columns (``PerGroup.memo_labels``): integers that only name
+    and order things (claim numbers, which are positions in the corpus). A group is then
+    stored with each label replaced by its rank among the group's labels, so a group whose
+    claims were renumbered by documents added elsewhere, in the same order, is still found;
+    its stored rows get the group's labels of this run back."""
 
     def __init__(self, con: Any, step: CorpusStep, index: int, stage: PerGroup,
                  salt: bytes, reuse: bool = True) -> None:
         self.con = con
         self.name = f"{step.name}.{index}"
-        self.salt = salt + _function_name(stage.fn).encode() + str(index).encode()
+        self.salt = (salt + _function_name(stage.fn).encode() + str(index).encode()
+                     + repr(tuple(stage.memo_labels)).encode())
         self.outputs: dict[str, Columns] = dict(stage.outputs)
+        self.labels = tuple(stage.memo_labels)
+        self.key_labels = [k in self.labels for k in stage.key]
         self.known: set[str] = set()
         if reuse and self._usable(con):
             self.known = {r[0] for r in con.execute(
                 f"SELECT {KEY} FROM {_table(self.name)}").fetchall()}
         self.reused: list[str] = []
         self.computed: list[str] = []
+        self.seen: set[str] = set()
         self.new_rows: dict[str, list[pa.Table]] = {n: [] for n in self.outputs}
+        # (digest, rank, label) of every group in the memo after this run, for label stages
+        self.mapping: list[tuple[str, int, Any]] = []
 
     def _usable(self, con: Any) -> bool:
         """The stored memo has every table this stage needs, with the columns it makes now
@@ -129,44 +141,95 @@ class StageMemo:
             for o, columns in self.outputs.items()
         )
 
-    def key(self, group_key: tuple[Any, ...], group: Mapping[str, list[Row]]) -> str:
-        return _digest(self.salt, pickle.dumps(group_key, protocol=5),
-                       *(name.encode() + _rows_digest(rows)
-                         for name, rows in sorted(group.items())))
+    def key(self, group_key: tuple[Any, ...], group: Mapping[str, list[Row]]
+            ) -> tuple[str, list[Any]]:
+        """The group's digest, and its labels in ascending order (a label's rank is its
+        position there)."""
+        labels: list[Any] = []
+        if self.labels:
+            found = {r[c] for rows in group.values() for r in rows for c in self.labels
+                     if r.get(c) is not None}
+            found |= {v for v, is_label in zip(group_key, self.key_labels, strict=True)
+                      if is_label and v is not None}
+            labels = sorted(found)
+            rank = {v: k for k, v in enumerate(labels)}
+            group_key = tuple(rank.get(v, v) if is_label else v
+                              for v, is_label in zip(group_key, self.key_labels, strict=True))
+            group = {name: [{c: rank[v] if c in self.labels and v is not None else v
+                             for c, v in r.items()} for r in rows]
+                     for name, rows in group.items()}
+        digest = _digest(self.salt, pickle.dumps(group_key, protocol=5),
+                         *(name.encode() + _rows_digest(rows)
+                           for name, rows in sorted(group.items())))
+        return digest, labels
 
-    def lookup(self, digest: str) -> bool:
-        """True when the group's rows are stored (they will be taken from there)."""
+    def lookup(self, digest: str, labels: list[Any]) -> bool | None:
+        """True when the group's rows are stored (they will be taken from there), False when
+        it is to be computed and stored, None when it is to be computed and not stored (a
+        second group of this run with the same digest: possible with labels)."""
+        if digest in self.seen:
+            return None
+        self.seen.add(digest)
         if digest in self.known:
             self.reused.append(digest)
+            self._map(digest, labels)
             return True
-        self.computed.append(digest)
         return False
 
-    def add(self, output: str, digest: str, rows: pa.Table) -> None:
-        """Rows a computed group gave (as the stage output's Arrow table)."""
-        self.new_rows[output].append(
-            rows.add_column(0, KEY, pa.array([digest] * rows.num_rows, pa.string())))
+    def _map(self, digest: str, labels: list[Any]) -> None:
+        self.mapping += [(digest, k, v) for k, v in enumerate(labels)]
+
+    def store(self, digest: str, labels: list[Any], found: Mapping[str, pa.Table]) -> bool:
+        """Keep the rows a computed group gave (Arrow tables by output). False when they
+        cannot be kept: an output label that is none of the group's."""
+        if self.labels:
+            rank = {v: k for k, v in enumerate(labels)}
+            relabelled = {}
+            for output, table in found.items():
+                for c in self.labels:
+                    if c not in table.column_names:
+                        continue
+                    values = table.column(c).to_pylist()
+                    if any(v is not None and v not in rank for v in values):
+                        return False
+                    table = table.set_column(
+                        table.column_names.index(c), c,
+                        pa.array([None if v is None else rank[v] for v in values],
+                                 table.schema.field(c).type))
+                relabelled[output] = table
+            found = relabelled
+            self._map(digest, labels)
+        self.computed.append(digest)
+        for output, table in found.items():
+            self.new_rows[output].append(
+                table.add_column(0, KEY, pa.array([digest] * table.num_rows, pa.string())))
+        return True
 
     def _temp(self, output: str | None = None) -> str:
         return f"_memo_{self.name}" + (f".{output}" if output else "")
 
     def temp_tables(self) -> list[str]:
         """The temporary tables :meth:`prepare` makes (dropped with the step's outputs)."""
-        return [self._temp(), *(self._temp(o) for o in self.outputs)]
+        return [self._temp(), self._temp("_labels"), *(self._temp(o) for o in self.outputs)]
 
     def prepare(self, schemas: Mapping[str, pa.Schema]) -> dict[str, str]:
         """What the memo will be after this run, as temporary tables: the computed groups'
         rows and the reused groups' stored rows. Returns, per output, the SQL that gives the
-        stage output's rows (all of them, without the digest)."""
+        stage output's rows (all of them, without the digest, labels as in this run)."""
         con = self.con
         self._create(self._temp(), pa.table(
             {KEY: pa.array(sorted({*self.reused, *self.computed}), pa.string())}))
+        if self.labels:
+            self._create(self._temp("_labels"), pa.table({
+                KEY: pa.array([m[0] for m in self.mapping], pa.string()),
+                "rank": pa.array([m[1] for m in self.mapping], pa.int64()),
+                "label": pa.array([m[2] for m in self.mapping], pa.int64()),
+            }))
         found = {}
         for output, schema in schemas.items():
             keyed = pa.schema([pa.field(KEY, pa.string()), *schema])
             self._create(self._temp(output), pa.concat_tables(
                 [keyed.empty_table(), *(t.cast(keyed) for t in self.new_rows[output])]))
-            cols = ", ".join(f'"{c}"' for c in self.outputs[output])
             if self.reused:
                 con.register("_memo_reused", pa.table(
                     {KEY: pa.array(self.reused, pa.string())}))
@@ -179,9 +242,21 @@ class StageMemo:
                     )
                 finally:
                     con.unregister("_memo_reused")
-            found[output] = f'SELECT {cols} FROM "{self._temp(output)}"'
+            found[output] = self._query(output)
         self.new_rows = {n: [] for n in self.outputs}
         return found
+
+    def _query(self, output: str) -> str:
+        """The stage output's rows from the memo's: labels turned back into this run's."""
+        cols, joins = [], []
+        for k, c in enumerate(self.outputs[output]):
+            if c in self.labels:
+                joins.append(f'LEFT JOIN "{self._temp("_labels")}" l{k} '
+                             f'ON l{k}.{KEY} = m.{KEY} AND l{k}.rank = m."{c}"')
+                cols.append(f'CAST(l{k}.label AS {self.outputs[output][c]}) AS "{c}"')
+            else:
+                cols.append(f'm."{c}"')
+        return f'SELECT {", ".join(cols)} FROM "{self._temp(output)}" m {" ".join(joins)}'
 
     def _create(self, name: str, table: pa.Table) -> None:
         self.con.register("_memo_rows", table)
