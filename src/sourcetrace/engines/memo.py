@@ -126,6 +126,7 @@ class StageMemo:
         self.reused: list[str] = []
         self.computed: list[str] = []
         self.seen: set[str] = set()
+        self.unkept = 0  # groups computed and not kept (see lookup and store)
         self.new_rows: dict[str, list[pa.Table]] = {n: [] for n in self.outputs}
         # (digest, rank, label) of every group in the memo after this run, for label stages
         self.mapping: list[tuple[str, int, Any]] = []
@@ -168,6 +169,7 @@ class StageMemo:
         it is to be computed and stored, None when it is to be computed and not stored (a
         second group of this run with the same digest: possible with labels)."""
         if digest in self.seen:
+            self.unkept += 1
             return None
         self.seen.add(digest)
         if digest in self.known:
@@ -191,6 +193,7 @@ class StageMemo:
                         continue
                     values = table.column(c).to_pylist()
                     if any(v is not None and v not in rank for v in values):
+                        self.unkept += 1
                         return False
                     table = table.set_column(
                         table.column_names.index(c), c,
@@ -276,4 +279,5 @@ class StageMemo:
                         f'SELECT * FROM "{self._temp(output)}"')
 
     def counts(self) -> dict[str, int]:
-        return {"groups": len(self.reused) + len(self.computed), "computed": len(self.computed)}
+        computed = len(self.computed) + self.unkept
+        return {"groups": len(self.reused) + computed, "computed": computed}
