@@ -194,3 +194,31 @@ def test_a_changed_group_is_computed_again() -> None:
     rows, counts = _run_memo_stage(con, [("a", 0, "x"), ("a", 1, "Y"), ("b", 2, "z")], labels)
     assert counts == {"groups": 2, "computed": 1} and CALLS == ["a"]
     assert rows == [("a", 0, 1, "xY")]
+
+
+def _pairs_outside(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str, Any]:
+    """A label no input has (against the labels' contract): the memo must not keep it."""
+    a = group["items"][0]
+    return {"pairs": [{"g": a["g"], "i": a["idx"], "j": a["idx"] + 100, "text": a["text"]}]}
+
+
+def test_an_output_label_the_group_lacks_is_computed_not_kept() -> None:
+    import pyarrow as pa
+
+    from sourcetrace.corpus import CorpusStep, PerGroup
+    from sourcetrace.engines.local_steps import run_stage_local
+    from sourcetrace.engines.memo import StageMemo
+
+    con = duckdb.connect()
+    con.register("items_rows", pa.table({"g": ["a", "b"], "idx": [0, 1], "text": ["x", "y"]}))
+    con.execute("CREATE TABLE items AS SELECT * FROM items_rows")
+    stage = PerGroup({"items": "SELECT * FROM items"}, key=("g",), fn=_pairs_outside,
+                     outputs=_memo_stage(()).outputs, memo=True, memo_labels=("idx", "i", "j"))
+    step = CorpusStep(name="test", reads=("items",), stages=(stage,), writes={})
+    for _ in range(2):
+        memo = StageMemo(con, step, 0, stage, b"salt")
+        run_stage_local(con, stage, None, memo=memo)
+        memo.save()
+        assert memo.counts() == {"groups": 2, "computed": 2}
+        assert sorted(con.execute('SELECT * FROM temp."pairs"').fetchall()) == [
+            ("a", 0, 100, "x"), ("b", 1, 101, "y")]
