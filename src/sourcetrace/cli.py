@@ -200,6 +200,13 @@ def analyze(
         str, typer.Option(metavar="URL", rich_help_panel=SPEED,
                           help="Spark master for --engine spark.")
     ] = "local[*]",
+    recompute: Annotated[
+        bool, typer.Option(
+            "--recompute", rich_help_panel=ANALYSIS,
+            help="Compute every corpus step over all documents again, not only what new "
+                 "documents change (same result).",
+        ),
+    ] = False,
 ) -> None:
     """Analyse articles and write the store, exports and report to --out."""
     formats = {f.strip() for f in fmt.split(",") if f.strip()}
@@ -221,6 +228,7 @@ def analyze(
         formats=tuple(sorted(formats | ({"report"} if report else set()))),
         kb_files=list(kb or []), engine=engine,
         spark_master=spark_master, quiet=quiet, block_claims_above=block_claims_above,
+        recompute=recompute,
     )
     options = IngestOptions(
         max_bytes=max_bytes, meta=list(meta or []), field_map=field_map, fetch=fetch
@@ -275,6 +283,7 @@ def analyze(
         "outputs": {k: str(v) for k, v in result.outputs.items()},
         "seconds": round(result.seconds, 2), "words": result.words,
         "stages": {k: round(v, 2) for k, v in getattr(result, "stages", {}).items()},
+        "work": getattr(result, "work", {}),
     }
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=1) + "\n")

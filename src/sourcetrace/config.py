@@ -44,3 +44,6 @@ class Settings:
     # (link.blocking); below it, comparing everything costs a few seconds. 0: always block.
     block_claims_above: int = 2000
     quiet: bool = False
+    # Compute every group of every corpus step again instead of reusing the stored rows of
+    # groups whose inputs are unchanged (engines.memo); the tables are the same either way.
+    recompute: bool = False

@@ -62,6 +62,16 @@ class PerGroup:
     fn: Callable[[Rows, Any], Rows]
     outputs: Mapping[str, Columns]
     order: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Keep each group's rows in the store and reuse them while the group's inputs (and the
+    # step's context) are unchanged (:mod:`sourcetrace.engines.memo`): for stages whose
+    # work costs more than reading their rows back, so that a run over a grown corpus
+    # computes only the groups the new documents touch.
+    memo: bool = False
+    # Integer columns (of inputs, key and outputs) that only name and order things, such as
+    # claim numbers (positions in the corpus): the memo knows a group again when they are
+    # renumbered in the same order. The function must use them for nothing else: no
+    # arithmetic, no comparison but between them, every output value one of its inputs'.
+    memo_labels: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -124,11 +134,12 @@ class CorpusStep:
                 found.update(stage.outputs)
         return found
 
-    def __call__(self, store: Any, settings: Settings) -> None:
-        """Run the step in this process over ``store`` (what the local engine does)."""
+    def __call__(self, store: Any, settings: Settings) -> dict[str, dict[str, int]]:
+        """Run the step in this process over ``store`` (what the local engine does);
+        returns how many groups each memoised stage had and computed."""
         from sourcetrace.engines.local_steps import run_step
 
-        run_step(self, store, settings)
+        return run_step(self, store, settings, incremental=not settings.recompute)
 
 
 def sort_rows(rows: list[Row], columns: Sequence[str]) -> list[Row]:

@@ -51,6 +51,9 @@ class RunResult:
     words: int = 0
     # wall seconds per stage ("analyse", "link:<step>", "outputs"), for --json and benchmarks
     stages: dict[str, float] = field(default_factory=dict)
+    # per memoised corpus stage ("<step>:<function>-><outputs>"): its groups and how many of
+    # them this run computed (the others were unchanged since the last run on this store)
+    work: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _batches(items: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -253,7 +256,7 @@ def run_analysis(
         tick("link", 0, len(steps))
         for name, step in steps:
             clock = time.perf_counter()
-            step(store, settings)  # type: ignore[operator]
+            result.work.update(step(store, settings) or {})  # type: ignore[operator]
             result.stages[f"link:{name}"] = time.perf_counter() - clock
             tick("link", 1, len(steps))
         clock = time.perf_counter()

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
 
 from sourcetrace.config import Settings
 from sourcetrace.corpus import Columns, CorpusStep, OnDriver, PerGroup, Rows, Sql, ordered_inputs
+from sourcetrace.engines.memo import StageMemo, step_salt
 from sourcetrace.outputs.store import AnalysisStore, arrow_table, arrow_type
 from sourcetrace.tables import ALL_TABLES
 
@@ -84,11 +86,23 @@ def _partitions(con: Any, queries: list[str], key: tuple[str, ...]) -> list[str 
     return [f"hash({keys}) % {n} = {i}" for i in range(n)]
 
 
+def _arrow_rows(rows: list[dict[str, Any]] | dict[str, Any], columns: Columns) -> pa.Table:
+    """A stage function's rows (row dicts or columns) as an Arrow table."""
+    if isinstance(rows, dict):
+        return pa.Table.from_arrays(
+            [pa.array(rows[c], type=arrow_type(t)) for c, t in columns.items()],
+            names=list(columns),
+        )
+    return arrow_table(rows, columns)
+
+
 def run_stage_local(
     con: Any, stage: Sql | PerGroup | OnDriver, context: Any,
-    sql: Callable[[str], str] = lambda text: text,
+    sql: Callable[[str], str] = lambda text: text, memo: StageMemo | None = None,
 ) -> None:
-    """Run one stage; ``sql`` fills the step's parameters into an SQL text."""
+    """Run one stage; ``sql`` fills the step's parameters into an SQL text. With ``memo``
+    (a :class:`PerGroup` stage), groups whose inputs are unchanged since the last run take
+    their stored rows instead of being computed."""
     if isinstance(stage, Sql):
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{stage.output}" AS {sql(stage.query)}')
         return
@@ -102,11 +116,30 @@ def run_stage_local(
             groups = group_rows(inputs, tuple(stage.key))
             del inputs
             for key in sorted(groups, key=repr):
-                found = stage.fn(ordered_inputs(groups.pop(key), stage.order), context)
+                group = ordered_inputs(groups.pop(key), stage.order)
+                digest, labels = memo.key(key, group) if memo else ("", [])
+                stored = memo.lookup(digest, labels) if memo else None
+                if stored:
+                    continue
+                found = stage.fn(group, context)
+                if stored is False and memo.store(digest, labels, {  # type: ignore[union-attr]
+                    name: _arrow_rows(rows, stage.outputs[name]) for name, rows in found.items()
+                }):
+                    continue
                 for name, rows in found.items():
                     out[name].add(rows)
             for output in out.values():
                 output.flush()
+        if memo:
+            # the memo's rows, and those of groups computed but not kept in it
+            schemas = {name: arrow_table([], columns).schema
+                       for name, columns in stage.outputs.items()}
+            for name, query in memo.prepare(schemas).items():
+                out[name].create(con, f"{name}__plain")
+                con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {query} '
+                            f'UNION ALL SELECT * FROM "{name}__plain"')
+                con.execute(f'DROP TABLE temp."{name}__plain"')
+            return
     else:
         inputs = {name: _rows(con, sql(query)) for name, query in stage.inputs.items()}
         for name, rows in stage.fn(ordered_inputs(inputs, stage.order), context).items():
@@ -116,18 +149,46 @@ def run_stage_local(
 
 
 def step_context(step: CorpusStep, con: Any, settings: Settings) -> Any:
-    shared = {name: _rows(con, step.sql(query, settings)) for name, query in step.shared.items()}
-    return step.setup(settings, shared)
+    return step.setup(settings, _shared(step, con, settings))
 
 
-def run_step(step: CorpusStep, store: AnalysisStore, settings: Settings) -> None:
-    """Run every stage of ``step`` over ``store``, then replace the tables it writes."""
+def _shared(step: CorpusStep, con: Any, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    return {name: _rows(con, step.sql(query, settings)) for name, query in step.shared.items()}
+
+
+def _label(step: CorpusStep, stage: PerGroup) -> str:
+    fn = stage.fn.func if isinstance(stage.fn, partial) else stage.fn
+    outputs = ",".join(stage.outputs)
+    return f"{step.name}:{getattr(fn, '__name__', 'stage')}->{outputs}"
+
+
+def run_step(
+    step: CorpusStep, store: AnalysisStore, settings: Settings, incremental: bool = True
+) -> dict[str, dict[str, int]]:
+    """Run every stage of ``step`` over ``store``, then replace the tables it writes.
+
+    With ``incremental``, the stages declared ``memo=True`` reuse the rows of groups whose
+    inputs are unchanged since the last run on this store (:mod:`sourcetrace.engines.memo`);
+    without, they compute every group (and store them for the next run). The tables written
+    are the same either way. Returns, per memoised stage, how many
+    groups it had and how many it computed."""
     con = store.con
-    context = step_context(step, con, settings)
-    made = step.outputs()
+    shared = _shared(step, con, settings)
+    context = step.setup(settings, shared)
+    made = list(step.outputs())
+    salt = step_salt(step, settings, shared)
+    memos: list[StageMemo] = []
+    work: dict[str, dict[str, int]] = {}
     try:
-        for stage in step.stages:
-            run_stage_local(con, stage, context, lambda text: step.sql(text, settings))
+        for index, stage in enumerate(step.stages):
+            memo = None
+            if isinstance(stage, PerGroup) and stage.memo:
+                memo = StageMemo(con, step, index, stage, salt, reuse=incremental)
+                memos.append(memo)
+                made += memo.temp_tables()
+            run_stage_local(con, stage, context, lambda text: step.sql(text, settings), memo)
+            if memo:
+                work[_label(step, stage)] = memo.counts()
         con.execute("BEGIN TRANSACTION")
         try:
             for table, write in step.writes.items():
@@ -137,6 +198,8 @@ def run_step(step: CorpusStep, store: AnalysisStore, settings: Settings) -> None
                     f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{write.output}" '
                     f"ORDER BY {write.order}"
                 )
+            for memo in memos:  # with the tables, so that the memo never outlives them
+                memo.save()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -144,3 +207,4 @@ def run_step(step: CorpusStep, store: AnalysisStore, settings: Settings) -> None
     finally:
         for name in made:
             con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+    return work

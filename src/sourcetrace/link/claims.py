@@ -473,6 +473,11 @@ UNIT_COLUMNS = {
 _VECTOR = {"key": "VARCHAR", "vector": "FLOAT[]"}
 _PAIR = {"i": "BIGINT", "j": "BIGINT"}
 _BLOCKING = "(SELECT count(*) FROM claim_numbered) > {block_claims_above}"
+# Columns that hold claim numbers (``idx``: a claim's position in (document, claim) order)
+# in the stages that only name and order claims by them: a document added before others
+# renumbers those without reordering them, and their groups' stored rows are reused
+# (corpus.PerGroup.memo_labels).
+CLAIM_LABELS = ("idx", "i", "j", "comp", "grp")
 
 
 def document_claims(group: dict[str, list[dict[str, Any]]], model: str) -> dict[str, Any]:
@@ -852,7 +857,7 @@ def _claims_step() -> CorpusStep:
             PerGroup(per_document, key=("doc",), fn=document_claims,
                      outputs={"claim_units": UNIT_COLUMNS,
                               "claim_tokens": {"id": "VARCHAR", "t": "VARCHAR"}},
-                     order={"sentences": ("idx",)}),
+                     order={"sentences": ("idx",)}, memo=True),
             Sql("claim_numbered",
                 "SELECT u.*, row_number() OVER (ORDER BY doc, n) - 1 AS idx FROM claim_units u",
                 {**UNIT_COLUMNS, "idx": "BIGINT"}),
@@ -897,7 +902,8 @@ def _claims_step() -> CorpusStep:
                       "forced": forced_of_doc},
                      key=("g",), fn=document_links,
                      outputs={"claim_document_links": _PAIR},
-                     order={"own": ("idx",), "partners": ("idx",)}),
+                     order={"own": ("idx",), "partners": ("idx",)},
+                     memo=True, memo_labels=CLAIM_LABELS),
             PerGroup({"own": "SELECT idx AS i, * FROM claim_features "
                              "WHERE idx IN (SELECT i FROM claim_wording)",
                       "partners": "SELECT w.i, f.* FROM claim_wording w "
@@ -905,7 +911,7 @@ def _claims_step() -> CorpusStep:
                                   "LEFT JOIN claim_forced x ON x.i = w.i AND x.j = w.j "
                                   "WHERE x.i IS NULL"},
                      key=("i",), fn=wording_links, outputs={"claim_wording_links": _PAIR},
-                     order={"partners": ("idx",)}),
+                     order={"partners": ("idx",)}, memo=True, memo_labels=CLAIM_LABELS),
             # -- clusters: components, average linkage, ranks, ids, rows
             OnDriver({"edges": "SELECT i, j FROM claim_document_links "
                                "UNION SELECT i, j FROM claim_wording_links "
@@ -923,7 +929,7 @@ def _claims_step() -> CorpusStep:
                      key=("comp",), fn=split_linked,
                      outputs={"claim_groups": {"idx": "BIGINT", "grp": "BIGINT",
                                                "centrality": "DOUBLE"}},
-                     order={"members": ("idx",)}),
+                     order={"members": ("idx",)}, memo=True, memo_labels=CLAIM_LABELS),
             OnDriver({"members": "SELECT g.grp, n.id, a.doc, a.published FROM claim_groups g "
                                  "JOIN claim_numbered n ON n.idx = g.idx "
                                  f"JOIN ({_APPEARANCES}) AS a ON a.of_doc = n.doc"},
@@ -955,7 +961,7 @@ def _claims_step() -> CorpusStep:
                      key=("block",), fn=narrative_groups,
                      outputs={"claim_narrative_groups": {"cluster": "VARCHAR",
                                                          "ngrp": "BIGINT"}},
-                     order={"members": ("idx",)}),
+                     order={"members": ("idx",)}, memo=True, memo_labels=("idx",)),
             Sql("claim_narrative_keys",
                 "SELECT g.\"cluster\", min(b.block) || '/' || CAST(g.ngrp AS STRING) AS nkey "
                 "FROM claim_narrative_groups g "

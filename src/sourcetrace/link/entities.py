@@ -113,7 +113,7 @@ entities_step = corpus_steps.register("entities", order=10)(
                 },
                 key=("doc",), fn=mention_targets,
                 outputs={"mention_targets": TARGET_COLUMNS, "document_aliases": ALIAS_COLUMNS},
-                order={"mentions": MENTION_KEY},
+                order={"mentions": MENTION_KEY}, memo=True,
             ),
             OnDriver(
                 {

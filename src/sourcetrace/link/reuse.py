@@ -628,6 +628,7 @@ reuse_step = corpus_steps.register("reuse", order=30)(
                 {"anchors": "SELECT * FROM reuse_anchors", "documents": _PAIR_DOCUMENTS},
                 # no order: anchor_runs sorts the anchors itself
                 key=("a", "b"), fn=align_documents, outputs={"reuse_matches": _MATCH_COLUMNS},
+                memo=True,
             ),
             OnDriver(
                 {"pairs": "SELECT DISTINCT a, b FROM reuse_matches"}, fn=reuse_clusters,

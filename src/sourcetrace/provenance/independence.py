@@ -659,7 +659,7 @@ def _unit_stages(unit: str) -> tuple[Any, ...]:
         Sql(reuse, tables[reuse], {"of_cluster": "VARCHAR", **CORPUS["reuse"]}),
         PerGroup(inputs, key=("of_cluster",),
                  fn=partial(cluster_provenance, table=table, output=output),
-                 outputs={output: CORPUS[table]}),
+                 outputs={output: CORPUS[table]}, memo=True),
     )
 
 
