@@ -148,7 +148,8 @@ def find_quantities(doc: Doc) -> list[Quantity]:
         out.append(Quantity(ent.start_char, ent.end_char, ent.text, value,
                             _unit(doc, ent, ent.label_), ent.start))
         covered.update(range(ent.start_char, ent.end_char))
-    for m in _VAGUE_RE.finditer(doc.text):
+    text = doc.text  # joined from the tokens at every access: once, not once per match
+    for m in _VAGUE_RE.finditer(text):
         if m.start() in covered:
             continue
         span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
@@ -159,7 +160,7 @@ def find_quantities(doc: Doc) -> list[Quantity]:
                     None)
         unit = _unit_word(noun) if noun is not None else None
         end = noun.idx + len(noun) if noun is not None else m.end()
-        out.append(Quantity(m.start(), end, doc.text[m.start() : end], value, unit, span.start))
+        out.append(Quantity(m.start(), end, text[m.start() : end], value, unit, span.start))
     out.sort(key=lambda q: q.start)
     return out
 

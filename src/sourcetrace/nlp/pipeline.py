@@ -116,9 +116,10 @@ def analyze_documents(
 
 
 # The piece a long text is analysed in: about 3,500 words, a long feature. Some extractors
-# look across the whole doc (a surname back to the full name), so their cost grows faster
-# than the text: measured on one core, sourcetrace_names took 69 s on 50,000 characters and
-# 192 s on 100,000.
+# look across the whole doc (a surname back to the full name); they index it once per doc,
+# so their cost grows with the text (sourcetrace_names took 69 s on 50,000 characters and
+# 192 s on 100,000 before that; 1.2 s on each after, measured under load: docs/benchmarks.md), but
+# what crosses a cut is still lost, so pieces stay a feature's length.
 PIECE_CHARS = 20_000
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
 # Integer columns of the per-document tables that count sentences; every other integer

@@ -29,6 +29,7 @@ from sourcetrace.extract.attribution import lexicon as lx
 from sourcetrace.extract.attribution.model import Attribution
 from sourcetrace.extract.attribution.quotes import QUOTE_CHARS, find_quotes
 from sourcetrace.extract.attribution.sources import _looks_like_person_name, resolve_sources
+from sourcetrace.nlp.spans import EntityIndex
 
 _EDGE_PUNCT = set(",;:.-—–()[] \n\t")
 _GAP_BEFORE = re.compile(r"^[\s,—–-]*$")
@@ -347,6 +348,7 @@ class _Finder:
 
     def headlines(self) -> None:
         """"Name: claim" lines (headline style): the name is the source, ":" the cue."""
+        ents: EntityIndex | None = None  # built on the first line that needs it
         for m in _HEADLINE.finditer(self.text):
             src = self.doc.char_span(m.start(1), m.end(1), alignment_mode="expand")
             if src is None or len(src) > 6:
@@ -356,9 +358,11 @@ class _Finder:
                 continue
             if not speaker and any(t.pos_ in ("VERB", "AUX") for t in src):
                 continue
+            if not speaker and ents is None:
+                ents = EntityIndex(self.doc)
             if not (
                 speaker
-                or any(e.label_ == "PERSON" for e in src.ents)
+                or any(e.label_ == "PERSON" for e in ents.within(src))  # type: ignore[union-attr]
                 or _looks_like_person_name(src)
                 or src.root.lower_ in _HEADLINE_NOUNS
             ):

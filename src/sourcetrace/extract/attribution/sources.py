@@ -25,6 +25,7 @@ from spacy.tokens import Doc, Span, Token
 
 from sourcetrace.extract.attribution import lexicon as lx
 from sourcetrace.extract.attribution.model import Attribution
+from sourcetrace.nlp.spans import EntityIndex
 
 _DEFINITE = {"the", "this", "that", "these", "those"}
 _NAME_ENTS = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"}
@@ -46,8 +47,11 @@ def _proper(span: Span) -> list:
     ]
 
 
-def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
-    """(kind, anaphor type or None, name text used for resolution) of a source span."""
+def classify(
+    span: Span, outlet: str | None, ents: EntityIndex | None = None
+) -> tuple[str, str | None, str]:
+    """(kind, anaphor type or None, name text used for resolution) of a source span.
+    ``ents``: the doc's entity index, when classifying many spans of one doc."""
     text = span.text
     if outlet and _heads_with_outlet(span, outlet):
         return "outlet", None, text
@@ -59,7 +63,8 @@ def classify(span: Span, outlet: str | None) -> tuple[str, str | None, str]:
     dets = {t.lower_ for t in root.children if t.dep_ in ("det", "predet")}
     has_poss = any(t.dep_ == "poss" for t in root.children)
     names = _proper(span)
-    persons = [e for e in span.ents if e.label_ == "PERSON"]
+    inside = ents.within(span) if ents is not None else span.ents
+    persons = [e for e in inside if e.label_ == "PERSON"]
     if low in ("someone", "somebody"):  # "someone close to the team": nobody named
         return "anonymous", None, text
     if root.pos_ == "PRON" and len(span) <= 2:
@@ -206,6 +211,7 @@ def _find(seen: list[_Seen], want: str, name: str = "") -> _Seen | None:
 def resolve_sources(doc: Doc, atts: list[Attribution], outlet: str | None = None) -> None:
     """Fill source_kind and source_resolved, in text order of the sources."""
     seen: list[_Seen] = []
+    ents = EntityIndex(doc)
     order = sorted(atts, key=lambda a: (min(a.source_start, a.cue_start), a.cue_start))
     for att in order:
         if att.implicit_source:
@@ -222,7 +228,7 @@ def resolve_sources(doc: Doc, atts: list[Attribution], outlet: str | None = None
                 pobj = list(agent.children)[0]
                 span = doc[pobj.left_edge.i : pobj.right_edge.i + 1]
                 break
-        kind, anaphor, name = classify(span, outlet)
+        kind, anaphor, name = classify(span, outlet, ents)
         resolved = span.text if span.start_char > att.source_start else att.source_text
         if anaphor is not None:
             found = _find(seen, anaphor, name)

@@ -27,6 +27,7 @@ can say why a name is what it is.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -159,8 +160,11 @@ class NamesComponent:
         kb_spans = self.kb_spans(doc)
         spans = self._merge(doc, kb_spans)
         lower = {t.lower_ for t in doc if t.is_lower} | {t.lemma_ for t in doc if t.is_lower}
+        lines = _Lines(doc)
+        surnames = _surnames(doc)
         names = [
-            self._read(doc, start, end, label, entry, lower) for start, end, label, entry in spans
+            self._read(doc, start, end, label, entry, lower, lines, surnames)
+            for start, end, label, entry in spans
         ]
         diseases = _diseases(doc)
         doc._.not_places = {
@@ -185,10 +189,17 @@ class NamesComponent:
         NER names it overlaps, unless one of them is a longer name holding it with words of
         its own ("Foreign Intelligence Service of the Russian Federation")."""
         ners = [part for e in doc.ents if e.label_ in NAME_LABELS for part in _split_glued(e)]
+        # NER names are sorted and do not overlap, so their ends are sorted too: the names a
+        # match overlaps are found by bisection, not by a scan of every name per match.
+        ends = [e.end for e in ners]
         dropped: set[int] = set()
         added: list[tuple[int, int, str, Entry | None]] = []
         for start, end, entry in kb_spans:
-            over = [k for k, e in enumerate(ners) if e.start < end and start < e.end]
+            over = []
+            for k in range(bisect_right(ends, start), len(ners)):
+                if ners[k].start >= end:
+                    break
+                over.append(k)
             holder = next(
                 (k for k in over if ners[k].start <= start and end <= ners[k].end
                  and not _only_generic(doc, ners[k], start, end)
@@ -207,14 +218,15 @@ class NamesComponent:
         return sorted(kept + added, key=lambda s: s[0])
 
     def _read(
-        self, doc: Doc, start: int, end: int, ner: str, entry: Entry | None, lower: set[str]
+        self, doc: Doc, start: int, end: int, ner: str, entry: Entry | None, lower: set[str],
+        lines: _Lines, surnames: dict[str, set[int]],
     ) -> Name | None:
         if entry is not None:
             return Name(start, end, self._kb_label(doc[start:end], entry, ner), "kb", entry.id)
         # 2. junk
         while end > start and doc[end - 1].is_space:
             end -= 1  # NER takes a paragraph break into a heading's name
-        start = self._trim_junk(doc, start, end, lower)
+        start = self._trim_junk(doc, start, end, lower, lines)
         if start >= end:
             return None
         span = doc[start:end]
@@ -249,7 +261,7 @@ class NamesComponent:
             and doc[start - 2].lower_ in ("secretary", "minister")
         )):
             return None  # "every Fall", "degrees Fahrenheit", "Secretary of Defense"
-        if (_whole_line(doc, start, end) or _in_headline(doc, doc[start])) and not (
+        if (lines.whole_line(start, end) or lines.headline(doc[start])) and not (
             ner == "PERSON" or (words and _first_name(words[0].text))
             or (self.gz.lookup(span.text) and not span.text.isupper())
         ):
@@ -265,7 +277,7 @@ class NamesComponent:
         # 4. people
         if prev in PERSON_TITLES and doc[start - 1].is_title and ner != "GPE":
             return Name(start, end, "PERSON", "title")
-        if len(words) == 1 and self._surname(doc, span):
+        if len(words) == 1 and any(s != span.start for s in surnames.get(span.text, ())):
             return Name(start, end, "PERSON", "surname")
         if (2 <= len(words) <= 3 and ner != "PERSON" and all(t.is_title for t in words)
                 and _first_name(words[0].text) and not self.gz.lookup(span.text)):
@@ -321,26 +333,16 @@ class NamesComponent:
         return "ORG"
 
     @staticmethod
-    def _trim_junk(doc: Doc, start: int, end: int, lower: set[str]) -> int:
+    def _trim_junk(doc: Doc, start: int, end: int, lower: set[str], lines: _Lines) -> int:
         """Drop leading words that only a headline or a sentence start capitalises."""
         while start < end:
             tok = doc[start]
-            if not (tok.is_sent_start or _in_headline(doc, tok)) or not tok.is_title:
+            if not (tok.is_sent_start or lines.headline(tok)) or not tok.is_title:
                 break
             if tok.lower_ not in lower and tok.lemma_.lower() not in lower:
                 break  # the story never writes it as an ordinary word
             start += 1
         return start
-
-    def _surname(self, doc: Doc, span: Span) -> bool:
-        """Whether a lone word repeats a later word of a person's full name in the document
-        ("Bakri" after "Omar Bakri Muhammad")."""
-        word = span.text
-        return any(
-            e.label_ == "PERSON" and len(e) > 1 and e.start != span.start
-            and any(t.text == word for t in e[1:])
-            for e in doc.ents
-        )
 
     def _place_context(self, doc: Doc, start: int, end: int) -> bool:
         i = start - 1
@@ -482,15 +484,59 @@ def _diseases(doc: Doc) -> set[str]:
     return out
 
 
-def _whole_line(doc: Doc, start: int, end: int) -> bool:
-    """Whether a span is all its line says (nothing but punctuation around it)."""
-    text = doc.text
-    a, b = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
-    line_start = text.rfind("\n", 0, a) + 1
-    line_end = text.find("\n", b)
-    line_end = len(text) if line_end == -1 else line_end
-    rest = text[line_start:a] + text[b:line_end]
-    return not any(c.isalnum() for c in rest)
+def _surnames(doc: Doc) -> dict[str, set[int]]:
+    """Each later word of a person's full name in the document ("Bakri" of "Omar Bakri
+    Muhammad") -> the first tokens of the names that hold it: a lone word that is one of them
+    is that person's surname (unless the name is its own). Built once per doc, so reading a
+    name does not scan every entity of the document."""
+    out: dict[str, set[int]] = {}
+    for e in doc.ents:
+        if e.label_ == "PERSON" and len(e) > 1:
+            for t in e[1:]:
+                out.setdefault(t.text, set()).add(e.start)
+    return out
+
+
+class _Lines:
+    """The lines of one doc's text, for questions about the line a name sits on. ``doc.text``
+    is joined anew from the tokens at every access, and a line found by searching back for
+    a line break is as long as the text when there is none: both made reading the names of
+    a long document quadratic. The text, its line breaks and each line's headline verdict
+    are computed once per doc."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.breaks = [m.start() for m in re.finditer("\n", self.text)]
+        self._headline: dict[int, bool] = {}
+
+    def bounds(self, a: int, b: int) -> tuple[int, int]:
+        """The start of the line holding character ``a`` and the end of the one holding
+        ``b`` (a line break, or the text's end)."""
+        k = bisect_left(self.breaks, a)
+        line_start = self.breaks[k - 1] + 1 if k else 0
+        k = bisect_left(self.breaks, b)
+        line_end = self.breaks[k] if k < len(self.breaks) else len(self.text)
+        return line_start, line_end
+
+    def whole_line(self, start: int, end: int) -> bool:
+        """Whether a span is all its line says (nothing but punctuation around it)."""
+        doc, text = self.doc, self.text
+        a, b = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+        line_start, line_end = self.bounds(a, b)
+        # from the span outwards: the nearest letter or digit ends the search
+        return not any(text[i].isalnum() for i in range(a - 1, line_start - 1, -1)) and not any(
+            text[i].isalnum() for i in range(b, line_end)
+        )
+
+    def headline(self, tok) -> bool:  # type: ignore[no-untyped-def]
+        """Whether a token sits in a line set in title case or capitals (a headline, a menu):
+        a short line without a closing stop whose words of four letters or more start with a
+        capital seven times in ten."""
+        start, end = self.bounds(tok.idx, tok.idx)
+        if start not in self._headline:
+            self._headline[start] = _headline_line(self.text[start:end])
+        return self._headline[start]
 
 
 def _ordinary(tok, lower: set[str]) -> bool:  # type: ignore[no-untyped-def]
@@ -579,14 +625,9 @@ def _dateline(doc: Doc, start: int) -> bool:
     return False
 
 
-def _in_headline(doc: Doc, tok) -> bool:  # type: ignore[no-untyped-def]
-    """Whether a token sits in a line set in title case or capitals (a headline, a menu):
-    a short line without a closing stop whose words of four letters or more start with a
-    capital seven times in ten."""
-    text = doc.text
-    start = text.rfind("\n", 0, tok.idx) + 1
-    end = text.find("\n", tok.idx)
-    line = text[start : len(text) if end == -1 else end].rstrip()
+def _headline_line(line: str) -> bool:
+    """Whether a line is set in title case or capitals (see :meth:`_Lines.headline`)."""
+    line = line.rstrip()
     if line.endswith((".", "!", "?", '"', "”", "’")) or len(line.split()) > 20:
         return False  # a sentence dense with names ("The United States Department of ...")
     words = _LONG_WORD.findall(line)

@@ -286,7 +286,8 @@ class PlacesComponent:
                     demonyms.append((ent, j))
         mentions = [(normalize(s.text), cands) for s, _, cands in spans]
         cues = [_cue(doc, s) for s, _, _ in spans]
-        gaps = [""] + [doc.text[a.end_char : b.start_char]
+        text = doc.text  # joined from the tokens at every access: once, not once per gap
+        gaps = [""] + [text[a.end_char : b.start_char]
                        for (a, _, _), (b, _, _) in zip(spans, spans[1:], strict=False)]
         picks = Resolver(gz).resolve(
             mentions, cues, extra_countries=[gz.countries[j] for _, j in demonyms], gaps=gaps
