@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test lint bench bench-throughput bench-attribution bench-geo bench-reuse \
-        bench-claims bench-language bench-spark bench-propositions bench-propositions-msrp bench-entities \
+        bench-claims bench-language bench-scale bench-spark bench-propositions bench-propositions-msrp bench-entities \
         train-propositions models clean
 
 $(VENV)/bin/python:
@@ -46,6 +46,24 @@ bench: bench-throughput
 
 bench-throughput: install
 	$(PY) benchmarks/throughput.py
+
+# AllSides subsets of N articles (default 1000 and 5000; N=37554 is the whole corpus, hours
+# on 2 cores: the run prints its expected duration first): analyze end to end, per stage,
+# peak RSS, against spaCy's bare two-process parse of the same texts. Then, when
+# benchmarks/incremental.py is there, the incremental case: a store of INCR_BASE articles
+# (default: the last N) plus INCR_ADD new ones (default 1/20 of it: 500 for 10,000) against
+# a run from scratch; skipped when they exceed the corpus (N=37554 alone).
+N ?= 1000 5000
+INCR_BASE ?= $(lastword $(N))
+INCR_ADD ?= $$(( $(INCR_BASE) / 20 ))
+bench-scale: install
+	$(PY) benchmarks/scale.py -n $(N)
+	@if [ ! -f benchmarks/incremental.py ]; then :; \
+	elif [ $$(( $(INCR_BASE) + $(INCR_ADD) )) -gt 37554 ]; then \
+	  echo "incremental case skipped: $(INCR_BASE) + $(INCR_ADD) articles exceed AllSides"; \
+	else \
+	  echo "$(PY) benchmarks/incremental.py --base $(INCR_BASE) --add $(INCR_ADD)"; \
+	  $(PY) benchmarks/incremental.py --base $(INCR_BASE) --add $(INCR_ADD); fi
 
 bench-attribution: install
 	$(PY) benchmarks/attribution.py

@@ -25,7 +25,23 @@ log = logging.getLogger(__name__)
 
 
 def _rows(con: Any, query: str) -> list[dict[str, Any]]:
-    return con.sql(query).to_arrow_table().to_pylist()
+    """The rows of ``query`` as dicts; a float-list column (an embedding) comes as float32
+    numpy views of one buffer: as Python lists, 384 floats are ~12 kB a row, and a part of
+    ``PARTITION_ROWS`` rows with vectors would take gigabytes."""
+    table = con.sql(query).to_arrow_table()
+    floats = [f.name for f in table.schema
+              if pa.types.is_list(f.type) and pa.types.is_floating(f.type.value_type)]
+    if not floats or not table.num_rows:
+        return table.to_pylist()
+    rows = table.drop_columns(floats).to_pylist()
+    for name in floats:
+        column = table.column(name).combine_chunks()
+        values = column.values.to_numpy(zero_copy_only=False)
+        offsets = column.offsets.to_numpy()
+        valid = column.is_valid().to_numpy(zero_copy_only=False)
+        for k, row in enumerate(rows):
+            row[name] = values[offsets[k]:offsets[k + 1]] if valid[k] else None
+    return rows
 
 
 class _Output:

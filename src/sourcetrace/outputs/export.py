@@ -1,14 +1,18 @@
 """``DIR/analysis.json``: the whole analysis as one JSON document, and Parquet tables.
 
+The JSON is written as it is read from the store, a chunk of rows at a time, so that a
+corpus of tens of thousands of articles is never held in memory whole.
+
 The JSON follows ``schema/analysis.schema.json`` (``"schema": "sourcetrace/analysis/1"``).
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -24,81 +28,151 @@ def load_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def _by(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
-    grouped: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        grouped[row[key]].append(row)
-    return grouped
+# Rows fetched from DuckDB at a time while the export is written: the JSON of a big corpus
+# is never held in memory whole, only this many rows of one table and their shapes.
+CHUNK = 2000
 
 
-def _reuse_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _rows(store: AnalysisStore, query: str) -> Iterator[dict[str, Any]]:
+    """The rows of ``query`` as dicts, fetched ``CHUNK`` at a time on a cursor of their own
+    (so that two streams can be read side by side)."""
+    cur = store.con.cursor()
+    try:
+        cur.execute(query)
+        names = [d[0] for d in cur.description]
+        while batch := cur.fetchmany(CHUNK):
+            for row in batch:
+                yield dict(zip(names, row, strict=True))
+    finally:
+        cur.close()
+
+
+def _with_members(
+    parents: Iterator[dict[str, Any]], members: Iterator[dict[str, Any]], key: str
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each parent row (ascending ``id``) with its member rows (ascending ``key``, the
+    parent's id): a merge of two sorted streams, so neither is held in memory."""
+    pending = next(members, None)
+    for parent in parents:
+        # members of ids that no parent has are skipped, as a lookup by id would skip them
+        while pending is not None and pending[key] < parent["id"]:
+            pending = next(members, None)
+        group = []
+        while pending is not None and pending[key] == parent["id"]:
+            group.append(pending)
+            pending = next(members, None)
+        yield parent, group
+
+
+def _reuse_pairs(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """``reuse`` rows (one per shared passage, ordered by pair) grouped into pairs."""
-    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    pair: dict[str, Any] | None = None
     for r in rows:
-        pair = pairs.setdefault((r["a"], r["b"]), shapes.reuse_pair(r))
+        if pair is None or pair["docs"] != [r["a"], r["b"]]:
+            if pair is not None:
+                yield pair
+            pair = shapes.reuse_pair(r)
         pair["passages"].append(shapes.reuse_passage(r))
-    return list(pairs.values())
+    if pair is not None:
+        yield pair
+
+
+def _table(name: str, order: str) -> str:
+    return f'SELECT * FROM "{name}" {order}'
+
+
+def analysis_sections(
+    store: AnalysisStore, pipeline: dict[str, Any] | None = None
+) -> Iterator[tuple[str, Any]]:
+    """The export's keys in order, each with its value: a plain value, or an iterator over
+    the items of a list (rows read from the store a chunk at a time)."""
+    yield "schema", SCHEMA_ID
+    yield "generated", datetime.now(UTC).isoformat(timespec="seconds")
+    yield "pipeline", pipeline or {}
+    yield "documents", (
+        shapes.document(d) for d in _rows(store, _table("documents", "ORDER BY id"))
+    )
+    # Mentions of one entity in the order they were stored (rowid), as before streaming.
+    mentions = _rows(store, "SELECT * FROM mentions WHERE entity IS NOT NULL "
+                            "ORDER BY entity, rowid")
+    yield "entities", (
+        shapes.entity(e, found) for e, found in _with_members(
+            _rows(store, _table("entities", "ORDER BY id")), mentions, "entity")
+    )
+    yield "attributions", (
+        shapes.attribution(a)
+        for a in _rows(store, _table("attributions", "ORDER BY doc, content_start, id"))
+    )
+    place_mentions = _rows(store, "SELECT * FROM place_mentions WHERE place IS NOT NULL "
+                                  "ORDER BY place, doc, start, rowid")
+    yield "places", (
+        shapes.place(p, found) for p, found in _with_members(
+            _rows(store, _table("places", "ORDER BY id")), place_mentions, "place")
+    )
+    yield "dates", (shapes.date(d) for d in _rows(store, _table("dates", "ORDER BY doc, start")))
+    yield "quantities", (
+        shapes.quantity(q) for q in _rows(store, _table("quantities", "ORDER BY doc, start"))
+    )
+    yield "reuse", _reuse_pairs(_rows(store, _table("reuse", "ORDER BY a, b, a_start")))
+    yield "claims", (
+        shapes.claim(c) for c in _rows(store, _table("claims", "ORDER BY doc, start"))
+    )
+    yield "claim_clusters", (
+        shapes.cluster(k) for k in _rows(store, _table(
+            "claim_clusters", "ORDER BY amplification DESC NULLS LAST, len(documents) DESC, id"))
+    )
+    yield "narratives", (
+        (shapes.narrative(n) for n in _rows(store, _table("narratives", shapes.NARRATIVE_ORDER)))
+        if store.has_table("narratives") else iter(())
+    )
+    yield "language", (
+        shapes.language_span(s) for s in _rows(store, _table("language", "ORDER BY doc, start"))
+    )
+    yield "errors", _rows(store, _table("errors", "ORDER BY path, line"))
 
 
 def build_analysis(store: AnalysisStore, pipeline: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Assemble the export from the store's tables."""
-    mentions = _by([m for m in store.read("mentions") if m["entity"]], "entity")
-    place_mentions = _by(store.read("place_mentions", "ORDER BY doc, start"), "place")
-    return {
-        "schema": SCHEMA_ID,
-        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
-        "pipeline": pipeline or {},
-        "documents": [shapes.document(d) for d in store.read("documents", "ORDER BY id")],
-        "entities": [
-            shapes.entity(e, mentions.get(e["id"], []))
-            for e in store.read("entities", "ORDER BY id")
-        ],
-        "attributions": [
-            shapes.attribution(a)
-            for a in store.read("attributions", "ORDER BY doc, content_start, id")
-        ],
-        "places": [
-            shapes.place(p, place_mentions.get(p["id"], []))
-            for p in store.read("places", "ORDER BY id")
-        ],
-        "dates": [shapes.date(d) for d in store.read("dates", "ORDER BY doc, start")],
-        "quantities": [
-            shapes.quantity(q) for q in store.read("quantities", "ORDER BY doc, start")
-        ],
-        "reuse": _reuse_pairs(store.read("reuse", "ORDER BY a, b, a_start")),
-        "claims": [shapes.claim(c) for c in store.read("claims", "ORDER BY doc, start")],
-        "claim_clusters": [
-            shapes.cluster(k)
-            for k in store.read(
-                "claim_clusters",
-                "ORDER BY amplification DESC NULLS LAST, len(documents) DESC, id",
-            )
-        ],
-        "narratives": [
-            shapes.narrative(n)
-            for n in (store.read("narratives", shapes.NARRATIVE_ORDER)
-                      if store.has_table("narratives") else [])
-        ],
-        "language": [
-            shapes.language_span(s) for s in store.read("language", "ORDER BY doc, start")
-        ],
-        "errors": store.read("errors", "ORDER BY path, line"),
-    }
+    """Assemble the export from the store's tables, in memory (the report and tests; the
+    file itself is written streaming by :func:`write_json`)."""
+    return {key: list(value) if isinstance(value, Iterator) else value
+            for key, value in analysis_sections(store, pipeline)}
+
+
+def _dumps(value: Any) -> str:
+    # Compact: with ``indent`` the json module falls back to its pure-Python encoder, which
+    # took longer than every corpus step together on a few hundred articles.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def write_json(
     store: AnalysisStore, out_dir: Path, pipeline: dict[str, Any] | None = None,
     path: Path | None = None,
 ) -> Path:
-    """``out_dir/analysis.json``, or ``path`` when given."""
+    """``out_dir/analysis.json``, or ``path`` when given, written as it is read: the same
+    bytes as ``json.dumps`` of :func:`build_analysis` (compact), but only ``CHUNK`` rows of a
+    table in memory at once."""
     path = Path(path) if path is not None else Path(out_dir) / "analysis.json"
-    data = build_analysis(store, pipeline)
     tmp = path.with_suffix(".json.tmp")
-    # Compact: with ``indent`` the json module falls back to its pure-Python encoder, which
-    # took longer than every corpus step together on a few hundred articles.
-    tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as f:
+        for n, (key, value) in enumerate(analysis_sections(store, pipeline)):
+            f.write(("{" if n == 0 else ",") + _dumps(key) + ":")
+            if not isinstance(value, Iterator):
+                f.write(_dumps(value))
+                continue
+            f.write("[")
+            first = True
+            for chunk in _chunks(value):
+                f.write(("" if first else ",") + ",".join(_dumps(item) for item in chunk))
+                first = False
+            f.write("]")
+        f.write("}")
     tmp.replace(path)  # never leave a half-written export behind
     return path
+
+
+def _chunks(items: Iterator[Any]) -> Iterator[list[Any]]:
+    while chunk := list(islice(items, CHUNK)):
+        yield chunk
 
 
 def write_parquet(store: AnalysisStore, out_dir: Path, target: Path | None = None) -> Path:
