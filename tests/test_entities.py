@@ -448,3 +448,22 @@ def test_a_bare_word_is_not_an_outlet_named_the_word() -> None:
 
     assert link_surface("Independent inspectors from the grain board") != "the-independent"
     assert link_surface("The Independent") == "the-independent"
+
+
+def test_a_lone_surname_of_one_knowledge_base_person_links_to_them(tmp_path: Path) -> None:
+    """A person named by surname only, which only the knowledge base spells out (no alias
+    of that surname), links to that person; and the people of the corpus still vote for the
+    person type (this once raised a TypeError on real news)."""
+    extra = _write(tmp_path, "mine.yaml", """
+entries:
+- {id: ann-quillard, name: Ann Quillard, type: person, country: null, controlled_by: null}
+""")
+    kb = KnowledgeBase.load([extra])
+    texts = {"q1": "Quillard said the bridge was closed. Ms Quillard left Norland on Monday."}
+    mentions = []
+    for surface, label in [("Quillard", "PERSON"), ("Quillard", "ORG")]:
+        start = texts["q1"].index(surface, mentions[-1]["end"] if mentions else 0)
+        mentions.append({"doc": "q1", "start": start, "end": start + len(surface),
+                         "text": surface, "label": label, "sentence": 0, "entity": None})
+    res = EntityLinker(kb).link_texts(texts, mentions, [])
+    assert res.mention_entities[0] == "ann-quillard"

@@ -385,9 +385,10 @@ class EntityLinker:
                 targets[i] = _principal(introduced[m["doc"]][surname]) or ("key", surname)
                 continue
             if m.get("label") == "PERSON":
-                people = self.kb.by_surname(surname)
-                if len(people) == 1 and not local:
-                    targets[i] = ("kb", people[0].id)
+                # not ``people``: that name holds the mentions that are people, read below
+                known = self.kb.by_surname(surname)
+                if len(known) == 1 and not local:
+                    targets[i] = ("kb", known[0].id)
                     continue
                 if not local and len(corpus_full.get(surname, ())) == 1:
                     targets[i] = next(iter(corpus_full[surname]))
