@@ -50,7 +50,9 @@ def test_quote_split_around_cue(run):
     text = "“We heard the alarm,” the guard said, “and we left at once.”"
     att = only(run(text), "said")
     assert len(att.content) == 2
-    assert att.content_text == "“We heard the alarm,” “and we left at once.”"
+    # the text covers start..end (the cue between the pieces too); the pieces are listed
+    assert att.content_text == text
+    assert att.content_claim == "“We heard the alarm,” “and we left at once.”"
     assert att.source_text == "the guard"
 
 

@@ -580,6 +580,7 @@ class _Finder:
         if cues.available():
             in_quote = self.quotes.containing
             prob = cues.cue_probability(tok, learned_ratio(tok), lambda i: in_quote(i) is not None)
+            self.doc.user_data.setdefault(cues.PROB_KEY, {})[tok.i] = prob
             return prob >= cues.THRESHOLD
         return tok.lemma_.lower() in lx.SPEECH_VERBS or learned_ratio(tok) >= CUE_RATIO
 
@@ -633,16 +634,27 @@ def _hedged(doc: Doc, att: Attribution, hedges: list[Span]) -> bool:
     return False
 
 
-def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], list[Span]]:
-    """All attributions of a parsed doc, in text order of their cues, and the hedge spans."""
+def find(doc: Doc) -> _Finder:
+    """Run the rules; the finder holds their attributions (``found``) and "citing" links."""
     finder = _Finder(doc)
-    found = finder.run()
-    order = sorted(range(len(found)), key=lambda i: (found[i].cue_start, found[i].cue_end))
-    remap = {old: new for new, old in enumerate(order)}
-    atts = [found[i] for i in order]
-    cue_index = {remap[v]: k for k, v in finder.by_cue.items()}
-    token_to_att = {k: remap[v] for k, v in finder.by_cue.items()}
-    del cue_index
+    finder.run()
+    return finder
+
+
+def cite_links(doc: Doc, finder: _Finder) -> list[tuple[int, int]]:
+    """(inner cue start, outer cue start) character offsets of the "citing" chains."""
+    return [(doc[inner].idx, doc[outer].idx) for inner, outer in finder.cite_links]
+
+
+def finish(
+    doc: Doc,
+    atts: list[Attribution],
+    outlet: str | None = None,
+    links: list[tuple[int, int]] = (),  # type: ignore[assignment]
+) -> tuple[list[Attribution], list[Span]]:
+    """Order attributions by cue, number their sentences, nest them (``parent``), mark the
+    hedged ones and resolve their sources; also return the hedge spans."""
+    atts = sorted(atts, key=lambda a: (a.cue_start, a.cue_end))
     sent_of = {}
     for i, sent in enumerate(doc.sents):
         sent_of[sent.start_char] = i
@@ -662,10 +674,25 @@ def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], lis
                         best = (j, b - a)
         if best is not None:
             att.parent = best[0]
-    for inner, outer in finder.cite_links:
-        atts[token_to_att[inner]].parent = token_to_att[outer]
+
+    def at(pos: int) -> int | None:
+        return next((k for k, a in enumerate(atts) if a.cue_start <= pos < a.cue_end), None)
+
+    for inner, outer in links:
+        i, o = at(inner), at(outer)
+        if i is not None and o is not None and i != o:
+            atts[i].parent = o
     hedges = hedge_tokens(doc)
+    text = doc.text
     for att in atts:
         att.hedged = _hedged(doc, att, hedges)
+        att.content_whole = text[att.content_start : att.content_end]
     resolve_sources(doc, atts, outlet)
     return atts, hedges
+
+
+def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], list[Span]]:
+    """All attributions of a parsed doc by the rules, in text order of their cues, and the
+    hedge spans."""
+    finder = find(doc)
+    return finish(doc, finder.found, outlet, cite_links(doc, finder))
