@@ -293,7 +293,9 @@ def test_double_apostrophe_quotes(run):
     text = "''The dam held,'' Mr. Aldo said. ''We were lucky.''"
     assert [text[a:b] for a, b in find_quotes(text)] == ["''The dam held,''", "''We were lucky.''"]
     att = only(run(text), "said")
-    assert att.content_text == "''The dam held,''"
+    # the quotation goes on after the cue: a second piece, and the text covers both
+    assert att.content_texts[0] == "''The dam held,''"
+    assert att.content_text == text[att.content_start : att.content_end]
     assert att.source_text == "Mr. Aldo"
 
 

@@ -143,6 +143,19 @@ class DocFeatures:
                 p = cues.cue_probability(tok, ratio, self.in_quote) if cues.available() \
                     else ratio
             self.prob[i] = p
+        # dependencies of each token's children (a verb with a clausal complement, a subject)
+        self.kids: list[set[str]] = [set() for _ in cols]
+        for i, h in enumerate(self.head):
+            if h != i:
+                self.kids[h].add(self.dep[i])
+        # the likely cues (P >= 0.5) of each sentence, to place every token relative to them
+        self.sent_id: list[int] = []
+        n = -1
+        for i in range(len(cols)):
+            if self.sent_start[i] or i == 0:
+                n += 1
+            self.sent_id.append(n)
+        self.likely = sorted(i for i, p in self.prob.items() if p >= 0.5)
 
     def in_quote(self, pos: int) -> bool:
         i = bisect.bisect_right(self.qstarts, pos) - 1
@@ -160,6 +173,21 @@ class DocFeatures:
                 break
             child, cur = cur, up
         return "", "", 0
+
+    def near_cue(self, i: int) -> str:
+        """Where the nearest likely cue of the sentence is: L(eft)/R(ight) and how far."""
+        k = bisect.bisect_left(self.likely, i)
+        best = None
+        for j in (k - 1, k):
+            if 0 <= j < len(self.likely) and self.likely[j] != i:
+                c = self.likely[j]
+                if self.sent_id[c] == self.sent_id[i] and (best is None or
+                                                           abs(c - i) < abs(best - i)):
+                    best = c
+        if best is None:
+            return "none"
+        d = abs(best - i)
+        return f"{'L' if best < i else 'R'}{1 if d == 1 else 2 if d <= 3 else 3 if d <= 8 else 4}"
 
     def token(self, i: int) -> list[str]:
         lower = self.lower[i]
@@ -196,6 +224,15 @@ class DocFeatures:
             f"ss={self.sent_start[i]}",
             f"dir={'L' if h > i else 'R' if h < i else '0'}",
         ]
+        nc = self.near_cue(i)
+        f.append(f"nc={nc}")
+        f.append(f"nc|r={nc}|{role}")
+        f.append(f"nc|d={nc[0]}|{dep}")
+        if pos in ("VERB", "AUX", "NOUN"):
+            for k in self.kids[i]:
+                if k in ("ccomp", "nsubj", "nsubjpass", "dobj", "xcomp", "agent", "prep", "csubj"):
+                    f.append(f"ch={k}")
+                    f.append(f"l|ch={lemma}|{k}")
         if lower in QUOTE_CHARS or lower in ("''", "``"):
             f.append("qc")
         if p is not None:

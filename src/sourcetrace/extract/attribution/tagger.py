@@ -28,6 +28,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span, Token
 
+from sourcetrace.extract.attribution import cues
 from sourcetrace.extract.attribution.features import DocFeatures, paragraphs
 from sourcetrace.extract.attribution.model import Attribution
 from sourcetrace.extract.attribution.rules import _agent, _subject, cite_links, find, finish
@@ -37,6 +38,26 @@ _PUNCT = set(" \t\n,;:.!?—–-")
 # Words that join two content pieces of one attribution into one span when they are all
 # that lies between them (a tagged content interrupted by an untagged space or comma).
 _JOIN_GAP = 3
+
+
+# Constructions the rules read precisely (quotations next to their cue, "according to",
+# "citing" chains, hedging adverbs, agentless passives, headlines, bylines, parenthetical
+# cues): where the tagger finds the same cue, the rules' attribution is kept whole; the
+# tagger's spans replace the rules' for the generic ones (clausal complement, object,
+# complement), where PolNeAR's annotation is what the rules approximate.
+PRECISE_RULES = frozenset(
+    "quote-before quote-after quote-split according-to citing adverb passive headline "
+    "byline parenthetical participle".split()
+)
+QUOTE_RULES = frozenset("quote-before quote-after quote-split".split())
+# Rules attributions kept even when the tagger does not tag their cue.
+KEEP_UNTAGGED = PRECISE_RULES
+# ... and those whose source is a pronoun: the rules resolve it to the earlier source (the
+# tagger sees one paragraph at a time).
+ANAPHORS = frozenset("he she it they we i".split())
+# ... and the other rules attributions whose cue the cue classifier (cues.py) is this sure of
+# (chosen on PolNeAR dev among 0.6 / 0.7 / 0.8 / never: model selection).
+UNTAGGED_P = 0.7
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +105,20 @@ def spans(doc: Doc, labels: Sequence[str]) -> list[tuple[str, int, int]]:
         last = tok.i
     if role:
         out.append((role, start, last))
-    return out
+    return [_strip(doc, r, a, b) for r, a, b in out if _strip(doc, r, a, b)[1] <= b]
+
+
+def _strip(doc: Doc, role: str, a: int, b: int) -> tuple[str, int, int]:
+    """A cue or source without the punctuation at its ends ("said:" -> "said"), unless it is
+    all punctuation (the ":" of "Poll: ...")."""
+    if role == "CON":
+        return role, a, b
+    lo, hi = a, b
+    while lo < hi and doc[lo].is_punct:
+        lo += 1
+    while hi > lo and doc[hi].is_punct:
+        hi -= 1
+    return (role, lo, hi) if not doc[lo].is_punct else (role, a, b)
 
 
 def _root(span: Span) -> Token:
@@ -113,6 +147,7 @@ class _Assembler:
         self.sources = [doc[a : b + 1] for r, a, b in found if r == "SRC"]
         self.contents = [doc[a : b + 1] for r, a, b in found if r == "CON"]
         self.para = self._paragraph_index()
+        self.prob: dict[int, float] = doc.user_data.get(cues.PROB_KEY, {})
 
     def _paragraph_index(self) -> list[int]:
         para, n = [], 0
@@ -208,11 +243,23 @@ class _Assembler:
         contents = self.assign_contents()
         taken: set[int] = set()
         atts: list[Attribution] = []
+        kept: set[int] = set()  # ids of rules attributions kept as they are
         for c, cue in enumerate(self.cues):
             rule = self._rule_for(cue)
+            if rule is not None and rule.rule in PRECISE_RULES:
+                if id(rule) not in kept:  # the rules know this construction: keep theirs
+                    kept.add(id(rule))
+                    mine = [(s.start_char, s.end_char) for s in contents.get(c, [])]
+                    if mine and rule.rule in QUOTE_RULES and not self._holds_cue(rule):
+                        rule.content = self._refine(rule.content, mine)
+                        rule.content_texts = [self.text[a:b] for a, b in rule.content]
+                    atts.append(rule)
+                continue
             frags = [(s.start_char, s.end_char) for s in contents.get(c, [])]
             if not frags and rule is not None:
                 frags = list(rule.content)
+            if not frags:
+                frags = self._parse_content(cue)
             if not frags:
                 continue
             src = self.source_for(c, taken, contents.get(c, []))
@@ -223,8 +270,85 @@ class _Assembler:
                 source = (rule.source_start, rule.source_end)
             else:
                 source = None
+            frags = self._without(frags, cue.start_char, cue.end_char)
+            if rule is not None:
+                if rule.content and rule.cue_end <= rule.content[0][0] < cue.end_char and (
+                    self._starts_with_preposition(rule.content[0][0])
+                ):
+                    # the tagger's cue ran into the rules' content ("spoke to reporters
+                    # about"): the rules' cue is kept, so its preposition returns to the
+                    # content
+                    frags.append((rule.content[0][0], cue.end_char))
+                frags = self._without(frags, rule.cue_start, rule.cue_end)
+            if not frags:
+                continue
             atts.append(self._make(cue, source, self._merge(frags), rule))
+        # rules attributions of a precise construction the tagger left out stay
+        covered = [(a.cue_start, a.cue_end) for a in atts]
+        for rule in self.rules:
+            if id(rule) in kept or not (rule.rule in KEEP_UNTAGGED
+                                        or rule.source_text.lower() in ANAPHORS):
+                continue
+            if not any(a < rule.cue_end and rule.cue_start < b for a, b in covered):
+                atts.append(rule)
+        for rule in self.rules:
+            if id(rule) in kept or rule.rule in KEEP_UNTAGGED:
+                continue
+            tok = self.doc.char_span(rule.cue_start, rule.cue_end, alignment_mode="expand")
+            p = max((self.prob.get(t.i, 0.0) for t in tok), default=0.0) if tok else 0.0
+            if p >= UNTAGGED_P and not any(a < rule.cue_end and rule.cue_start < b
+                                           for a, b in covered):
+                atts.append(rule)
         return atts
+
+    def _starts_with_preposition(self, pos: int) -> bool:
+        span = self.doc.char_span(pos, pos + 1, alignment_mode="expand")
+        return span is not None and span[0].pos_ == "ADP"
+
+    def _without(self, frags: list[tuple[int, int]], cs: int, ce: int) -> list[tuple[int, int]]:
+        """Content pieces without the cue, and without a leftover before the cue made of an
+        expletive and auxiliaries only ("It is" of "It is claimed that ...")."""
+        out: list[tuple[int, int]] = []
+        for a, b in frags:
+            for x, y in ((a, min(b, cs)), (max(a, ce), b)):
+                if y <= x:
+                    continue
+                span = self.doc.char_span(x, y, alignment_mode="expand")
+                if span is None or all(t.dep_ in ("expl", "aux", "auxpass", "punct", "neg")
+                                       or t.is_space or t.lower_ == "it" for t in span):
+                    continue
+                out.append((x, y))
+        return out
+
+    def _holds_cue(self, att: Attribution) -> bool:
+        """Another attribution's cue inside this one's content: a nested chain, which the
+        tagger (one label a token) cannot represent; the rules' content stays."""
+        return any(o is not att and any(a <= o.cue_start < b for a, b in att.content)
+                   for o in self.rules)
+
+    def _refine(self, rule_frags: list[tuple[int, int]],
+                mine: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Each piece of the rules' content replaced by the tagged pieces it overlaps (their
+        boundaries follow the annotation), kept as it is when it overlaps none; tagged pieces
+        outside the rules' content are added."""
+        out: list[tuple[int, int]] = []
+        for a, b in rule_frags:
+            inside = [(x, y) for x, y in mine if x < b and a < y]
+            covered = sum(min(y, b) - max(x, a) for x, y in inside)
+            # a quotation the tagger saw only part of (it ran over a paragraph) stays whole
+            out.extend(inside if covered * 2 >= b - a else [(a, b)])
+        # tagged pieces beyond the rules' (the next sentence of the quotation) are added
+        out.extend((x, y) for x, y in mine if not any(x < b and a < y for a, b in rule_frags))
+        return self._merge(out)
+
+    def _parse_content(self, cue: Span) -> list[tuple[int, int]]:
+        """A tagged cue without a tagged content: its clausal complement in the parse."""
+        head = _root(cue)
+        for child in head.rights:
+            if child.dep_ in ("ccomp", "xcomp") and child.i >= cue.end:
+                toks = list(child.subtree)
+                return [(toks[0].idx, toks[-1].idx + len(toks[-1]))]
+        return []
 
     def _merge(self, frags: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Sorted pieces, with pieces separated only by punctuation or space joined."""
@@ -240,6 +364,10 @@ class _Assembler:
               content: list[tuple[int, int]], rule: Attribution | None) -> Attribution:
         text = self.text
         cs, ce = cue.start_char, cue.end_char
+        if rule is not None:
+            # the rules' cue for the same verb: with its auxiliaries and negation, without the
+            # addressee ("have urged", not "have urged Congress")
+            cs, ce = rule.cue_start, rule.cue_end
         ss, se = source if source is not None else (cs, cs)
         return Attribution(
             source_start=ss,

@@ -29,7 +29,7 @@ ROLE_OF = {"Source": "SRC", "Cue": "CUE", "Content": "CON"}
 PARAMS = {
     "c1": 0.05,  # L1: keeps the model small (a few MB)
     "c2": 0.01,
-    "max_iterations": 120,
+    "max_iterations": 150,
     "feature.possible_transitions": True,
     "feature.minfreq": 2,
 }
