@@ -170,6 +170,19 @@ def _subject(verb: Token, depth: int = 0) -> tuple[Token | None, bool]:
     return None, False
 
 
+def _can_speak(tok: Token) -> bool:
+    """Could this subject say something: a name, a pronoun, or a noun for people, groups,
+    organisations or statements?"""
+    low, lemma = tok.lower_, tok.lemma_.lower()
+    if tok.pos_ == "PROPN" or tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
+        return True
+    if tok.pos_ == "PRON" or low in lx.RELATIVE_PRONOUNS:
+        return True
+    return any(lemma in words or low in words for words in (
+        lx.PERSON_NOUNS, lx.ORG_NOUNS, lx.STATEMENT_NOUNS, lx.ANONYMOUS_NOUNS, lx.VAGUE_NOUNS,
+        lx.ENTOURAGE_NOUNS))
+
+
 def _agent(verb: Token) -> Token | None:
     for child in verb.children:
         if child.dep_ == "agent":
@@ -445,14 +458,46 @@ class _Finder:
                 # "X is said to be ..." : X and the xcomp are the content
                 pass
         elif subj is not None:
+            if rule in ("object", "complement") and not _can_speak(subj):
+                # "The plot calls for ...", "tacit approval ..., condemning X": a verb that is
+                # only sometimes a cue needs a subject that can say something
+                return
             source = self.source_span(subj, verb)
             if any(a <= source[0] < b for a, b in content):
                 return  # the subject is inside the content: a parse mix-up
+            trailing = self.trailing_host(verb, subj)
+            if trailing is not None and rule == "clause":
+                content = [trailing]
         else:
             return
         idx = self.add(cue, source, content, rule, verb)
         if idx is not None and source is None:
             self.found[idx].hedged = True
+
+    def trailing_host(self, verb: Token, subj: Token) -> tuple[int, int] | None:
+        """"X did Y, a report says." : a cue that closes its sentence after a comma reports
+        everything before the comma, whatever the parser hung below the verb."""
+        sent = verb.sent
+        if subj.i > verb.i or self.in_quote(verb):
+            return None
+        after = [t for t in verb.doc[verb.i + 1 : sent.end] if not t.is_space]
+        if any(not t.is_punct for t in after):
+            return None
+        left = subj.left_edge.i
+        if left - 1 <= sent.start or verb.doc[left - 1].text != ",":
+            return None
+        doc = verb.doc
+        first = sent.start
+        # a sentence the parser cut where no sentence ends ("from the al- Khan ...") is one
+        while first > 0 and doc[first - 1].text not in (".", "!", "?", "…") and (
+            "\n" not in doc[first - 1].text
+        ):
+            first -= 1
+        start = doc[first].idx
+        end = doc[left - 1].idx
+        if end - start < 12:
+            return None
+        return start, end
 
     def passive_content(self, verb: Token, subj: Token | None) -> list[tuple[int, int]]:
         """"X has long been accused of Y" -> "X ... of Y"; "X is said to Y" -> "X ... to Y"."""

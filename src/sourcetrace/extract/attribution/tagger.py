@@ -126,6 +126,11 @@ def _root(span: Span) -> Token:
     return verbs[0] if verbs else span.root
 
 
+def _passive(cue: Span) -> bool:
+    return any(t.dep_ in ("auxpass", "nsubjpass") or t.tag_ == "VBN" for t in cue) or any(
+        c.dep_ in ("auxpass", "nsubjpass", "expl") for t in cue for c in t.children)
+
+
 def _governs(cue: Token, tok: Token, limit: int = 8) -> bool:
     cur = tok
     for _ in range(limit):
@@ -270,6 +275,10 @@ class _Assembler:
                 source = (rule.source_start, rule.source_end)
             else:
                 source = None
+                if rule is None and not _passive(cue):
+                    # a cue only the tagger saw, with nobody saying it and no passive to
+                    # explain that ("The plot calls for ..."): not an attribution
+                    continue
             frags = self._without(frags, cue.start_char, cue.end_char)
             if rule is not None:
                 if rule.content and rule.cue_end <= rule.content[0][0] < cue.end_char and (
