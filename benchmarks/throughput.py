@@ -91,6 +91,10 @@ def main() -> int:
                 check=False, env=env, capture_output=True, text=True,
             )
             elapsed = time.perf_counter() - t0
+            if run.returncode != 0:  # say so rather than print timings of a failed run
+                last = (run.stderr.strip().splitlines() or ["?"])[-1]
+                print(f"analyze --attribution {mode} FAILED (exit {run.returncode}) after "
+                      f"{elapsed:.0f} s: {last}")
             return elapsed, json.loads(run.stdout).get("stages", {}) if run.stdout.strip() \
                 else {}
 
