@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test lint bench bench-throughput bench-attribution bench-geo bench-reuse \
         bench-claims bench-language bench-scale bench-spark bench-propositions bench-propositions-msrp bench-entities \
-        train-propositions models clean
+        train-propositions train-attribution models clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -67,6 +67,12 @@ bench-scale: install
 
 bench-attribution: install
 	$(PY) benchmarks/attribution.py
+
+# The learned attribution tagger (src/sourcetrace/extract/attribution/data/tagger.crfsuite,
+# shipped in the package) from PolNeAR train in ../shared; parses are cached in
+# ~/.cache/sourcetrace (first run: parsing ~20 min on 2 busy cores, then training).
+train-attribution: install
+	$(PY) -m sourcetrace.extract.attribution.train_tagger
 
 bench-geo: install
 	$(PY) benchmarks/geo.py

@@ -7,6 +7,10 @@ Takes N articles from ../shared/datasets/allsides/articles.jsonl.gz, times the b
 same run, and prints words per second for both and their ratio. Floor: ratio >= 0.7 against
 spaCy's default single-process ``nlp.pipe``, with ``analyze`` at its default (one NLP worker
 per CPU); the ratio against ``nlp.pipe`` on as many processes is printed beside it.
+
+The analysis runs twice, with the learned attribution extractor (the default) and with the
+rules alone (``--attribution rules``): the NLP pass of the first may cost at most 1.3x the
+second's (issue #20).
 """
 
 from __future__ import annotations
@@ -77,14 +81,25 @@ def main() -> int:
         bare_all = bare_run(cpus)[0] if cpus > 1 else bare_parse
 
         env = dict(os.environ, HF_HUB_OFFLINE="1")
-        t0 = time.perf_counter()
-        run = subprocess.run(
-            [sys.executable, "-m", "sourcetrace", "analyze", str(path), "--out",
-             str(Path(tmp) / "out"), "--json", "--no-report", "--workers", str(args.workers)],
-            check=False, env=env, capture_output=True, text=True,
-        )
-        full = time.perf_counter() - t0
-        stages = json.loads(run.stdout).get("stages", {}) if run.stdout.strip() else {}
+
+        def analyze(mode: str) -> tuple[float, dict[str, float]]:
+            t0 = time.perf_counter()
+            run = subprocess.run(
+                [sys.executable, "-m", "sourcetrace", "analyze", str(path), "--out",
+                 str(Path(tmp) / f"out-{mode}"), "--json", "--no-report", "--workers",
+                 str(args.workers), "--attribution", mode],
+                check=False, env=env, capture_output=True, text=True,
+            )
+            elapsed = time.perf_counter() - t0
+            if run.returncode != 0:  # say so rather than print timings of a failed run
+                last = (run.stderr.strip().splitlines() or ["?"])[-1]
+                print(f"analyze --attribution {mode} FAILED (exit {run.returncode}) after "
+                      f"{elapsed:.0f} s: {last}")
+            return elapsed, json.loads(run.stdout).get("stages", {}) if run.stdout.strip() \
+                else {}
+
+        full, stages = analyze("learned")
+        rules_full, rules_stages = analyze("rules")
 
     print(f"articles: {len(rows)}, words: {words:,}")
     print(f"{'':28}{'seconds':>10}{'words/s':>12}")
@@ -96,6 +111,12 @@ def main() -> int:
     if stages:
         print("analyze stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
         print(f"  start-up and ingest: {full - sum(stages.values()):.1f}")
+    nlp_key = "analyse"  # the stage of the NLP pass (engines/local.py)
+    if nlp_key in stages and nlp_key in rules_stages:
+        learned_nlp, rules_nlp = stages[nlp_key], rules_stages[nlp_key]
+        print(f"NLP pass ({nlp_key}): learned attribution {learned_nlp:.1f} s, rules only "
+              f"{rules_nlp:.1f} s: {learned_nlp / rules_nlp:.2f}x (ceiling 1.30x); whole "
+              f"analyze {full:.1f} s vs {rules_full:.1f} s")
     ratio = bare_parse / full
     print(f"ratio analyze / bare parse: {ratio:.2f} (floor 0.70)")
     print(f"ratio analyze / bare parse on {cpus} processes: {bare_all / full:.2f} (reference)")

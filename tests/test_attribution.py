@@ -50,7 +50,9 @@ def test_quote_split_around_cue(run):
     text = "“We heard the alarm,” the guard said, “and we left at once.”"
     att = only(run(text), "said")
     assert len(att.content) == 2
-    assert att.content_text == "“We heard the alarm,” “and we left at once.”"
+    # the text covers start..end (the cue between the pieces too); the pieces are listed
+    assert att.content_text == text
+    assert att.content_claim == "“We heard the alarm,” “and we left at once.”"
     assert att.source_text == "the guard"
 
 
@@ -291,7 +293,9 @@ def test_double_apostrophe_quotes(run):
     text = "''The dam held,'' Mr. Aldo said. ''We were lucky.''"
     assert [text[a:b] for a, b in find_quotes(text)] == ["''The dam held,''", "''We were lucky.''"]
     att = only(run(text), "said")
-    assert att.content_text == "''The dam held,''"
+    # the quotation goes on after the cue: a second piece, and the text covers both
+    assert att.content_texts[0] == "''The dam held,''"
+    assert att.content_text == text[att.content_start : att.content_end]
     assert att.source_text == "Mr. Aldo"
 
 

@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sourcetrace import __version__
-from sourcetrace.config import DEFAULT_MODEL, Settings
+from sourcetrace.config import ATTRIBUTION_ENV, ATTRIBUTION_MODES, DEFAULT_MODEL, Settings
 from sourcetrace.outputs.terminal import dumps, printable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -207,6 +207,10 @@ def analyze(
                  "documents change (same result).",
         ),
     ] = False,
+    attribution: Annotated[
+        str, typer.Option(metavar="learned|rules", rich_help_panel=ANALYSIS,
+                          help="Attribution extractor: learned (CRF over the rules) or rules.")
+    ] = "learned",
 ) -> None:
     """Analyse articles and write the store, exports and report to --out."""
     formats = {f.strip() for f in fmt.split(",") if f.strip()}
@@ -215,6 +219,10 @@ def analyze(
         raise _usage(f"unknown --format {', '.join(sorted(unknown))} (choose from json, parquet)")
     if engine not in {"local", "spark"}:
         raise _usage(f"unknown --engine {engine!r} (choose local or spark)")
+    if attribution not in ATTRIBUTION_MODES:
+        raise _usage(f"unknown --attribution {attribution!r} (choose learned or rules)")
+    # the NLP components (and worker processes) read the choice from the environment
+    os.environ[ATTRIBUTION_ENV] = attribution
     if engine == "spark":
         _require_extra("spark", ("pyspark", "pandas"), "--engine spark")
     from sourcetrace.ingest import IngestOptions
@@ -228,7 +236,7 @@ def analyze(
         formats=tuple(sorted(formats | ({"report"} if report else set()))),
         kb_files=list(kb or []), engine=engine,
         spark_master=spark_master, quiet=quiet, block_claims_above=block_claims_above,
-        recompute=recompute,
+        recompute=recompute, attribution=attribution,
     )
     options = IngestOptions(
         max_bytes=max_bytes, meta=list(meta or []), field_map=field_map, fetch=fetch

@@ -21,6 +21,21 @@ EXTRACT_COMPONENTS: list[str] = [
 ]
 
 
+# Which attribution extractor the pipeline runs: "learned" (the CRF tagger over the rules,
+# extract/attribution/tagger.py) or "rules" (the dependency rules alone). Read from the
+# environment by the component, so that NLP worker processes follow the parent's choice.
+ATTRIBUTION_ENV = "SOURCETRACE_ATTRIBUTION"
+ATTRIBUTION_MODES = ("learned", "rules")
+
+
+def attribution_mode() -> str:
+    """The attribution extractor this process runs (``$SOURCETRACE_ATTRIBUTION``)."""
+    mode = os.environ.get(ATTRIBUTION_ENV, "learned").strip().lower() or "learned"
+    if mode not in ATTRIBUTION_MODES:
+        raise ValueError(f"{ATTRIBUTION_ENV}={mode!r}: choose learned or rules")
+    return mode
+
+
 def available_cpus() -> int:
     """CPUs this process may run on (the default number of NLP workers)."""
     try:
@@ -47,3 +62,4 @@ class Settings:
     # Compute every group of every corpus step again instead of reusing the stored rows of
     # groups whose inputs are unchanged (engines.memo); the tables are the same either way.
     recompute: bool = False
+    attribution: str = "learned"  # or "rules" (ATTRIBUTION_MODES)

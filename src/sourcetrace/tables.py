@@ -67,6 +67,9 @@ PER_DOCUMENT: dict[str, dict[str, str]] = {
         "near_entity": "VARCHAR",
         "cue_text": "VARCHAR", "cue_start": "INTEGER", "cue_end": "INTEGER",
         "content_text": "VARCHAR", "content_start": "INTEGER", "content_end": "INTEGER",
+        # JSON list of [start, end] fragments: a quote split around its cue has two, and
+        # content_text (= text[content_start:content_end]) then holds the cue between them.
+        "content_spans": "VARCHAR",
         "hedged": "BOOLEAN", "parent": "VARCHAR", "sentence": "INTEGER",
         # "ok", or why the content is no claim ("no verb": a bare noun phrase)
         "content_check": "VARCHAR",

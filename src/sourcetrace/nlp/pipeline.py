@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from sourcetrace import __version__
-from sourcetrace.config import DEFAULT_MODEL, EXTRACT_COMPONENTS
+from sourcetrace.config import DEFAULT_MODEL, EXTRACT_COMPONENTS, attribution_mode
 from sourcetrace.model import Document, IngestError
 from sourcetrace.registry import row_exporters
 
@@ -52,6 +52,8 @@ def pipeline_version(model: str = DEFAULT_MODEL) -> str:
     Documents analysed under another version are analysed again."""
     nlp = load_pipeline(model)
     key = f"{model}-{nlp.meta.get('version')}-{__version__}-{','.join(nlp.pipe_names)}"
+    if attribution_mode() != "learned":  # another extractor, other rows (old ids unchanged)
+        key += f"-attribution={attribution_mode()}"
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 

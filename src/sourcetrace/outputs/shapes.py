@@ -58,6 +58,17 @@ def entity(row: Row, mentions: Iterable[Row] = ()) -> dict[str, Any]:
     }
 
 
+def content_spans(row: Row) -> list[dict[str, Any]]:
+    """The fragments of an attribution's content, each with its text (a slice of the
+    content's text, which covers them all)."""
+    text, start = row["content_text"] or "", row["content_start"]
+    raw = row.get("content_spans")
+    if start is None:
+        return []
+    pairs = json.loads(raw) if raw else [[start, row["content_end"]]]
+    return [{"text": text[a - start : b - start], "start": a, "end": b} for a, b in pairs]
+
+
 def attribution(row: Row) -> dict[str, Any]:
     """A flat ``attributions`` row as nested source / cue / content spans."""
     return {
@@ -71,7 +82,7 @@ def attribution(row: Row) -> dict[str, Any]:
         "cue": {"text": row["cue_text"] or "", "start": row["cue_start"], "end": row["cue_end"]},
         "content": {
             "text": row["content_text"] or "", "start": row["content_start"],
-            "end": row["content_end"],
+            "end": row["content_end"], "spans": content_spans(row),
         },
         "hedged": bool(row["hedged"]), "parent": row["parent"],
     }

@@ -7,23 +7,28 @@ The ``sourcetrace_attribution`` spaCy component sets ``doc._.attributions`` (a l
 Row conventions (see :class:`Attribution`): an implicit source (agentless passive "X has been
 accused of ...", "it is claimed that ...", "reportedly") has ``source_text == ""`` and an
 empty span at the cue, with kind ``vague``. A content split around its cue has
-``content_start``/``content_end`` covering all fragments and ``content_text`` the fragments
-joined with a space (the cue between them left out).
+``content_start``/``content_end`` covering all fragments, ``content_text`` the document's text
+between them (always ``text[content_start:content_end]``) and ``content_spans`` the fragments
+as a JSON list of ``[start, end]`` pairs.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from sourcetrace.config import attribution_mode
 from sourcetrace.extract.attribution.model import KINDS, Attribution
 from sourcetrace.extract.attribution.rules import extract
 from sourcetrace.model import Document
 from sourcetrace.registry import row_exporters
 
-__all__ = ["KINDS", "Attribution", "AttributionComponent", "attribution_rows", "extract"]
+__all__ = ["KINDS", "Attribution", "AttributionComponent", "attribution_rows", "extract",
+           "extractor"]
 
 for _name in ("attributions", "hedges"):
     if not Doc.has_extension(_name):
@@ -32,16 +37,29 @@ if not Doc.has_extension("st_document"):
     Doc.set_extension("st_document", default=None)
 
 
+def extractor(mode: str | None = None) -> Callable[..., tuple[list[Attribution], list[Any]]]:
+    """The extract function of an attribution mode ("learned" or "rules"; default: the
+    process's setting, :func:`sourcetrace.config.attribution_mode`)."""
+    mode = mode or attribution_mode()
+    if mode == "rules":
+        return extract
+    from sourcetrace.extract.attribution.tagger import extract as learned
+
+    return learned
+
+
 class AttributionComponent:
-    """Runs the attribution rules on each parsed doc."""
+    """Runs the attribution extractor (learned or rules, see ``sourcetrace.config``) on each
+    parsed doc."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
+        self.extract = extractor()
 
     def __call__(self, doc: Doc) -> Doc:
         document = doc._.st_document
         outlet = getattr(document, "outlet", None) if document is not None else None
-        doc._.attributions, doc._.hedges = extract(doc, outlet)
+        doc._.attributions, doc._.hedges = self.extract(doc, outlet)
         return doc
 
 
@@ -63,7 +81,7 @@ def attribution_rows(doc: Doc, document: Document | None = None) -> dict[str, li
     doc_id = _doc_id(doc, document)
     atts: list[Attribution] | None = doc._.attributions
     if atts is None:  # the component did not run (e.g. a pipeline built without it)
-        atts, doc._.hedges = extract(doc, getattr(document, "outlet", None))
+        atts, doc._.hedges = extractor()(doc, getattr(document, "outlet", None))
         doc._.attributions = atts
     ids = [f"{doc_id}:a{n}" for n in range(1, len(atts) + 1)]
     # Claim-worthiness of each content, when that component ran after this one.
@@ -89,6 +107,7 @@ def attribution_rows(doc: Doc, document: Document | None = None) -> dict[str, li
                 "content_text": att.content_text,
                 "content_start": att.content_start,
                 "content_end": att.content_end,
+                "content_spans": json.dumps([[a, b] for a, b in att.content]),
                 "hedged": att.hedged,
                 "parent": ids[att.parent] if att.parent is not None else None,
                 "sentence": att.sentence,

@@ -25,6 +25,9 @@ MODEL = Path(__file__).with_name("cue_model.json")
 # Chosen end to end on a fifth of the train documents held out of the model (train.py
 # --holdout 0.2): 0.35 and 0.4 gave the best source, cue and content F1 there.
 THRESHOLD = 0.35
+# doc.user_data key of the probabilities the rules computed (token index -> P(cue)), which
+# the learned tagger's features reuse rather than compute twice.
+PROB_KEY = "sourcetrace_cue_prob"
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj", "expl")
 
 

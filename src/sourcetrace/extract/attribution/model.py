@@ -19,7 +19,10 @@ class Attribution:
     empty span sits at the cue so that it still orders and locates with the sentence.
 
     ``content`` lists the fragments of the content in text order: a quote split around its
-    cue ("“A,” she said, “B.”") has two. ``content_text`` joins them with a space.
+    cue ("“A,” she said, “B.”") has two, and ``content_texts`` their texts.
+    ``content_start``/``content_end`` cover all of them and ``content_text`` is always the
+    document's text between those two offsets (the cue between fragments included), so that
+    offsets and text never disagree; ``content_claim`` joins the fragments alone.
     """
 
     source_start: int
@@ -36,6 +39,7 @@ class Attribution:
     parent: int | None = None  # index of the enclosing attribution in doc._.attributions
     rule: str = ""  # which construction produced it (for debugging and evaluation)
     content_texts: list[str] = field(default_factory=list)
+    content_whole: str = ""  # doc.text[content_start:content_end], set by rules.finish
 
     @property
     def content_start(self) -> int:
@@ -47,6 +51,14 @@ class Attribution:
 
     @property
     def content_text(self) -> str:
+        if self.content_whole or len(self.content) == 1:
+            return self.content_whole or self.content_texts[0]
+        raise ValueError("content_text of a split content needs the document text "
+                         "(rules.finish sets it)")
+
+    @property
+    def content_claim(self) -> str:
+        """The fragments alone, joined with a space (what the source is reported to say)."""
         return " ".join(self.content_texts)
 
     @property
@@ -56,4 +68,5 @@ class Attribution:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["content_text"] = self.content_text
+        data.pop("content_whole", None)
         return data

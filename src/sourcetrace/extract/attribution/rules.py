@@ -171,6 +171,19 @@ def _subject(verb: Token, depth: int = 0) -> tuple[Token | None, bool]:
     return None, False
 
 
+def _can_speak(tok: Token) -> bool:
+    """Could this subject say something: a name, a pronoun, or a noun for people, groups,
+    organisations or statements?"""
+    low, lemma = tok.lower_, tok.lemma_.lower()
+    if tok.pos_ == "PROPN" or tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
+        return True
+    if tok.pos_ == "PRON" or low in lx.RELATIVE_PRONOUNS:
+        return True
+    return any(lemma in words or low in words for words in (
+        lx.PERSON_NOUNS, lx.ORG_NOUNS, lx.STATEMENT_NOUNS, lx.ANONYMOUS_NOUNS, lx.VAGUE_NOUNS,
+        lx.ENTOURAGE_NOUNS))
+
+
 def _agent(verb: Token) -> Token | None:
     for child in verb.children:
         if child.dep_ == "agent":
@@ -449,14 +462,46 @@ class _Finder:
                 # "X is said to be ..." : X and the xcomp are the content
                 pass
         elif subj is not None:
+            if rule in ("object", "complement") and not _can_speak(subj):
+                # "The plot calls for ...", "tacit approval ..., condemning X": a verb that is
+                # only sometimes a cue needs a subject that can say something
+                return
             source = self.source_span(subj, verb)
             if any(a <= source[0] < b for a, b in content):
                 return  # the subject is inside the content: a parse mix-up
+            trailing = self.trailing_host(verb, subj)
+            if trailing is not None and rule == "clause":
+                content = [trailing]
         else:
             return
         idx = self.add(cue, source, content, rule, verb)
         if idx is not None and source is None:
             self.found[idx].hedged = True
+
+    def trailing_host(self, verb: Token, subj: Token) -> tuple[int, int] | None:
+        """"X did Y, a report says." : a cue that closes its sentence after a comma reports
+        everything before the comma, whatever the parser hung below the verb."""
+        sent = verb.sent
+        if subj.i > verb.i or self.in_quote(verb):
+            return None
+        after = [t for t in verb.doc[verb.i + 1 : sent.end] if not t.is_space]
+        if any(not t.is_punct for t in after):
+            return None
+        left = subj.left_edge.i
+        if left - 1 <= sent.start or verb.doc[left - 1].text != ",":
+            return None
+        doc = verb.doc
+        first = sent.start
+        # a sentence the parser cut where no sentence ends ("from the al- Khan ...") is one
+        while first > 0 and doc[first - 1].text not in (".", "!", "?", "…") and (
+            "\n" not in doc[first - 1].text
+        ):
+            first -= 1
+        start = doc[first].idx
+        end = doc[left - 1].idx
+        if end - start < 12:
+            return None
+        return start, end
 
     def passive_content(self, verb: Token, subj: Token | None) -> list[tuple[int, int]]:
         """"X has long been accused of Y" -> "X ... of Y"; "X is said to Y" -> "X ... to Y"."""
@@ -584,6 +629,7 @@ class _Finder:
         if cues.available():
             in_quote = self.quotes.containing
             prob = cues.cue_probability(tok, learned_ratio(tok), lambda i: in_quote(i) is not None)
+            self.doc.user_data.setdefault(cues.PROB_KEY, {})[tok.i] = prob
             return prob >= cues.THRESHOLD
         return tok.lemma_.lower() in lx.SPEECH_VERBS or learned_ratio(tok) >= CUE_RATIO
 
@@ -637,16 +683,27 @@ def _hedged(doc: Doc, att: Attribution, hedges: list[Span]) -> bool:
     return False
 
 
-def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], list[Span]]:
-    """All attributions of a parsed doc, in text order of their cues, and the hedge spans."""
+def find(doc: Doc) -> _Finder:
+    """Run the rules; the finder holds their attributions (``found``) and "citing" links."""
     finder = _Finder(doc)
-    found = finder.run()
-    order = sorted(range(len(found)), key=lambda i: (found[i].cue_start, found[i].cue_end))
-    remap = {old: new for new, old in enumerate(order)}
-    atts = [found[i] for i in order]
-    cue_index = {remap[v]: k for k, v in finder.by_cue.items()}
-    token_to_att = {k: remap[v] for k, v in finder.by_cue.items()}
-    del cue_index
+    finder.run()
+    return finder
+
+
+def cite_links(doc: Doc, finder: _Finder) -> list[tuple[int, int]]:
+    """(inner cue start, outer cue start) character offsets of the "citing" chains."""
+    return [(doc[inner].idx, doc[outer].idx) for inner, outer in finder.cite_links]
+
+
+def finish(
+    doc: Doc,
+    atts: list[Attribution],
+    outlet: str | None = None,
+    links: list[tuple[int, int]] = (),  # type: ignore[assignment]
+) -> tuple[list[Attribution], list[Span]]:
+    """Order attributions by cue, number their sentences, nest them (``parent``), mark the
+    hedged ones and resolve their sources; also return the hedge spans."""
+    atts = sorted(atts, key=lambda a: (a.cue_start, a.cue_end))
     sent_of = {}
     for i, sent in enumerate(doc.sents):
         sent_of[sent.start_char] = i
@@ -666,10 +723,25 @@ def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], lis
                         best = (j, b - a)
         if best is not None:
             att.parent = best[0]
-    for inner, outer in finder.cite_links:
-        atts[token_to_att[inner]].parent = token_to_att[outer]
+
+    def at(pos: int) -> int | None:
+        return next((k for k, a in enumerate(atts) if a.cue_start <= pos < a.cue_end), None)
+
+    for inner, outer in links:
+        i, o = at(inner), at(outer)
+        if i is not None and o is not None and i != o:
+            atts[i].parent = o
     hedges = hedge_tokens(doc)
+    text = doc.text
     for att in atts:
         att.hedged = _hedged(doc, att, hedges)
+        att.content_whole = text[att.content_start : att.content_end]
     resolve_sources(doc, atts, outlet)
     return atts, hedges
+
+
+def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], list[Span]]:
+    """All attributions of a parsed doc by the rules, in text order of their cues, and the
+    hedge spans."""
+    finder = find(doc)
+    return finish(doc, finder.found, outlet, cite_links(doc, finder))
