@@ -79,7 +79,6 @@ computed per cluster and rolled up per narrative over all its claims
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import defaultdict
@@ -205,17 +204,6 @@ def _sentence_of(sentences: list[dict[str, Any]], start: int) -> int | None:
     return None
 
 
-def _claim_text(a: dict) -> str:
-    """What the source is reported to say: the content's pieces without the cue between
-    them ("“A,” she said, “B.”" -> "“A,” “B.”"); content_text covers the cue too."""
-    text, start = a.get("content_text") or "", a.get("content_start")
-    raw = a.get("content_spans")
-    if not raw or start is None:
-        return text.strip()
-    pieces = [text[s - start : e - start] for s, e in json.loads(raw)]
-    return " ".join(p.strip() for p in pieces if p.strip())
-
-
 def _attribution_order(att: dict[str, Any]) -> tuple[int, str]:
     """Attributions in the order the extractor emitted them (ids ``{doc}:a{n}``), whatever
     order the store returns them in: which of two attributions with one content span gives
@@ -253,7 +241,9 @@ def claim_units(
         for a in atts:
             if a["id"] in parents:  # nested: the innermost content is the claim
                 continue
-            content = _claim_text(a)
+            # the content as written between its offsets, cue pieces included ("“A,” she
+            # said, “B.”"): every claim's text is the document's text between its offsets
+            content = (a.get("content_text") or "").strip()
             if (
                 not content or a.get("content_start") is None or is_question(content)
                 or is_fragment(content) or a.get("content_check") not in (None, CLAIM_OK)

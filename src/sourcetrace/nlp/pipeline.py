@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -180,6 +181,10 @@ def shift_rows(rows: Rows, chars: int, sentences: int, attributions: int) -> Row
             if table == "attributions":
                 row["id"] = _renumber(row.get("id"), attributions)
                 row["parent"] = _renumber(row.get("parent"), attributions)
+                if row.get("content_spans"):  # JSON pairs of character offsets
+                    row["content_spans"] = json.dumps(
+                        [[a + chars, b + chars] for a, b in json.loads(row["content_spans"])]
+                    )
             out.append(row)
         shifted[table] = out
     return shifted
