@@ -68,7 +68,7 @@ bench-scale: install
 bench-attribution: install
 	$(PY) benchmarks/attribution.py
 
-# The learned attribution tagger (src/sourcetrace/extract/attribution/data/tagger.crfsuite,
+# The learned attribution tagger (src/sourcetrace/extract/attribution/data/tagger.crfsuite.xz,
 # shipped in the package) from PolNeAR train in ../shared; parses are cached in
 # ~/.cache/sourcetrace (first run: parsing ~20 min on 2 busy cores, then training).
 train-attribution: install

@@ -3,7 +3,7 @@ them into attributions.
 
 1. The rules of :mod:`.rules` run first; their output is a feature of the tagger (and the
    fallback for what it does not decide: relations it leaves open, "citing" chains, hedges).
-2. A linear-chain CRF (``data/tagger.crfsuite``, trained on PolNeAR train by
+2. A linear-chain CRF (``data/tagger.crfsuite.xz``, trained on PolNeAR train by
    :mod:`.train_tagger`) labels every token of each paragraph ``B-``/``I-`` of ``SRC``,
    ``CUE``, ``CON`` or ``O`` (:mod:`.features`).
 3. Each tagged cue becomes an attribution. Its content is every tagged content span the cue
@@ -21,6 +21,7 @@ the rules' output is returned unchanged.
 
 from __future__ import annotations
 
+import lzma
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +34,7 @@ from sourcetrace.extract.attribution.features import DocFeatures, paragraphs
 from sourcetrace.extract.attribution.model import Attribution
 from sourcetrace.extract.attribution.rules import _agent, _subject, cite_links, find, finish
 
-MODEL = Path(__file__).with_name("data") / "tagger.crfsuite"
+MODEL = Path(__file__).with_name("data") / "tagger.crfsuite.xz"
 _PUNCT = set(" \t\n,;:.!?—–-")
 # Words that join two content pieces of one attribution into one span when they are all
 # that lies between them (a tagged content interrupted by an untagged space or comma).
@@ -66,9 +67,15 @@ def _tagger() -> Any | None:
         return None
     import pycrfsuite
 
+    global _MODEL_BYTES
+    # kept alive for as long as the tagger reads from it
+    _MODEL_BYTES = lzma.decompress(MODEL.read_bytes())
     tagger = pycrfsuite.Tagger()
-    tagger.open(str(MODEL))
+    tagger.open_inmemory(_MODEL_BYTES)
     return tagger
+
+
+_MODEL_BYTES: bytes | None = None
 
 
 def available() -> bool:
