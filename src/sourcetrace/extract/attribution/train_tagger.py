@@ -9,7 +9,8 @@ features of :mod:`.features`, over the parses ``train.py`` caches outside the re
     python -m sourcetrace.extract.attribution.train_tagger [--polnear ../shared/datasets/polnear]
 
 writes ``data/tagger.crfsuite.xz`` (2.6 MB xz-compressed, shipped in the package). Only the
-train split is read; dev is for scoring (``benchmarks/attribution.py``). ``make train-attribution`` runs it.
+train split is read; dev is for scoring (``benchmarks/attribution.py``).
+``make train-attribution`` runs it.
 """
 
 from __future__ import annotations
