@@ -12,24 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from sourcetrace.cli import app
-from sourcetrace.ingest import IngestOptions, iter_inputs
-from sourcetrace.model import Document, IngestError
+from sourcetrace.model import Document
+from test_ingest import run  # the ingest tests' reader: documents and errors of some inputs
 
 STORY = (
     "Harbour bridge opens\n\nThe harbour bridge in Lindmoor opened on Tuesday after two years "
     "of building work, the city council said. Engineers had tested the deck with forty loaded "
     "trucks.\n"
 )
-
-
-def run(
-    inputs: list[str | Path], **options: object
-) -> tuple[list[Document], list[IngestError]]:
-    docs: list[Document] = []
-    errors: list[IngestError] = []
-    for item in iter_inputs(inputs, IngestOptions(**options)):  # type: ignore[arg-type]
-        (docs if isinstance(item, Document) else errors).append(item)
-    return docs, errors
 
 
 def cli(*args: str) -> tuple[int, str, str]:
