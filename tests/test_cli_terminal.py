@@ -96,7 +96,7 @@ def test_claims_keep_ids_numbers_and_flags_whole(demo_store: Path, columns: int)
         # the line that starts the cluster's entry: its id as a whole word, then its numbers
         [line] = [ln for ln in lines if re.search(rf"(^|[\s│]){re.escape(r['id'])}[\s│]", ln)]
         ampl = f"{r['amplification']:.1f}" if r["amplification"] is not None else "-"
-        numbers = [str(len(r["outlets"])), str(r["independent_origins"]), ampl,
+        numbers = [str(r["relays"]), str(r["independent_origins"]), ampl,
                    r["first_appearance"] or "-"]
         cells = re.split(r"[\s│]+", line)
         found = [c for c in cells if c in numbers]
@@ -137,12 +137,34 @@ def test_claims_json_and_csv_for_scripts(demo_store: Path) -> None:
     assert [r["id"] for r in rows] == [r["id"] for r in ranked]
     for row, r in zip(rows, ranked, strict=True):
         assert row["label"] == r["label"] and row["narrative"] == (r["narrative"] or "")
-        assert int(row["outlets"]) == len(r["outlets"])
+        assert int(row["outlets"]) == r["relays"] >= len(r["outlets"])
         assert int(row["independent_origins"]) == r["independent_origins"]
         assert row["flags"].split(";") == (r["flags"] or [""])
         assert row["first_appearance"] == (r["first_appearance"] or "")
     # both at once is a usage error, not one silently winning
     assert run("claims", str(demo_store), "--csv", "--json")[0] == 2
+
+
+def test_articles_without_outlets_still_count_as_outlets(tmp_path: Path) -> None:
+    """A folder of bare text files names no outlet: each article counts as an outlet of its
+    own, so the listing shows how many articles repeat a claim instead of 0."""
+    from sourcetrace.config import Settings
+    from sourcetrace.engines.local import run_analysis
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in HOSTILE.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    run_analysis([corpus], Settings(out=out, formats=(), quiet=True))
+    code, stdout, stderr = run("claims", str(out), "--csv", "--min-outlets", "2")
+    assert code == 0, stderr
+    rows = list(csv.DictReader(io.StringIO(stdout)))
+    assert rows and all(int(r["outlets"]) == 2 for r in rows)
+    assert any("harbour" in r["label"] for r in rows)
+    code, stdout, _ = run("claims", str(out), "--limit", "100", columns=160)
+    [line] = [ln for ln in stdout.splitlines() if re.search(rf"\b{rows[0]['id']}\b", ln)]
+    assert re.search(r"│\s+2\s+│", line), line
 
 
 # -- control characters -----------------------------------------------------------------------

@@ -337,7 +337,8 @@ def claims(
         int, typer.Option(metavar="N", help="How many clusters to list (1 or more).")
     ] = 20,
     min_outlets: Annotated[
-        int, typer.Option(metavar="N", help="Only clusters relayed by this many outlets.")
+        int, typer.Option(metavar="N", help="Only clusters relayed by this many outlets (an "
+                                         "article whose outlet is unknown counts as one).")
     ] = 1,
     as_json: Annotated[
         bool,
@@ -347,7 +348,8 @@ def claims(
     as_csv: Annotated[
         bool,
         typer.Option("--csv", help="Print the clusters as CSV, columns " + ", ".join(CSV_FIELDS)
-                     + " (outlets: a count; flags: ';'-separated)."),
+                     + " (outlets: a count, an article whose outlet is unknown counting as "
+                     "one; flags: ';'-separated)."),
     ] = False,
 ) -> None:
     """List claim clusters (propositions) ranked by amplification (outlets per independent
@@ -377,11 +379,13 @@ def _write_csv(rows: list[dict]) -> None:
     """One line per cluster. CSV has no escapes of its own: control characters from the
     articles are written as visible escapes, like everything else printed (the JSON outputs
     keep them losslessly)."""
+    from sourcetrace.outputs.shapes import relays
+
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for r in rows:
         writer.writerow([printable(v) for v in (
-            r["id"], r.get("narrative") or "", len(r["outlets"]), r["independent_origins"],
+            r["id"], r.get("narrative") or "", relays(r), r["independent_origins"],
             "" if r["amplification"] is None else f"{r['amplification']:.2f}",
             r["first_appearance"] or "", ";".join(r["flags"]), r["label"],
         )])

@@ -23,10 +23,12 @@ def ranked_clusters(
     """Clusters ranked by amplification (outlets per independent origin), then by outlets."""
     rows = store.read(
         "claim_clusters",
-        # min_outlets 1 (the default) keeps clusters whose outlets are all unknown
-        "WHERE len(outlets) >= ? OR ? <= 1 "
-        "ORDER BY amplification DESC NULLS LAST, len(outlets) DESC, id LIMIT ?",
-        [min_outlets, min_outlets, limit],
+        # outlets relaying a cluster: the named ones, plus one for each article whose outlet
+        # is unknown (`relays`), so that a folder of bare text files still counts its articles
+        "WHERE coalesce(relays, len(outlets)) >= ? "
+        "ORDER BY amplification DESC NULLS LAST, coalesce(relays, len(outlets)) DESC, id "
+        "LIMIT ?",
+        [min_outlets, limit],
     )
     return [shapes.cluster(r) for r in rows]
 
@@ -88,7 +90,7 @@ def _entries(
             entries.append({
                 "id": n["id"], "label": n["label"] or "", "narrative": True,
                 "note": f"  [{len(clusters)} of {total} proposition{'s' * (total != 1)}]",
-                "numbers": (str(len(n["outlets"])), str(n["independent_origins"]),
+                "numbers": (str(shapes.relays(n)), str(n["independent_origins"]),
                             _ampl(n["amplification"])),
                 "first": n["first_appearance"] or "-", "flags": list(n["flags"]),
             })
@@ -97,7 +99,7 @@ def _entries(
             entries.append({
                 "id": indent + r["id"], "label": indent + (r["label"] or ""), "note": "",
                 "narrative": False,
-                "numbers": (str(len(r["outlets"])), str(r["independent_origins"]),
+                "numbers": (str(shapes.relays(r)), str(r["independent_origins"]),
                             _ampl(r["amplification"])),
                 "first": r["first_appearance"] or "-", "flags": list(r["flags"]),
             })
