@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -232,6 +233,28 @@ def test_claims_limit_below_one_is_a_one_line_usage_error(demo_store: Path) -> N
         assert code == 2 and not stdout
         assert len(stderr.strip().splitlines()) == 1 and "--limit" in stderr
         assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["claims", "DIR", "--limit", "abc"],  # the parser's own type error
+    ["claims"],  # a missing argument
+    ["claims", "DIR", "--bogus"],  # an unknown option
+    ["nosuch"],  # an unknown command
+])
+def test_parser_errors_are_one_line_too(demo_store: Path, args: list[str]) -> None:
+    """The console script prints click's usage errors like ours: an error line and where
+    help is, no box (scripts grep stderr; a box wraps in a narrow terminal)."""
+    import subprocess
+    import sys
+
+    argv = [str(demo_store) if a == "DIR" else a for a in args]
+    proc = subprocess.run([sys.executable, "-m", "sourcetrace", *argv], capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": "80"}, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 2, proc.stderr
+    assert lines[0].startswith("error: ") and lines[1].endswith("--help'.")
+    assert not any(ch in proc.stderr for ch in "╭│╰")
 
 
 def test_trace_suggests_the_id_meant(demo_store: Path) -> None:

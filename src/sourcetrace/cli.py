@@ -563,7 +563,30 @@ def serve(
 
 
 def main() -> None:
-    app()
+    """The console script. The parser's own usage errors (a missing argument, ``--limit
+    abc``, an unknown option or command) are printed like ours: one line naming the problem
+    and one saying where help is, never a box that a script must parse or a narrow terminal
+    wraps."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err.print("Aborted.")
+        code = 1
+    except Exception as e:
+        # click's exceptions (typer vendors its own copy of click, so matched by what they
+        # offer, not by class): anything else is a bug and keeps its traceback
+        if not (hasattr(e, "format_message") and hasattr(e, "exit_code")):
+            raise
+        if type(e).__name__ == "NoArgsIsHelpError":
+            e.show()  # type: ignore[attr-defined]  # the command's help
+        else:
+            _usage(e.format_message())
+            ctx = getattr(e, "ctx", None)
+            if ctx is not None:
+                err.print(f"Try '{escape(printable(ctx.command_path))} --help'.",
+                          highlight=False, soft_wrap=True)
+        code = e.exit_code
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -193,6 +193,14 @@ class AnalysisStore:
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
         ).fetchone()[0])
 
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table`` in the main schema (a store written by an older
+        sourcetrace lacks the columns added since)."""
+        return [r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [table]
+        ).fetchall()]
+
     def count(self, table: str) -> int:
         return self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
 

@@ -21,13 +21,14 @@ def ranked_clusters(
     store: AnalysisStore, limit: int = 20, min_outlets: int = 1
 ) -> list[dict[str, Any]]:
     """Clusters ranked by amplification (outlets per independent origin), then by outlets."""
+    # outlets relaying a cluster: the named ones, plus one for each article whose outlet is
+    # unknown (`relays`), so that a folder of bare text files still counts its articles
+    # (a store written before `relays` existed has the named outlets only)
+    has_relays = "relays" in store.columns("claim_clusters")
+    relays = "coalesce(relays, len(outlets))" if has_relays else "len(outlets)"
     rows = store.read(
         "claim_clusters",
-        # outlets relaying a cluster: the named ones, plus one for each article whose outlet
-        # is unknown (`relays`), so that a folder of bare text files still counts its articles
-        "WHERE coalesce(relays, len(outlets)) >= ? "
-        "ORDER BY amplification DESC NULLS LAST, coalesce(relays, len(outlets)) DESC, id "
-        "LIMIT ?",
+        f"WHERE {relays} >= ? ORDER BY amplification DESC NULLS LAST, {relays} DESC, id LIMIT ?",
         [min_outlets, limit],
     )
     return [shapes.cluster(r) for r in rows]
