@@ -78,6 +78,21 @@ def test_jsonld_claims_are_part_of_their_narrative(
         assert part["@id"] == f"#narrative-{expected}" and part["name"]
 
 
+def test_jsonld_file_is_written_item_by_item(
+    demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """claims.jsonld is streamed from the store a batch of clusters at a time: with batches
+    of one cluster, the file is still the one JSON array of every item, in order."""
+    from sourcetrace.provenance import jsonld
+
+    with AnalysisStore(demo_store, read_only=True) as store:
+        items = build_jsonld(store)
+        monkeypatch.setattr(jsonld, "BATCH", 1)
+        path = jsonld.write_jsonld(store, tmp_path)
+    assert len(items) > 1
+    assert json.loads(path.read_text(encoding="utf-8")) == items
+
+
 def test_claims_command_groups_propositions_under_narratives(demo_store: Path) -> None:
     code, stdout, stderr = run("claims", str(demo_store), "--json")
     assert code == 0, stderr

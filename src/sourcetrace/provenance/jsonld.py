@@ -7,6 +7,7 @@ the narrative's label: schema.org has no type for a story told by several claims
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,32 @@ def _narrative(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
-    docs = {d["id"]: d for d in store.read("documents")}
+# Clusters read from the store this many at a time: the file is written as it is built, so a
+# 37,554-article corpus never holds every cluster (or any article's text) in memory.
+BATCH = 2_000
+
+
+def _rows(store: AnalysisStore, sql: str) -> Iterator[dict[str, Any]]:
+    cur = store.con.execute(sql)
+    names = [d[0] for d in cur.description]
+    while rows := cur.fetchmany(BATCH):
+        yield from (dict(zip(names, row, strict=True)) for row in rows)
+
+
+def _clusters(store: AnalysisStore) -> Iterator[dict[str, Any]]:
+    # a store written before narratives existed has no `narrative` column
+    narrative = "narrative" if "narrative" in store.columns("claim_clusters") else "NULL"
+    return _rows(store, f"SELECT id, label, documents, origins, {narrative} AS narrative "
+                        "FROM claim_clusters ORDER BY amplification DESC NULLS LAST, id")
+
+
+def iter_jsonld(store: AnalysisStore) -> Iterator[dict[str, Any]]:
+    """One schema.org ``Claim`` per claim cluster with an appearance, most amplified first."""
+    # the articles' metadata only: their text is not needed here
+    docs = {d["id"]: d for d in _rows(
+        store, "SELECT id, title, url, published, outlet FROM documents")}
     narratives = _narratives(store)
-    items = []
-    for c in store.read("claim_clusters", "ORDER BY amplification DESC NULLS LAST, id"):
+    for c in _clusters(store):
         members = [docs[d] for d in c["documents"] or [] if d in docs]
         if not members:
             continue
@@ -66,13 +88,22 @@ def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
         narrative = narratives.get(c.get("narrative") or "")
         if narrative:
             item["isPartOf"] = _narrative(narrative)
-        items.append(item)
-    return items
+        yield item
+
+
+def build_jsonld(store: AnalysisStore) -> list[dict[str, Any]]:
+    return list(iter_jsonld(store))
 
 
 def write_jsonld(store: AnalysisStore, out_dir: Path, path: Path | None = None) -> Path:
-    """``out_dir/claims.jsonld``, or ``path`` when given."""
+    """``out_dir/claims.jsonld``, or ``path`` when given: one JSON array, written item by
+    item (compact: see outputs.export.write_json)."""
     path = Path(path) if path is not None else Path(out_dir) / "claims.jsonld"
-    text = json.dumps(build_jsonld(store), ensure_ascii=False, separators=(",", ":"))
-    path.write_text(text, encoding="utf-8")  # compact: see outputs.export.write_json
+    with path.open("w", encoding="utf-8") as f:
+        f.write("[")
+        for i, item in enumerate(iter_jsonld(store)):
+            if i:
+                f.write(",")
+            f.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+        f.write("]")
     return path
