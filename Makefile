@@ -70,9 +70,11 @@ bench-attribution: install
 
 # The learned attribution tagger (src/sourcetrace/extract/attribution/data/tagger.crfsuite.xz,
 # shipped in the package) from PolNeAR train in ../shared; parses are cached in
-# ~/.cache/sourcetrace (first run: parsing ~20 min on 2 busy cores, then training).
+# ~/.cache/sourcetrace (first run: parsing ~20 min on 2 busy cores, then training), then the
+# content boundary model (data/boundaries.json; two fold taggers, ~30 min more).
 train-attribution: install
 	$(PY) -m sourcetrace.extract.attribution.train_tagger
+	$(PY) -m sourcetrace.extract.attribution.train_boundaries
 
 bench-geo: install
 	$(PY) benchmarks/geo.py

@@ -325,6 +325,10 @@ class _Finder:
         for child in verb.rights:
             if child.dep_ == "prep" and child.i > obj.i and child.lower_ in ("of", "against"):
                 end = max(end, _subtree_chars(child)[-1][1])
+            # "estimated the losses to amount to $11 million": the object and what it is
+            # estimated to be are one claim
+            if child.dep_ in ("xcomp", "ccomp") and child.i > obj.i:
+                end = max(end, _subtree_chars(child)[-1][1])
         return [(start, end)]
 
     def host_content(self, verb: Token) -> list[tuple[int, int]]:

@@ -30,6 +30,7 @@ from typing import Any
 from spacy.tokens import Doc, Span, Token
 
 from sourcetrace.extract.attribution import cues
+from sourcetrace.extract.attribution.boundaries import adjust
 from sourcetrace.extract.attribution.features import DocFeatures, paragraphs
 from sourcetrace.extract.attribution.model import Attribution
 from sourcetrace.extract.attribution.rules import _agent, _subject, cite_links, find, finish
@@ -63,6 +64,8 @@ UNTAGGED_P = 0.7
 
 @lru_cache(maxsize=1)
 def _tagger() -> Any | None:
+    if _OVERRIDE is not None:
+        return _OVERRIDE
     if not MODEL.exists():
         return None
     import pycrfsuite
@@ -76,6 +79,20 @@ def _tagger() -> Any | None:
 
 
 _MODEL_BYTES: bytes | None = None
+_OVERRIDE: Any | None = None
+
+
+def use_model(path: Path | None) -> None:
+    """Tag with the (uncompressed) CRFsuite model at ``path`` instead of the shipped one, or
+    with the shipped one again (``None``): training the boundary model on held-out folds."""
+    global _OVERRIDE
+    _OVERRIDE = None
+    if path is not None:
+        import pycrfsuite
+
+        _OVERRIDE = pycrfsuite.Tagger()
+        _OVERRIDE.open(str(path))
+    _tagger.cache_clear()
 
 
 def available() -> bool:
@@ -298,7 +315,12 @@ class _Assembler:
                 frags = self._without(frags, rule.cue_start, rule.cue_end)
             if not frags:
                 continue
-            atts.append(self._make(cue, source, self._merge(frags), rule))
+            made = self._make(cue, source, self._merge(frags), rule)
+            if any((a.cue_start, a.cue_end) == (made.cue_start, made.cue_end) for a in atts):
+                # two tagged cues that are one rules cue ("further | estimated"): one
+                # attribution, not the same one twice
+                continue
+            atts.append(made)
         # rules attributions of a precise construction the tagger left out stay
         covered = [(a.cue_start, a.cue_end) for a in atts]
         for rule in self.rules:
@@ -307,6 +329,7 @@ class _Assembler:
                 continue
             if not any(a < rule.cue_end and rule.cue_start < b for a, b in covered):
                 atts.append(rule)
+                covered.append((rule.cue_start, rule.cue_end))
         for rule in self.rules:
             if id(rule) in kept or rule.rule in KEEP_UNTAGGED:
                 continue
@@ -315,6 +338,7 @@ class _Assembler:
             if p >= UNTAGGED_P and not any(a < rule.cue_end and rule.cue_start < b
                                            for a, b in covered):
                 atts.append(rule)
+                covered.append((rule.cue_start, rule.cue_end))
         return atts
 
     def _starts_with_preposition(self, pos: int) -> bool:
@@ -399,8 +423,11 @@ class _Assembler:
         )
 
 
-def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], list[Span]]:
-    """All attributions of a parsed doc by the learned tagger (see the module docstring)."""
+def extract(doc: Doc, outlet: str | None = None, *, boundaries: bool = True,
+            ) -> tuple[list[Attribution], list[Span]]:
+    """All attributions of a parsed doc by the learned tagger (see the module docstring);
+    ``boundaries=False`` leaves the contents' ends where the tagger and rules put them (what
+    :mod:`.train_boundaries` learns from)."""
     finder = find(doc)
     rule_atts = list(finder.found)
     links = cite_links(doc, finder)
@@ -408,5 +435,7 @@ def extract(doc: Doc, outlet: str | None = None) -> tuple[list[Attribution], lis
         return finish(doc, rule_atts, outlet, links)
     labels = tag(doc, rule_atts)
     atts = _Assembler(doc, labels, rule_atts).build()
+    if boundaries:
+        adjust(doc, atts)
     # "citing" chains: the rules' links hold wherever the tagger kept both cues
     return finish(doc, atts, outlet, links)

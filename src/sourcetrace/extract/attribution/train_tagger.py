@@ -19,6 +19,7 @@ import argparse
 import bisect
 import lzma
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from spacy.tokens import Doc
@@ -98,11 +99,16 @@ def gold_labels(doc: Doc, rels: list[Relation]) -> list[str]:
     return labels
 
 
-def examples(polnear: Path, split: str):  # noqa: ANN201 - generator of (features, labels)
+def examples(polnear: Path, split: str,  # noqa: ANN201 - generator of (features, labels)
+             keep: Callable[[int], bool] | None = None):
+    """(features, labels) of every paragraph of the split's documents (those whose index
+    ``keep`` accepts, when given)."""
     from sourcetrace.extract.attribution.features import DocFeatures, paragraphs
     from sourcetrace.extract.attribution.rules import find
 
-    for name, doc in parsed_docs(polnear, split):
+    for d, (name, doc) in enumerate(parsed_docs(polnear, split)):
+        if keep is not None and not keep(d):
+            continue
         atts = find(doc).found
         ctx = DocFeatures(doc, atts)
         labels = gold_labels(doc, gold_relations(polnear, split, name))
@@ -110,13 +116,16 @@ def examples(polnear: Path, split: str):  # noqa: ANN201 - generator of (feature
             yield ctx.sequence(seq), [labels[i] for i in seq]
 
 
-def train(polnear: Path, out: Path, params: dict | None = None) -> None:
+def train(polnear: Path, out: Path, params: dict | None = None,
+          keep: Callable[[int], bool] | None = None) -> None:
+    """Train on PolNeAR train (the documents whose index ``keep`` accepts, when given: the
+    folds of :mod:`.train_boundaries`); ``out`` ending in ``.xz`` is written compressed."""
     import pycrfsuite
 
     t0 = time.perf_counter()
     trainer = pycrfsuite.Trainer(verbose=False)
     n_seq = n_tok = 0
-    for xs, ys in examples(polnear, "train"):
+    for xs, ys in examples(polnear, "train", keep):
         trainer.append(xs, ys)
         n_seq += 1
         n_tok += len(ys)
