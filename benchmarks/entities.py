@@ -74,10 +74,13 @@ COARSE = {
          "international_org", "organisation", "company"),
         "organisation",
     ),
+    "other": "other",
 }
 # A mention whose entity is unknown falls back on its NER label.
 LABELS = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place",
-          "FAC": "place", "NORP": "group"}
+          "FAC": "place", "NORP": "group",
+          **dict.fromkeys(("EVENT", "LAW", "WORK_OF_ART", "PRODUCT", "LANGUAGE", "DISEASE",
+                           "HASHTAG"), "other")}
 ROLES = {"metonymic": "organisation", "demonym": "group", "literal": "place"}
 
 

@@ -56,10 +56,11 @@ from sourcetrace.extract.entities.normalize import (
     skeleton,
     strip_titles,
 )
+from sourcetrace.nlp.labels import OTHER_LABELS, PARTY_LETTERS
 
 LABEL_TYPES = {
     "PERSON": "person", "ORG": "organisation", "NORP": "group", "GPE": "place",
-    "LOC": "place", "FAC": "facility",
+    "LOC": "place", "FAC": "facility", **dict.fromkeys(OTHER_LABELS, "other"),
 }
 # Lower rank wins when several actors are named in one source span.
 _RANK = {"person": 0, "government": 2, "state": 3, "place": 4, "facility": 4, "group": 4}
@@ -87,6 +88,7 @@ russian-backed so-called pro-government pro-iranian pro-turkish""".split())
 _PLACE_SUFFIXES = frozenset("""province governorate district region city camp base garrison
 crossing""".split())
 
+_CAMEL = re.compile(r"[A-Z][a-z]+|[a-z]+|[A-Z]+(?![a-z])")
 _WORD = re.compile(r"[\w][\w'’\-.]*")
 _ACRONYM_DEF = re.compile(
     r"(?P<long>[A-Z][\w'’\-]*(?:\s+(?:[A-Z][\w'’\-]*|of|the|and|for|al|el|de|in|on|al-\w+))*)"
@@ -290,7 +292,26 @@ class EntityLinker:
         surface = _clean(m["text"], m.get("label"))
         if not surface:
             return None
+        if m.get("label") in OTHER_LABELS:
+            # an event, law or work is no actor, whatever name it holds ("the Iraq War")
+            return ("key", cluster_key(surface))
+        if m.get("label") == "NORP" and surface in PARTY_LETTERS:
+            # "Bloomberg (D)": the names component read the letter as the party's
+            surface = PARTY_LETTERS[surface]
+        if around[0].endswith("@"):
+            # a handle: "@realDonaldTrump" names Donald Trump when the KB knows him
+            words = _CAMEL.findall(surface)
+            if len(words) >= 2:
+                for k in (0, 1):
+                    found = self.kb.lookup(" ".join(words[k:]), fuzzy=False)
+                    if found is not None:
+                        return ("kb", found.id)
         entry = self._kb_for_mention(surface, around, defs)
+        if (entry is not None and not entry.is_person and m.get("label") == "PERSON"
+                and _single_name(surface)):
+            # the names component read a known organisation's one-word name as a person's
+            # surname ("Bloomberg" after "Michael Bloomberg"): it is settled as one
+            entry = None
         if entry is None and m.get("label") == "PERSON":
             # "Donald J. Trump" when the KB spells only "Donald Trump"
             bare, letters = split_initials(surface)
@@ -428,8 +449,8 @@ class EntityLinker:
         doc_context: dict[str, dict[str, str]] = defaultdict(dict)
         doc_spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
         for m, eid in zip(mentions, mention_ids, strict=True):
-            if eid is None:
-                continue
+            if eid is None or m.get("label") in OTHER_LABELS:
+                continue  # a source is never an event or a law ("the Cold War")
             doc_context[m["doc"]][normalize_name(_clean(m["text"], m.get("label")))] = eid
             doc_spans[m["doc"]].append((m["start"], m["end"], eid))
         for doc, found in described.items():

@@ -125,7 +125,9 @@ class PlacesComponent:
             elif name.reason == "shape":
                 shaped.add(name.start)
         for i in doc._.not_places or ():
-            taken[i] = 3  # a disease's name ("West Nile virus")
+            # a disease's name ("West Nile virus"), an event's or a law's ("the Iraq War",
+            # "Trans-Pacific Partnership"): closed, even to a country heading it
+            taken[i] = 4
         for whole in doc.ents:
             ent = _trim(whole)
             key = normalize(ent.text)
@@ -140,7 +142,7 @@ class PlacesComponent:
                 # "Paris, Texas" as one entity, or a FAC we cannot place: look inside it.
                 found.extend(self._scan(doc, ent.start, ent.end, taken, ent.label_,
                                         inside=ent.label_ != "FAC"))
-            elif ent.label_ != "NORP" and taken[whole.start] != 3:
+            elif ent.label_ != "NORP" and taken[whole.start] not in (3, 4):
                 # NORP stays free: "Syrian" starts "Syrian desert".
                 taken[ent.start : ent.end] = [1] * len(ent)
         if self.scan:
@@ -183,14 +185,14 @@ class PlacesComponent:
         i = lo
         while i < hi:
             tok = doc[i]
-            if (taken[i] == 2 or not (tok.is_title or (tok.is_upper and len(tok) > 1))
+            if (taken[i] in (2, 4) or not (tok.is_title or (tok.is_upper and len(tok) > 1))
                     or tok.lower_ == "the"):
                 i += 1
                 continue
             hit = None
             for n in range(min(6, hi - i), 0, -1):
                 span = doc[i : i + n]
-                if any(t == 2 for t in taken[i : i + n]) or not _tight(span):
+                if any(t in (2, 4) for t in taken[i : i + n]) or not _tight(span):
                     continue
                 key = normalize(span.text)
                 if key in NOT_PLACES:
@@ -360,13 +362,31 @@ military navy warplanes jets aircraft drones diplomats diplomat envoy ambassador
 leader leaders minister ministers gen general commander commanders spokesman spokeswoman
 authorities intelligence agents agent citizens nationals people media press lawmakers
 negotiators delegation companies firms banks investors prosecutors police""".split())
-# Nouns of the land itself: "the Syria border", "Russia's territory" name the place.
+# Nouns of the land itself: "the Syria border", "Russia's territory" name the place; and
+# what lies in it: "Russia's own economy", "China's air" (a place as the location of a thing).
 _LAND_NOUNS = frozenset("""border borders territory soil airspace coast coastline side region
 area mainland capital city cities towns villages countryside north south east west interior
-population climate weather""".split())
+population climate weather economy air""".split())
+# "the invasion of Iraq", "vast swaths of Iraq", "the south of Syria": the land itself.
+_LAND_OF = frozenset("""invasion occupation swaths swath parts part much most rest areas
+regions north south east west centre center heart outskirts map""".split())
+# Words after a country that it qualifies as its people or its state's would ("U.S.
+# military commitment", "US intelligence findings", "U.S. sources", "U.S. foreign policy").
+_DEMONYM_NEXT = frozenset("""sources foreign""".split())
+# Nouns whose modifier is the state they are about: "the Cuba policy", "the Russia dossier",
+# "Russia sanctions". Any other noun a country qualifies is located there ("the US
+# election", "U.S. assets", "U.S. coronavirus cases").
+_TARGET_NOUNS = frozenset("""policy policies sanctions sanction dossier relations ties talks deal
+deals strategy probe investigation inquiry threat hack hacking meddling interference
+connection connections links collusion envoy embassy summit war cooperation tensions dispute
+disputes rivalry conflict negotiations""".split())
+# Nouns a list of countries stands beside as members of something: "two new members, India
+# and Pakistan" act as states.
+_MEMBER_NOUNS = frozenset("""members member allies ally partners partner rivals adversaries
+powers""".split())
 # Prepositions of location: "in Russia", "across Syria", "flights to Moscow".
 _WHERE = frozenset("""in inside into across throughout within near around outside at over
-through from to toward towards via off beyond along""".split())
+through from to toward towards via off beyond along between""".split())
 # Verbs whose subject is where something is, not who acts ("Homs lies on the Orontes").
 _STATIVE = frozenset("lie sit locate border remain stand".split())
 
@@ -388,8 +408,16 @@ def _role(span: Span, kind: str | bool | None) -> str:
     root = span.root
     head = root.head
     dep = root.dep_
+    doc = span.doc
+    nxt = doc[span.end].lower_.strip(".") if span.end < len(doc) else ""
     if dep in ("compound", "nmod", "amod") and head.lower_.strip(".") in _PEOPLE_NOUNS:
         return "demonym"
+    if dep in ("compound", "nmod", "amod") and head.i >= span.end and (
+        nxt in _PEOPLE_NOUNS or nxt in _DEMONYM_NEXT
+    ):
+        return "demonym"  # "U.S. military commitment": the word right after says it
+    if _dateline(span):
+        return "literal"  # "LONDON — Britain's former Prime Minister ..."
     acting = (
         (dep == "nsubj" and head.pos_ in ("VERB", "AUX") and head.lemma_ not in _STATIVE)
         or (dep == "pobj" and head.lower_ == "by" and head.head.tag_ == "VBN")
@@ -399,11 +427,23 @@ def _role(span: Span, kind: str | bool | None) -> str:
         return "metonymic" if acting else "literal"
     if acting:
         return "metonymic"
+    if dep in ("compound", "nmod", "amod") and head.i >= span.end and head.pos_ in (
+        "NOUN", "PROPN"
+    ):
+        # a country qualifying a noun: the state a policy is about ("the Cuba policy"),
+        # else the place where the thing is ("the US election", "U.S. assets")
+        return "metonymic" if nxt in _TARGET_NOUNS or head.lower_ in _TARGET_NOUNS else "literal"
     while dep == "conj":  # "in Mexico and Canada": the first one's place in the sentence
         root = head
         head, dep = root.head, root.dep_
+    if dep == "appos" and head.lower_ in _MEMBER_NOUNS:
+        return "metonymic"  # "two new members, India and Pakistan"
+    if dep == "pobj" and head.lower_ == "between" and head.head.lower_ in _TARGET_NOUNS:
+        return "metonymic"  # "a trade dispute between Washington and its allies"
     if dep == "pobj" and head.lower_ in _WHERE:
         return "literal"
+    if dep == "pobj" and head.lower_ == "of" and head.head.lower_ in _LAND_OF:
+        return "literal"  # "the invasion of Iraq", "vast swaths of Iraq"
     if dep in ("compound", "nmod", "poss") and head.lower_ in _LAND_NOUNS:
         return "literal"
     if dep in ("nsubj", "nsubjpass") and head.lemma_ in _STATIVE:
@@ -411,6 +451,16 @@ def _role(span: Span, kind: str | bool | None) -> str:
     if dep in ("appos", "ROOT", "npadvmod") or span.doc[span.start - 1 : span.start].text == ",":
         return "literal"  # "Gainesville, Georgia", a dateline, a list heading
     return "metonymic"
+
+
+def _dateline(span: Span) -> bool:
+    """A place opening a line before a dash: "LONDON — ...", "QINGDAO, China (Reuters) -"."""
+    doc = span.doc
+    if span.start > 0 and "\n" not in doc[span.start - 1].whitespace_ and not (
+        doc[span.start - 1].is_space
+    ):
+        return False
+    return span.end < len(doc) and doc[span.end].text in ("—", "–", "--", "-")
 
 
 def _seat(span: Span) -> bool:
