@@ -253,3 +253,9 @@ def test_counties_of_a_list_are_places(nlp) -> None:
 )
 def test_place_roles_of_countries(nlp, text: str, name: str, role: str) -> None:
     assert _places(nlp, text)[name][1] == role
+
+
+def test_a_place_said_to_be_a_place_is_literal_and_a_legal_form_is_no_name(nlp) -> None:
+    places = _places(nlp, "Mayor Quint said Chicago will always be a welcoming city.")
+    assert places["Chicago"][1] == "literal"
+    assert "LLC" not in _names(nlp, "The firm, registered as an LLC, sold the building.")

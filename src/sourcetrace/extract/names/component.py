@@ -20,6 +20,18 @@ this order (the first that speaks decides):
    "near", "the province of"), a dateline, "Town, State", "X-based", a list with other
    places, or the document's other uses of the same name (one sense per discourse).
 
+Around these: what NER takes into a name is trimmed, not a reason to drop it ("the National
+Immigrant Justice Center", "anti-Israel"); a name NER glued from known names is those names
+("Trump-Russia"); a lone word that is the surname of a person the story spells out is that
+person even where the knowledge base has an organisation of the name ("Bloomberg" after
+"Michael Bloomberg"); a company is one in every mention ("Aurora Cannabis, Inc." ... "Aurora
+said"). Names that are no actor and no place keep a label of their own (``OTHER_LABELS``:
+events, laws, works, products, languages, diseases, a campaign's hashtag the story repeats),
+by NER or by shape ("the Arab Spring", "the Affordable Care Act", "GBU-43B"), and nothing
+inside them is a place ("Iraq" of "the Iraq War"). A party's letter after a politician
+("Haley (R)") is a group word; social-media handles ("@HarrisPoll") are mentions too
+(``doc._.handles``).
+
 What decided is kept per name (``doc._.names``) so the places component and the row exporter
 can say why a name is what it is.
 """
@@ -194,8 +206,9 @@ class NamesComponent:
         names = _non_overlapping_names(names, _events(doc, names) + _hashtags(doc)
                                        + _party_letters(doc))
         for n in names:
-            if n.label in OTHER_LABELS:
-                # "Iraq" of "the Iraq War", "Pacific" of "Trans-Pacific Partnership"
+            if n.label in OTHER_LABELS or n.reason == "company":
+                # "Iraq" of "the Iraq War", "Pacific" of "Trans-Pacific Partnership",
+                # "Aurora" of "Aurora Cannabis, Inc."
                 not_places.update(range(n.start, n.end))
         doc._.not_places = not_places
         doc._.handles = _handles(doc.text)
@@ -267,6 +280,8 @@ class NamesComponent:
         span = doc[start:end]
         if ner in OTHER_LABELS:
             return self._read_other(doc, start, end, ner, lines)
+        if all(t.lower_ in _COMPANY or not t.is_alpha for t in span):
+            return None  # "LLC" alone: a company's legal form, no name
         other = _other_shape(doc, start, end)
         if other is not None and (other == "PRODUCT" or not self.gz.lookup(span.text)):
             return Name(start, end, other, "shape")  # not "Silver Spring", a town
@@ -298,7 +313,7 @@ class NamesComponent:
         if ner == "NORP":
             return Name(start, end, ner, "ner")  # demonyms are the places component's
         if _company_suffix(doc, end):
-            return Name(start, end, "ORG", "shape")  # "Aurora Cannabis, Inc."
+            return Name(start, end, "ORG", "company")  # "Aurora Cannabis, Inc."
         if (ner != "PERSON" and len(words) == 1 and _ordinary(words[0], lower)
                 and not self.gz.lookup(span.text)):
             return None  # "Ports", "Tweets": a word the story also writes in lower case
@@ -365,8 +380,8 @@ class NamesComponent:
         if not all(t.is_title or t.is_upper or t.like_num or t.lower_ in TITLE_SMALL_WORDS
                    or not t.is_alpha for t in span):
             return None
-        if not (span[0].is_title or span[0].is_upper or span[0].like_num):
-            return None
+        if not (span[0].is_title or span[0].is_upper or span[0].like_num) or span[0].is_stop:
+            return None  # "As a Field Organizer you'll ...": a sentence, not a title
         return Name(start, end, ner, "ner")
 
     def _curated(self, cands: list[int], words: int) -> bool:
@@ -526,17 +541,20 @@ _COMPANY = frozenset("inc inc. corp corp. co co. llc ltd ltd. plc ag sa gmbh".sp
 
 
 def _short_org_names(doc: Doc, names: list[Name]) -> list[Name]:
-    """A company's first word alone is the company ("Aurora" after "Aurora Cannabis, Inc."),
-    not the person or town NER took it for, unless the story also spells out such a person."""
-    firsts = {doc[n.start].text for n in names
-              if n.label == "ORG" and n.reason == "shape" and n.end - n.start > 1}
-    people = {doc[n.start].text for n in names if n.label == "PERSON" and n.end - n.start > 1}
-    firsts -= people
-    if not firsts:
+    """One sense per discourse for companies: "Aurora Cannabis" once read as a company
+    ("Aurora Cannabis, Inc.") is one wherever NER took it for a person, and so is its first
+    word alone ("Aurora said"), unless the story also spells out a person of that name."""
+    shaped = {doc[n.start : n.end].text for n in names
+              if n.reason == "company" and n.end - n.start > 1}
+    if not shaped:
         return names
-    return [Name(n.start, n.end, "ORG", "discourse") if (
-        n.end - n.start == 1 and n.kb is None and n.reason in ("ner", "speech", "discourse")
-        and n.label in ("PERSON", "GPE") and doc[n.start].text in firsts
+    firsts = {text.split()[0] for text in shaped}
+    firsts -= {doc[n.start].text for n in names if n.label == "PERSON"
+               and n.end - n.start > 1 and doc[n.start : n.end].text not in shaped}
+    loose = ("ner", "speech", "discourse", "gazetteer")
+    return [Name(n.start, n.end, "ORG", "company") if n.kb is None and n.reason in loose and (
+        doc[n.start : n.end].text in shaped
+        or (n.end - n.start == 1 and n.label in ("PERSON", "GPE") and doc[n.start].text in firsts)
     ) else n for n in names]
 
 

@@ -380,6 +380,9 @@ _TARGET_NOUNS = frozenset("""policy policies sanctions sanction dossier relation
 deals strategy probe investigation inquiry threat hack hacking meddling interference
 connection connections links collusion envoy embassy summit war cooperation tensions dispute
 disputes rivalry conflict negotiations""".split())
+# What a place is said to be as a place: "X will always be a welcoming city", "the U.S. was
+# a house divided against itself".
+_PLACE_ATTRS = frozenset("city town country nation place state home house land region".split())
 # Nouns a list of countries stands beside as members of something: "two new members, India
 # and Pakistan" act as states.
 _MEMBER_NOUNS = frozenset("""members member allies ally partners partner rivals adversaries
@@ -418,6 +421,10 @@ def _role(span: Span, kind: str | bool | None) -> str:
         return "demonym"  # "U.S. military commitment": the word right after says it
     if _dateline(span):
         return "literal"  # "LONDON — Britain's former Prime Minister ..."
+    if dep == "nsubj" and head.lemma_ == "be" and any(
+        c.dep_ == "attr" and c.lemma_ in _PLACE_ATTRS for c in head.children
+    ):
+        return "literal"  # "Chicago will always be a welcoming city"
     acting = (
         (dep == "nsubj" and head.pos_ in ("VERB", "AUX") and head.lemma_ not in _STATIVE)
         or (dep == "pobj" and head.lower_ == "by" and head.head.tag_ == "VBN")
