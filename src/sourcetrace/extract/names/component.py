@@ -280,7 +280,9 @@ class NamesComponent:
         span = doc[start:end]
         if ner in OTHER_LABELS:
             return self._read_other(doc, start, end, ner, lines)
-        if all(t.lower_ in _COMPANY or not t.is_alpha for t in span):
+        if any(t.lower_ in _COMPANY for t in span) and all(
+            t.lower_ in _COMPANY or not t.is_alpha for t in span
+        ):
             return None  # "LLC" alone: a company's legal form, no name
         other = _other_shape(doc, start, end)
         if other is not None and (other == "PRODUCT" or not self.gz.lookup(span.text)):
