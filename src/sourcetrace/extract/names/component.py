@@ -206,9 +206,9 @@ class NamesComponent:
         names = _non_overlapping_names(names, _events(doc, names) + _hashtags(doc)
                                        + _party_letters(doc))
         for n in names:
-            if n.label in OTHER_LABELS or n.reason == "company":
-                # "Iraq" of "the Iraq War", "Pacific" of "Trans-Pacific Partnership",
-                # "Aurora" of "Aurora Cannabis, Inc."
+            if n.reason == "company":
+                # "Aurora" of "Aurora Cannabis, Inc." (a place inside an event's or a law's
+                # name stays one: geoparsing corpora annotate "Iraq" of "the Iraq War")
                 not_places.update(range(n.start, n.end))
         doc._.not_places = not_places
         doc._.handles = _handles(doc.text)
@@ -265,8 +265,8 @@ class NamesComponent:
     ) -> Name | None:
         if entry is not None:
             text = doc[start:end].text
-            if (not entry.is_person and end - start == 1
-                    and any(s != start for s in surnames.get(text, ()))):
+            if (entry.type not in ("person", "state", "government", "place")
+                    and end - start == 1 and any(s != start for s in surnames.get(text, ()))):
                 # "Bloomberg" after "Michael Bloomberg" is the man, not the news agency
                 return Name(start, end, "PERSON", "surname")
             return Name(start, end, self._kb_label(doc[start:end], entry, ner), "kb", entry.id)
@@ -308,7 +308,8 @@ class NamesComponent:
         if len(words) > 1 and head in PLACE_HEADS:
             label = "FAC" if head in STREET_HEADS else "LOC" if ner != "GPE" else "GPE"
             return Name(start, end, label, "shape")
-        if len(words) == 1 and head in ORG_HEADS and words[0].is_title:
+        if (len(words) == 1 and head in ORG_HEADS and words[0].is_title and start > 0
+                and doc[start - 1].lower_ == "the"):
             return Name(start, end, "ORG", "shape")  # "the Senate", "the Times", "the Army"
         if len(words) == 1 and any(s != span.start for s in surnames.get(span.text, ())):
             return Name(start, end, "PERSON", "surname")  # "Mattis", whatever NER said
@@ -343,7 +344,9 @@ class NamesComponent:
         if len(words) == 1 and any(s != span.start for s in surnames.get(span.text, ())):
             return Name(start, end, "PERSON", "surname")
         if (2 <= len(words) <= 3 and ner != "PERSON" and all(t.is_title for t in words)
-                and _first_name(words[0].text) and not self.gz.lookup(span.text)):
+                and _first_name(words[0].text) and not self.gz.lookup(span.text)
+                and not self._well_known(self.gz.lookup(words[0].text))):
+            # (not "Columbus Police": a large city's name is no given name there)
             return Name(start, end, "PERSON", "first name")  # "Heather MacGregor"
         # 5. apposition and what follows
         if _apposed_org_noun(doc, start, end):

@@ -415,9 +415,9 @@ def _role(span: Span, kind: str | bool | None) -> str:
     nxt = doc[span.end].lower_.strip(".") if span.end < len(doc) else ""
     if dep in ("compound", "nmod", "amod") and head.lower_.strip(".") in _PEOPLE_NOUNS:
         return "demonym"
-    if dep in ("compound", "nmod", "amod") and head.i >= span.end and (
+    if kind == COUNTRY and dep in ("compound", "nmod", "amod") and head.i >= span.end and (
         nxt in _PEOPLE_NOUNS or nxt in _DEMONYM_NEXT
-    ):
+    ) and doc[span.end].is_lower:
         return "demonym"  # "U.S. military commitment": the word right after says it
     if _dateline(span):
         return "literal"  # "LONDON — Britain's former Prime Minister ..."
