@@ -311,7 +311,8 @@ class NamesComponent:
         if (len(words) == 1 and head in ORG_HEADS and words[0].is_title and start > 0
                 and doc[start - 1].lower_ == "the"):
             return Name(start, end, "ORG", "shape")  # "the Senate", "the Times", "the Army"
-        if len(words) == 1 and any(s != span.start for s in surnames.get(span.text, ())):
+        if (len(words) == 1 and any(s != span.start for s in surnames.get(span.text, ()))
+                and self.gz.demonym(span.text) is None):
             return Name(start, end, "PERSON", "surname")  # "Mattis", whatever NER said
         if ner == "NORP":
             return Name(start, end, ner, "ner")  # demonyms are the places component's
@@ -416,8 +417,9 @@ class NamesComponent:
     @staticmethod
     def _trim_junk(doc: Doc, start: int, end: int, lower: set[str], lines: _Lines) -> int:
         """Drop leading words that only a headline or a sentence start capitalises."""
-        if end - start > 1 and re.search(r"[a-z,;]\s+" + re.escape(doc[start:end].text) + r"\b",
-                                         lines.text):
+        if end - start > 1 and re.search(
+            r"(?:^|[\s(])[a-z]+[,;]?\s+" + re.escape(doc[start:end].text) + r"\b", lines.text
+        ):
             return start  # "Planned Parenthood" opening a sentence, and within one elsewhere
         while start < end:
             tok = doc[start]

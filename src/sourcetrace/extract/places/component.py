@@ -294,8 +294,10 @@ class PlacesComponent:
         picks = Resolver(gz).resolve(
             mentions, cues, extra_countries=[gz.countries[j] for _, j in demonyms], gaps=gaps
         )
+        actors = {i for n in doc._.names or () if n.is_actor() for i in range(n.start, n.end)}
         result = [
-            self._mention(span, label, pick, _role(span, pick is not None and gz.kinds[pick]))
+            self._mention(span, label, pick, _role(span, pick is not None and gz.kinds[pick],
+                                                   in_actor=span.start in actors))
             for (span, label, _), pick in zip(spans, picks, strict=True)
         ]
         if self.include_demonyms:
@@ -394,7 +396,7 @@ through from to toward towards via off beyond along between""".split())
 _STATIVE = frozenset("lie sit locate border remain stand".split())
 
 
-def _role(span: Span, kind: str | bool | None) -> str:
+def _role(span: Span, kind: str | bool | None, in_actor: bool = False) -> str:
     """Whether a place is named as a place, stands for who governs it, or qualifies people.
 
     A country (or a capital the knowledge base knows as its government's seat, typed GPE by
@@ -415,9 +417,15 @@ def _role(span: Span, kind: str | bool | None) -> str:
     nxt = doc[span.end].lower_.strip(".") if span.end < len(doc) else ""
     if dep in ("compound", "nmod", "amod") and head.lower_.strip(".") in _PEOPLE_NOUNS:
         return "demonym"
+    # the word after, or the one after a noun ("US occupation troops"; not "US illegal
+    # military base", where "military" qualifies the base)
+    after = doc[span.end : span.end + 2]
+    people = [t for k, t in enumerate(after) if t.is_lower
+              and (t.lower_ in _PEOPLE_NOUNS or t.lower_ in _DEMONYM_NEXT)
+              and (k == 0 or after[0].pos_ == "NOUN")]
     if kind == COUNTRY and dep in ("compound", "nmod", "amod") and head.i >= span.end and (
-        nxt in _PEOPLE_NOUNS or nxt in _DEMONYM_NEXT
-    ) and doc[span.end].is_lower:
+        people and doc[span.end].is_lower
+    ):
         return "demonym"  # "U.S. military commitment": the word right after says it
     if _dateline(span):
         return "literal"  # "LONDON — Britain's former Prime Minister ..."
@@ -434,8 +442,12 @@ def _role(span: Span, kind: str | bool | None) -> str:
         return "metonymic" if acting else "literal"
     if acting:
         return "metonymic"
-    if dep in ("compound", "nmod", "amod") and head.i >= span.end and head.pos_ in (
-        "NOUN", "PROPN"
+    if span.start >= 2 and doc[span.start - 1].text == "-" and doc[span.start - 2].lower_ in (
+        "anti", "pro"
+    ):
+        return "metonymic"  # "anti-Damascus militants": a stance toward the government
+    if not in_actor and dep in ("compound", "nmod", "amod") and head.i >= span.end and (
+        head.pos_ in ("NOUN", "PROPN")
     ):
         # a country qualifying a noun: the state a policy is about ("the Cuba policy"),
         # else the place where the thing is ("the US election", "U.S. assets")
