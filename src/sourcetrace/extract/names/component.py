@@ -309,8 +309,11 @@ class NamesComponent:
             label = "FAC" if head in STREET_HEADS else "LOC" if ner != "GPE" else "GPE"
             return Name(start, end, label, "shape")
         if (len(words) == 1 and head in ORG_HEADS and words[0].is_title and start > 0
-                and doc[start - 1].lower_ == "the"):
-            return Name(start, end, "ORG", "shape")  # "the Senate", "the Times", "the Army"
+                and doc[start - 1].is_lower
+                and doc[start - 1].lower_ not in LOCATIVE_PREPS | {"of"}):
+            # "the Senate", "the party's Senate nomination", "the Army" (but "in Institute",
+            # a town, is no institute)
+            return Name(start, end, "ORG", "shape")
         if (len(words) == 1 and any(s != span.start for s in surnames.get(span.text, ()))
                 and self.gz.demonym(span.text) is None):
             return Name(start, end, "PERSON", "surname")  # "Mattis", whatever NER said
@@ -346,7 +349,7 @@ class NamesComponent:
             return Name(start, end, "PERSON", "surname")
         if (2 <= len(words) <= 3 and ner != "PERSON" and all(t.is_title for t in words)
                 and _first_name(words[0].text) and not self.gz.lookup(span.text)
-                and not self._well_known(self.gz.lookup(words[0].text))):
+                and not self._big_city(words[0].text)):
             # (not "Columbus Police": a large city's name is no given name there)
             return Name(start, end, "PERSON", "first name")  # "Heather MacGregor"
         # 5. apposition and what follows
@@ -453,6 +456,14 @@ class NamesComponent:
                 ):
                     return True  # "Alexandria, La.", "Kasese, Uganda"
         return False
+
+    def _big_city(self, word: str) -> bool:
+        """Whether a word is the own name of a city of 100,000 people or more ("Columbus",
+        not "Aly", which the gazetteer knows as a spelling of Alexandria)."""
+        gz = self.gz
+        key = word.lower()
+        return any(gz.kinds[j] == CITY and gz.pops[j] >= _BIG_CITY and gz.names[j].lower() == key
+                   for j in gz.lookup(word))
 
     def _well_known(self, cands: Iterable[int]) -> bool:
         gz = self.gz
