@@ -309,7 +309,7 @@ class NamesComponent:
             label = "FAC" if head in STREET_HEADS else "LOC" if ner != "GPE" else "GPE"
             return Name(start, end, label, "shape")
         if (len(words) == 1 and head in ORG_HEADS and words[0].is_title and start > 0
-                and doc[start - 1].is_lower
+                and (doc[start - 1].is_lower or doc[start - 1].lower_ == "the")
                 and doc[start - 1].lower_ not in LOCATIVE_PREPS | {"of"}):
             # "the Senate", "the party's Senate nomination", "the Army" (but "in Institute",
             # a town, is no institute)
