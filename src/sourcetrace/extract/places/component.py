@@ -407,7 +407,14 @@ def _role(span: Span, kind: str | bool | None, in_actor: bool = False) -> str:
     the subject of a verb of being somewhere. Before a noun of people or units it is a
     **demonym** ("US troops", "Afghanistan officials"). A province or town is literal unless
     it is the subject of a verb of acting, the agent of a passive or owns an actor ("Homs
-    residents" stay literal). A street or camp is always literal."""
+    residents" stay literal). A street or camp is always literal.
+
+    A country qualifying a thing is where the thing is ("the US election", "U.S. assets"),
+    unless the thing is a policy or relation about the state ("the Cuba policy", "US-China
+    cooperation"); "the invasion of Iraq", "between the U.S. and Cuba", a dateline and a
+    place said to be a city are literal; members of a bloc ("two new members, India and
+    Pakistan") and "anti-Damascus" are the state. A country heading a known actor's name
+    (``in_actor``: "US government") keeps the rules above it."""
     if kind not in (COUNTRY, ADMIN1, CITY):
         return "literal"
     root = span.root
