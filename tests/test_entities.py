@@ -467,3 +467,51 @@ entries:
                          "text": surface, "label": label, "sentence": 0, "entity": None})
     res = EntityLinker(kb).link_texts(texts, mentions, [])
     assert res.mention_entities[0] == "ann-quillard"
+
+
+# -- issue 17, second pass: other names, party letters, handles, bare institutions ---------
+
+
+def _rows(doc: str, text: str, spans: list[tuple[str, str]]) -> list[dict]:
+    rows, pos = [], 0
+    for surface, label in spans:
+        start = text.index(surface, pos)
+        rows.append({"doc": doc, "start": start, "end": start + len(surface), "text": surface,
+                     "label": label, "sentence": 0, "entity": None})
+        pos = start + len(surface)
+    return rows
+
+
+def test_events_party_letters_handles_and_bare_institutions(kb: KnowledgeBase) -> None:
+    texts = {
+        "e1": ("Senator Dora Pelling (R) said U.S. troops would stay. Later the Army "
+               "denied it. She did not regret the Iraq War. @realDonaldTrump agreed."),
+        "e2": "Chinese officials said the Communist Party would meet. Russian envoys came.",
+        "e3": "Chinese officials said the Communist Party would meet.",
+    }
+    mentions = (
+        _rows("e1", texts["e1"], [("Dora Pelling", "PERSON"), ("R", "NORP"),
+                                  ("U.S.", "GPE"), ("Army", "ORG"), ("Iraq War", "EVENT"),
+                                  ("realDonaldTrump", "PERSON")])
+        + _rows("e2", texts["e2"], [("Chinese", "NORP"), ("Communist Party", "ORG"),
+                                    ("Russian", "NORP")])
+        + _rows("e3", texts["e3"], [("Chinese", "NORP"), ("Communist Party", "ORG")])
+    )
+    res = EntityLinker(kb).link_texts(texts, mentions, [])
+    got = {(m["doc"], m["text"]): eid for m, eid in zip(mentions, res.mention_entities,
+                                                        strict=True)}
+    assert got[("e1", "R")] == "republican-party"
+    assert got[("e1", "Army")] == "us-army"  # the one country the document names
+    war = got[("e1", "Iraq War")]
+    assert war != "iraq" and war.startswith("ent:")
+    assert {r["id"]: r for r in res.entities}[war]["type"] == "other"
+    assert got[("e1", "realDonaldTrump")] == "donald-trump"
+    assert got[("e3", "Communist Party")] == "ccp"
+    # a second country without a party of that name in the knowledge base changes nothing
+    assert got[("e2", "Communist Party")] == "ccp"
+
+
+def test_a_bare_institution_of_two_named_countries_is_neither(kb: KnowledgeBase) -> None:
+    linker = EntityLinker(kb)
+    assert linker._qualified("Foreign Ministry", ["Russian"]) is not None
+    assert linker._qualified("Foreign Ministry", ["Russian", "Syrian"]) is None

@@ -58,7 +58,7 @@ def mention_targets(group: Rows, kb: KnowledgeBase) -> Rows:
     ctx = document_context(text, mentions, kb)
     rows = []
     for m, around in zip(mentions, ctx.around, strict=True):
-        target = linker.first_target(m, around, ctx.acronyms, ctx.places)
+        target = linker.first_target(m, around, ctx.acronyms, ctx.places, ctx.countries)
         rows.append({**{k: m[k] for k in MENTION_KEY},
                      "target_kind": target[0] if target else None,
                      "target": target[1] if target else None})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,14 +10,17 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from sourcetrace.model import Document
+from sourcetrace.nlp.labels import OTHER_LABELS
 from sourcetrace.registry import row_exporters
 
 if not Doc.has_extension("st_document"):
     # The ingested Document (title, outlet, publication date) for components that need context.
     Doc.set_extension("st_document", default=None)
 
-# Labels that name actors or places; numbers and dates have their own extractors.
-MENTION_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
+# Labels that name actors, places and other named things (events, laws, works, products,
+# languages, diseases, campaign hashtags: ``OTHER_LABELS``, entities of type ``other``);
+# numbers and dates have their own extractors.
+MENTION_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"} | OTHER_LABELS
 
 
 @Language.component("sourcetrace_paragraphs")
@@ -90,4 +94,14 @@ def basic_rows(doc: Doc, document: Document) -> dict[str, list[dict]]:
         for e in doc.ents
         if e.label_ in MENTION_LABELS
     ]
+    handles = doc._.handles if Doc.has_extension("handles") else None
+    if handles:
+        # handles quoted in the text ("@HarrisPoll"), which no token boundary delimits
+        tokens = [t.idx for t in doc]
+        for start, end, label in handles:
+            k = max(0, bisect_right(tokens, start) - 1)
+            mentions.append({"doc": document.id, "start": start, "end": end,
+                             "text": doc.text[start:end], "label": label,
+                             "sentence": sent_of[k] if tokens else 0, "entity": None})
+        mentions.sort(key=lambda m: (m["start"], m["end"]))
     return {"sentences": sentences, "mentions": mentions}

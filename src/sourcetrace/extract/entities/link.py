@@ -56,10 +56,11 @@ from sourcetrace.extract.entities.normalize import (
     skeleton,
     strip_titles,
 )
+from sourcetrace.nlp.labels import OTHER_LABELS, PARTY_LETTERS
 
 LABEL_TYPES = {
     "PERSON": "person", "ORG": "organisation", "NORP": "group", "GPE": "place",
-    "LOC": "place", "FAC": "facility",
+    "LOC": "place", "FAC": "facility", **dict.fromkeys(OTHER_LABELS, "other"),
 }
 # Lower rank wins when several actors are named in one source span.
 _RANK = {"person": 0, "government": 2, "state": 3, "place": 4, "facility": 4, "group": 4}
@@ -87,6 +88,7 @@ russian-backed so-called pro-government pro-iranian pro-turkish""".split())
 _PLACE_SUFFIXES = frozenset("""province governorate district region city camp base garrison
 crossing""".split())
 
+_CAMEL = re.compile(r"[A-Z][a-z]+|[a-z]+|[A-Z]+(?![a-z])")
 _WORD = re.compile(r"[\w][\w'’\-.]*")
 _ACRONYM_DEF = re.compile(
     r"(?P<long>[A-Z][\w'’\-]*(?:\s+(?:[A-Z][\w'’\-]*|of|the|and|for|al|el|de|in|on|al-\w+))*)"
@@ -147,6 +149,9 @@ class DocumentContext:
     around: list[tuple[str, str]]
     aliases: list[Alias] = field(default_factory=list)
     places: frozenset[str] = frozenset()
+    # the countries the document names ("U.S.", "Chinese"): what qualifies an institution
+    # it names bare ("the Army", "the Communist Party")
+    countries: tuple[str, ...] = ()
 
     def alias_rows(self, doc: str) -> list[dict[str, Any]]:
         """What the corpus-wide part needs of these: rows of :data:`ALIAS_COLUMNS`."""
@@ -181,8 +186,16 @@ def document_context(
     around = [mention_context(text, m["start"], m["end"]) for m in mentions]
     return DocumentContext(
         find_acronyms(text, kb), around, find_aliases(text, mentions),
-        place_words(mentions, around),
+        place_words(mentions, around), document_countries(mentions),
     )
+
+
+def document_countries(mentions: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The names of countries and their demonyms a document's mentions use, sorted."""
+    return tuple(sorted({
+        surface for m in mentions if m.get("label") in ("GPE", "NORP")
+        and (surface := _clean(m["text"], None)) and is_country(surface)
+    }))
 
 
 def place_words(
@@ -243,15 +256,17 @@ class EntityLinker:
             by_doc[m["doc"]].append(i)
         acronyms: dict[str, dict[str, str]] = {}
         places: dict[str, frozenset[str]] = {}
+        countries: dict[str, tuple[str, ...]] = {}
         aliases: list[dict[str, Any]] = []
         context: list[tuple[str, str]] = [("", "")] * len(mentions)
         for doc, idx in by_doc.items():
             ctx = document_context(texts.get(doc, ""), [mentions[i] for i in idx], self.kb)
-            acronyms[doc], places[doc] = ctx.acronyms, ctx.places
+            acronyms[doc], places[doc], countries[doc] = ctx.acronyms, ctx.places, ctx.countries
             aliases.extend(ctx.alias_rows(doc))
             for i, around in zip(idx, ctx.around, strict=True):
                 context[i] = around
-        return self.link_corpus(mentions, acronyms, context, attributions, places, aliases)
+        return self.link_corpus(mentions, acronyms, context, attributions, places, aliases,
+                                countries)
 
     def link_corpus(
         self,
@@ -261,15 +276,17 @@ class EntityLinker:
         attributions: list[dict[str, Any]] = (),  # type: ignore[assignment]
         places: Mapping[str, frozenset[str]] | None = None,
         aliases: Sequence[Mapping[str, Any]] | None = None,
+        countries: Mapping[str, Sequence[str]] | None = None,
     ) -> LinkResult:
         """Link a corpus from its mention rows and what :func:`document_context` kept of
         each document: ``acronyms`` by document, ``context`` (before, after) per mention,
         ``places`` (names used as places) by document and the alias rows
         (:meth:`DocumentContext.alias_rows`; by default the rows of ``acronyms``)."""
         places = places or {}
+        countries = countries or {}
         targets = [
             self.first_target(m, around, acronyms.get(m["doc"], {}),
-                              places.get(m["doc"], frozenset()))
+                              places.get(m["doc"], frozenset()), countries.get(m["doc"], ()))
             for m, around in zip(mentions, context, strict=True)
         ]
         if aliases is None:
@@ -279,7 +296,7 @@ class EntityLinker:
 
     def first_target(
         self, m: Mapping[str, Any], around: tuple[str, str], defs: Mapping[str, str],
-        places: frozenset[str] = frozenset(),
+        places: frozenset[str] = frozenset(), countries: Sequence[str] = (),
     ) -> Target:
         """What one mention links to before the corpus is seen: ``("kb", id)``, ``("key",
         cluster key)``, :data:`SURNAME` (a lone name, settled over the corpus) or None.
@@ -290,7 +307,28 @@ class EntityLinker:
         surface = _clean(m["text"], m.get("label"))
         if not surface:
             return None
+        if m.get("label") in OTHER_LABELS:
+            # an event, law or work is no actor, whatever name it holds ("the Iraq War")
+            return ("key", cluster_key(surface))
+        if m.get("label") == "NORP" and surface in PARTY_LETTERS:
+            # "Bloomberg (D)": the names component read the letter as the party's
+            surface = PARTY_LETTERS[surface]
+        if around[0].endswith("@"):
+            # a handle: "@realDonaldTrump" names Donald Trump when the KB knows him
+            words = _CAMEL.findall(surface)
+            if len(words) >= 2:
+                for k in (0, 1):
+                    found = self.kb.lookup(" ".join(words[k:]), fuzzy=False)
+                    if found is not None:
+                        return ("kb", found.id)
         entry = self._kb_for_mention(surface, around, defs)
+        if (entry is not None and not entry.is_person and m.get("label") == "PERSON"
+                and _single_name(surface)):
+            # the names component read a known organisation's one-word name as a person's
+            # surname ("Bloomberg" after "Michael Bloomberg"): it is settled as one
+            entry = None
+        if entry is None and m.get("label") == "ORG" and countries:
+            entry = self._qualified(surface, countries)
         if entry is None and m.get("label") == "PERSON":
             # "Donald J. Trump" when the KB spells only "Donald Trump"
             bare, letters = split_initials(surface)
@@ -428,8 +466,8 @@ class EntityLinker:
         doc_context: dict[str, dict[str, str]] = defaultdict(dict)
         doc_spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
         for m, eid in zip(mentions, mention_ids, strict=True):
-            if eid is None:
-                continue
+            if eid is None or m.get("label") in OTHER_LABELS:
+                continue  # a source is never an event or a law ("the Cold War")
             doc_context[m["doc"]][normalize_name(_clean(m["text"], m.get("label")))] = eid
             doc_spans[m["doc"]].append((m["start"], m["end"], eid))
         for doc, found in described.items():
@@ -585,6 +623,15 @@ class EntityLinker:
                 and not re.match(r"['’]s\b", after)):
             return None  # "in Moscow" is the city; "in Moscow's statement" the government
         return entry
+
+    def _qualified(self, surface: str, countries: Sequence[str]) -> Entry | None:
+        """An institution named bare ("the Army", "the Communist Party") is the one of the
+        country its document names, when exactly one of the document's countries has one
+        ("U.S. Army", "Chinese Communist Party") and it is no state or government."""
+        found = {e.id: e for q in countries
+                 if (e := self.kb.lookup(f"{q} {surface}", fuzzy=False)) is not None
+                 and e.type not in ("state", "government")}
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def _kb_trimmed(self, surface: str) -> Entry | None:
         """KB entry of the surface without qualifiers before or generic nouns after it."""

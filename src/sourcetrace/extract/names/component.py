@@ -20,6 +20,18 @@ this order (the first that speaks decides):
    "near", "the province of"), a dateline, "Town, State", "X-based", a list with other
    places, or the document's other uses of the same name (one sense per discourse).
 
+Around these: what NER takes into a name is trimmed, not a reason to drop it ("the National
+Immigrant Justice Center", "anti-Israel"); a name NER glued from known names is those names
+("Trump-Russia"); a lone word that is the surname of a person the story spells out is that
+person even where the knowledge base has an organisation of the name ("Bloomberg" after
+"Michael Bloomberg"); a company is one in every mention ("Aurora Cannabis, Inc." ... "Aurora
+said"). Names that are no actor and no place keep a label of their own (``OTHER_LABELS``:
+events, laws, works, products, languages, diseases, a campaign's hashtag the story repeats),
+by NER or by shape ("the Arab Spring", "the Affordable Care Act", "GBU-43B"), and nothing
+inside them is a place ("Iraq" of "the Iraq War"). A party's letter after a politician
+("Haley (R)") is a group word; social-media handles ("@HarrisPoll") are mentions too
+(``doc._.handles``).
+
 What decided is kept per name (``doc._.names``) so the places component and the row exporter
 can say why a name is what it is.
 """
@@ -38,10 +50,14 @@ from spacy.tokens import Doc, Span
 
 from sourcetrace.extract.entities.kb import Entry, KnowledgeBase
 from sourcetrace.extract.names.data import (
+    EVENT_HEADS,
     GENERIC_AROUND,
+    LAW_HEADS,
     LOCATIVE_PREPS,
+    NAME_PREFIXES,
     NOT_NAMES,
     NOT_PLACE_AFTER,
+    ORG_HANDLE_WORDS,
     ORG_HEADS,
     ORG_NOUNS,
     PERSON_TITLES,
@@ -49,8 +65,10 @@ from sourcetrace.extract.names.data import (
     PLACE_OF,
     SPEECH_VERBS,
     STREET_HEADS,
+    TITLE_SMALL_WORDS,
 )
 from sourcetrace.extract.places.gazetteer import ADMIN1, CITY, COUNTRY, Gazetteer, load_gazetteer
+from sourcetrace.nlp.labels import OTHER_LABELS, PARTY_LETTERS
 
 if not Doc.has_extension("names"):
     Doc.set_extension("names", default=None)
@@ -58,6 +76,11 @@ if not Doc.has_extension("ner_ents"):
     # what spaCy's NER said before this component rewrote it: (start, end, label) in
     # characters, for comparison (benchmarks/geo.py's baseline) and for tracing a decision
     Doc.set_extension("ner_ents", default=None)
+if not Doc.has_extension("handles"):
+    # social-media handles quoted in the text ("@giannajessen"): (start, end, label) in
+    # characters, without the "@". spaCy keeps a handle in one token with its "@" (and
+    # glues "@A/@B" into one), so they cannot be ``doc.ents``; the mentions rows take them.
+    Doc.set_extension("handles", default=None)
 if not Doc.has_extension("not_places"):
     # token indices that name no place whatever the gazetteer says ("West Nile" of "West
     # Nile virus"): the places component does not scan them
@@ -166,17 +189,30 @@ class NamesComponent:
             self._read(doc, start, end, label, entry, lower, lines, surnames)
             for start, end, label, entry in spans
         ]
-        diseases = _diseases(doc)
-        doc._.not_places = {
+        # "U.S." of "U.S. coronavirus cases" is no disease's name
+        diseases = {d for d in _diseases(doc) if self.kb.lookup(d, fuzzy=False) is None}
+        not_places = {
             t.i for t in doc if t.is_alpha and (t.text in diseases or any(
                 doc[t.i : t.i + k].text in diseases for k in (2, 3)
             ) or any(doc[t.i - k + 1 : t.i + 1].text in diseases for k in (2, 3) if t.i >= k - 1))
         }
-        names = [n for n in names
-                 if n is not None and doc[n.start : n.end].text not in diseases]
+        # A disease's name is a name of its own kind ("the COVID-19 virus"), no place.
+        names = [n if n is None or doc[n.start : n.end].text not in diseases
+                 else Name(n.start, n.end, "DISEASE", "shape") for n in names]
+        names = [n for n in names if n is not None]
         names = self._discourse(doc, names)
         names = self._repeated(doc, names, lower)
-        keep = [e for e in doc.ents if e.label_ not in NAME_LABELS]
+        names = _short_org_names(doc, names)
+        names = _non_overlapping_names(names, _events(doc, names) + _hashtags(doc)
+                                       + _party_letters(doc))
+        for n in names:
+            if n.reason == "company":
+                # "Aurora" of "Aurora Cannabis, Inc." (a place inside an event's or a law's
+                # name stays one: geoparsing corpora annotate "Iraq" of "the Iraq War")
+                not_places.update(range(n.start, n.end))
+        doc._.not_places = not_places
+        doc._.handles = _handles(doc.text)
+        keep = [e for e in doc.ents if e.label_ not in NAME_LABELS | OTHER_LABELS]
         new = [Span(doc, n.start, n.end, label=n.label) for n in names]
         doc.ents = _non_overlapping(new, keep)
         doc._.names = names
@@ -188,10 +224,16 @@ class NamesComponent:
         """NER names and knowledge-base matches as one list of spans. A match replaces the
         NER names it overlaps, unless one of them is a longer name holding it with words of
         its own ("Foreign Intelligence Service of the Russian Federation")."""
-        ners = [part for e in doc.ents if e.label_ in NAME_LABELS for part in _split_glued(e)]
+        ners = [part for e in doc.ents if e.label_ in NAME_LABELS | OTHER_LABELS
+                for part in _split_glued(e) for part in _split_listed(part)]
         # NER names are sorted and do not overlap, so their ends are sorted too: the names a
         # match overlaps are found by bisection, not by a scan of every name per match.
         ends = [e.end for e in ners]
+        # tokens some knowledge-base match covers: an NER name made only of known names and
+        # generic words ("Trump-Russia", "Trump Cuba policy") holds none of them
+        known = [False] * len(doc)
+        for start, end, _entry in kb_spans:
+            known[start:end] = [True] * (end - start)
         dropped: set[int] = set()
         added: list[tuple[int, int, str, Entry | None]] = []
         for start, end, entry in kb_spans:
@@ -202,7 +244,7 @@ class NamesComponent:
                 over.append(k)
             holder = next(
                 (k for k in over if ners[k].start <= start and end <= ners[k].end
-                 and not _only_generic(doc, ners[k], start, end)
+                 and not _only_generic(doc, ners[k], start, end, known)
                  and (ners[k].start, ners[k].end) != (start, end)),
                 None,
             )
@@ -222,14 +264,29 @@ class NamesComponent:
         lines: _Lines, surnames: dict[str, set[int]],
     ) -> Name | None:
         if entry is not None:
+            text = doc[start:end].text
+            if (entry.type not in ("person", "state", "government", "place")
+                    and end - start == 1 and any(s != start for s in surnames.get(text, ()))):
+                # "Bloomberg" after "Michael Bloomberg" is the man, not the news agency
+                return Name(start, end, "PERSON", "surname")
             return Name(start, end, self._kb_label(doc[start:end], entry, ner), "kb", entry.id)
         # 2. junk
         while end > start and doc[end - 1].is_space:
             end -= 1  # NER takes a paragraph break into a heading's name
         start = self._trim_junk(doc, start, end, lower, lines)
+        start = _trim_prefix(doc, start, end)
         if start >= end:
             return None
         span = doc[start:end]
+        if ner in OTHER_LABELS:
+            return self._read_other(doc, start, end, ner, lines)
+        if any(t.lower_ in _COMPANY for t in span) and all(
+            t.lower_ in _COMPANY or not t.is_alpha for t in span
+        ):
+            return None  # "LLC" alone: a company's legal form, no name
+        other = _other_shape(doc, start, end)
+        if other is not None and (other == "PRODUCT" or not self.gz.lookup(span.text)):
+            return Name(start, end, other, "shape")  # not "Silver Spring", a town
         if span.text[:1].islower() and not _ARTICLE.match(span.text):
             return None
         if len(span) == 1 and span[0].pos_ in ("VERB", "AUX", "ADV", "ADP", "PRON", "DET"):
@@ -251,8 +308,19 @@ class NamesComponent:
         if len(words) > 1 and head in PLACE_HEADS:
             label = "FAC" if head in STREET_HEADS else "LOC" if ner != "GPE" else "GPE"
             return Name(start, end, label, "shape")
+        if (len(words) == 1 and head in ORG_HEADS and words[0].is_title and start > 0
+                and (doc[start - 1].is_lower or doc[start - 1].lower_ == "the")
+                and doc[start - 1].lower_ not in LOCATIVE_PREPS | {"of"}):
+            # "the Senate", "the party's Senate nomination", "the Army" (but "in Institute",
+            # a town, is no institute)
+            return Name(start, end, "ORG", "shape")
+        if (len(words) == 1 and any(s != span.start for s in surnames.get(span.text, ()))
+                and self.gz.demonym(span.text) is None):
+            return Name(start, end, "PERSON", "surname")  # "Mattis", whatever NER said
         if ner == "NORP":
             return Name(start, end, ner, "ner")  # demonyms are the places component's
+        if _company_suffix(doc, end):
+            return Name(start, end, "ORG", "company")  # "Aurora Cannabis, Inc."
         if (ner != "PERSON" and len(words) == 1 and _ordinary(words[0], lower)
                 and not self.gz.lookup(span.text)):
             return None  # "Ports", "Tweets": a word the story also writes in lower case
@@ -280,7 +348,9 @@ class NamesComponent:
         if len(words) == 1 and any(s != span.start for s in surnames.get(span.text, ())):
             return Name(start, end, "PERSON", "surname")
         if (2 <= len(words) <= 3 and ner != "PERSON" and all(t.is_title for t in words)
-                and _first_name(words[0].text) and not self.gz.lookup(span.text)):
+                and _first_name(words[0].text) and not self.gz.lookup(span.text)
+                and not self._big_city(words[0].text)):
+            # (not "Columbus Police": a large city's name is no given name there)
             return Name(start, end, "PERSON", "first name")  # "Heather MacGregor"
         # 5. apposition and what follows
         if _apposed_org_noun(doc, start, end):
@@ -307,6 +377,21 @@ class NamesComponent:
         if ner:
             return Name(start, end, ner, "ner")
         return None
+
+    @staticmethod
+    def _read_other(doc: Doc, start: int, end: int, ner: str, lines: _Lines) -> Name | None:
+        """An event, law, work, product or language NER found: kept when it is written as a
+        name (every word capitalised but small ones, at most eight words), not a heading."""
+        span = doc[start:end]
+        words = [t for t in span if t.is_alpha or t.like_num]
+        if not words or len(words) > 8 or lines.whole_line(start, end):
+            return None
+        if not all(t.is_title or t.is_upper or t.like_num or t.lower_ in TITLE_SMALL_WORDS
+                   or not t.is_alpha for t in span):
+            return None
+        if not (span[0].is_title or span[0].is_upper or span[0].like_num) or span[0].is_stop:
+            return None  # "As a Field Organizer you'll ...": a sentence, not a title
+        return Name(start, end, ner, "ner")
 
     def _curated(self, cands: list[int], words: int) -> bool:
         """A name the gazetteer knows well enough to overrule NER's person or organisation:
@@ -335,6 +420,10 @@ class NamesComponent:
     @staticmethod
     def _trim_junk(doc: Doc, start: int, end: int, lower: set[str], lines: _Lines) -> int:
         """Drop leading words that only a headline or a sentence start capitalises."""
+        if end - start > 1 and re.search(
+            r"(?:^|[\s(])[a-z]+[,;]?\s+" + re.escape(doc[start:end].text) + r"\b", lines.text
+        ):
+            return start  # "Planned Parenthood" opening a sentence, and within one elsewhere
         while start < end:
             tok = doc[start]
             if not (tok.is_sent_start or lines.headline(tok)) or not tok.is_title:
@@ -367,6 +456,14 @@ class NamesComponent:
                 ):
                     return True  # "Alexandria, La.", "Kasese, Uganda"
         return False
+
+    def _big_city(self, word: str) -> bool:
+        """Whether a word is the own name of a city of 100,000 people or more ("Columbus",
+        not "Aly", which the gazetteer knows as a spelling of Alexandria)."""
+        gz = self.gz
+        key = word.lower()
+        return any(gz.kinds[j] == CITY and gz.pops[j] >= _BIG_CITY and gz.names[j].lower() == key
+                   for j in gz.lookup(word))
 
     def _well_known(self, cands: Iterable[int]) -> bool:
         gz = self.gz
@@ -458,6 +555,33 @@ class NamesComponent:
         return False
 
 
+_COMPANY = frozenset("inc inc. corp corp. co co. llc ltd ltd. plc ag sa gmbh".split())
+
+
+def _short_org_names(doc: Doc, names: list[Name]) -> list[Name]:
+    """One sense per discourse for companies: "Aurora Cannabis" once read as a company
+    ("Aurora Cannabis, Inc.") is one wherever NER took it for a person, and so is its first
+    word alone ("Aurora said"), unless the story also spells out a person of that name."""
+    shaped = {doc[n.start : n.end].text for n in names
+              if n.reason == "company" and n.end - n.start > 1}
+    if not shaped:
+        return names
+    firsts = {text.split()[0] for text in shaped}
+    firsts -= {doc[n.start].text for n in names if n.label == "PERSON"
+               and n.end - n.start > 1 and doc[n.start : n.end].text not in shaped}
+    loose = ("ner", "speech", "discourse", "gazetteer")
+    return [Name(n.start, n.end, "ORG", "company") if n.kb is None and n.reason in loose and (
+        doc[n.start : n.end].text in shaped
+        or (n.end - n.start == 1 and n.label in ("PERSON", "GPE") and doc[n.start].text in firsts)
+    ) else n for n in names]
+
+
+def _company_suffix(doc: Doc, end: int) -> bool:
+    """"Aurora Cannabis, Inc.", "Acme Corp": a company's legal form after the name."""
+    k = end + 1 if end < len(doc) and doc[end].text == "," else end
+    return k < len(doc) and doc[k].lower_ in _COMPANY and doc[k].text[:1].isupper()
+
+
 def _place_head_after(doc: Doc, end: int) -> bool:
     """"the al-Waleed crossing", "the Al-Mahmudiya and Al-Walid crossings": the first
     lower-case word after the name (and the names listed with it) is a place's head."""
@@ -465,7 +589,9 @@ def _place_head_after(doc: Doc, end: int) -> bool:
         if t.is_title or t.text in (",", "-", "and") or _ARTICLE.match(t.text):
             continue
         word = t.lower_
-        return word in PLACE_HEADS or (word.endswith("s") and word[:-1] in PLACE_HEADS)
+        return word in PLACE_HEADS or (word.endswith("s") and word[:-1] in PLACE_HEADS) or (
+            word.endswith("ies") and word[:-3] + "y" in PLACE_HEADS  # "counties"
+        )
     return False
 
 
@@ -482,6 +608,139 @@ def _diseases(doc: Doc) -> set[str]:
         for k in range(start, t.i):  # "West Nile" and "Nile" of "West Nile virus"
             out.add(doc[k : t.i].text)
     return out
+
+
+def _trim_prefix(doc: Doc, start: int, end: int) -> int:
+    """Drop what NER takes in front of a name: an article ("the National Immigrant Justice
+    Center"; "The" only at a sentence start, as "The Hill" is a name) and a prefix with its
+    hyphen ("anti-Israel", "ex-Soviet")."""
+    while end - start > 1:
+        tok = doc[start]
+        if tok.lower_ in ("the", "a", "an") and (tok.is_lower or tok.is_sent_start):
+            start += 1
+        elif (tok.lower_ in NAME_PREFIXES and end - start > 2 and doc[start + 1].text == "-"
+              and not tok.whitespace_):
+            start += 2
+        else:
+            break
+    return start
+
+
+_CODE = re.compile(r"^[A-Z]{2,}[A-Za-z]*-\d+[A-Z]?$")
+
+
+def _other_shape(doc: Doc, start: int, end: int) -> str | None:
+    """An event, a law or a code by its shape, whatever NER said: "the Iraq War", "the
+    Affordable Care Act", "COVID-19" or "GBU-43B" (letters, a hyphen and a number: a model,
+    a disease, a weapon, never an actor)."""
+    span = doc[start:end]
+    if len(span) == 1 and _CODE.match(span.text):
+        return "PRODUCT"
+    words = [t for t in span if t.is_alpha]
+    if len(words) < 2 or not all(t.is_title or t.is_upper for t in words):
+        return None
+    head = words[-1].lower_
+    if head in EVENT_HEADS:
+        return "EVENT"
+    if head in LAW_HEADS:
+        return "LAW"
+    return None
+
+
+def _events(doc: Doc, names: list[Name]) -> list[Name]:
+    """Events NER missed: "the Arab Spring", "the 2020 Summer Olympics" — after "the", up to
+    four capitalised words (or a year) ending in an event's head word."""
+    out = []
+    for t in doc:
+        if t.lower_ not in EVENT_HEADS or not t.is_title or t.i == 0:
+            continue
+        start = t.i
+        while (start > max(0, t.i - 4) and doc[start - 1].lower_ != "the" and (
+                doc[start - 1].is_title or (doc[start - 1].like_num and len(doc[start - 1]) == 4))):
+            start -= 1
+        if start == t.i or start == 0 or doc[start - 1].lower_ != "the":
+            continue
+        out.append(Name(start, t.i + 1, "EVENT", "shape"))
+    return out
+
+
+def _hashtags(doc: Doc) -> list[Name]:
+    """A hashtag the story repeats is a campaign it reports on ("#PPShoutYourStory" seven
+    times); a hashtag used once is most often a slogan in a quoted post, no name."""
+    tags: dict[str, list[int]] = {}
+    for t in doc[1:]:
+        if doc[t.i - 1].text == "#" and not doc[t.i - 1].whitespace_ and t.is_alpha and (
+            t.text[:1].isupper()
+        ):
+            tags.setdefault(t.text, []).append(t.i)
+    return [Name(i, i + 1, "HASHTAG", "hashtag")
+            for tag, found in tags.items() if len(found) >= 2 for i in found]
+
+
+def _party_letters(doc: Doc) -> list[Name]:
+    """A party's letter after a politician's name: "Bloomberg (D)", "Haley (R)", "Rubio,
+    R-Fla." — a group word for the party."""
+    out = []
+    for t in doc[1:-1]:
+        if t.text not in PARTY_LETTERS:
+            continue
+        before, after = doc[t.i - 1].text, doc[t.i + 1].text
+        name_before = t.i >= 2 and doc[t.i - 2].ent_type_ == "PERSON"
+        if name_before and ((before == "(" and after == ")") or (
+            before in ("(", ",") and after in ("-", "–") and t.i + 2 < len(doc)
+            and doc[t.i + 2].text[:1].isupper()
+        )):
+            out.append(Name(t.i, t.i + 1, "NORP", "party letter"))
+    return out
+
+
+_HANDLE = re.compile(r"(?<![\w@])@([A-Za-z_][A-Za-z0-9_]{1,29})\b")
+
+
+def _handles(text: str) -> list[tuple[int, int, str]]:
+    """Social-media handles ("@giannajessen", "@HarrisPoll"): (start, end, label) without
+    the "@"; an organisation's when the handle holds an organisation's word."""
+    out = []
+    for m in _HANDLE.finditer(text):
+        handle = m.group(1)
+        # camel-case words ("HarrisPoll" -> harris, poll); in a lower-case handle, the
+        # longer organisation words anywhere ("ppollingnumbers")
+        words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", handle)}
+        low = handle.lower()
+        label = "ORG" if any(w in words or (len(w) > 4 and w in low)
+                             for w in ORG_HANDLE_WORDS) else "PERSON"
+        out.append((m.start(1), m.end(1), label))
+    return out
+
+
+def _non_overlapping_names(names: list[Name], extra: list[Name]) -> list[Name]:
+    """``names`` plus the ``extra`` ones that overlap none of them but names they hold
+    ("American" of "the Pan American Games", an event's name)."""
+    inside = {k for k, n in enumerate(names) for e in extra
+              if e.start <= n.start and n.end <= e.end and (e.start, e.end) != (n.start, n.end)
+              and n.kb is None}
+    names = [n for k, n in enumerate(names) if k not in inside]
+    taken = {i for n in names for i in range(n.start, n.end)}
+    out = list(names)
+    for n in extra:
+        if not any(i in taken for i in range(n.start, n.end)):
+            out.append(n)
+            taken.update(range(n.start, n.end))
+    return sorted(out, key=lambda n: n.start)
+
+
+def _split_listed(ent: Span) -> list[Span]:
+    """NER joins two events in one name ("the Great Depression and World War II"): the
+    halves are the names when both are capitalised names of their own."""
+    if ent.label_ not in OTHER_LABELS:
+        return [ent]
+    for t in ent:
+        if t.lower_ == "and" and ent.start < t.i < ent.end - 1:
+            left, right = ent.doc[ent.start : t.i], ent.doc[t.i + 1 : ent.end]
+            if left[-1].is_title and right[0].is_title and len(left) > 1 and len(right) > 1:
+                return [Span(ent.doc, left.start, left.end, label=ent.label_),
+                        Span(ent.doc, right.start, right.end, label=ent.label_)]
+    return [ent]
 
 
 def _surnames(doc: Doc) -> dict[str, set[int]]:
@@ -590,10 +849,18 @@ def _key(span: Span) -> str:
     return span.text.lower().removeprefix("the ").strip()
 
 
-def _only_generic(doc: Doc, ner: Span, start: int, end: int) -> bool:
-    """Whether the words of an NER name outside a match are generic ("Al-Qaeda Fighters")."""
+def _only_generic(
+    doc: Doc, ner: Span, start: int, end: int, known: list[bool] | None = None
+) -> bool:
+    """Whether the words of an NER name outside a match are generic ("Al-Qaeda Fighters"),
+    a prefix ("anti-Israel") or other known names ("Trump-Russia")."""
     extra = [t for t in ner if not start <= t.i < end]
-    return all(t.lower_ in GENERIC_AROUND or t.is_punct for t in extra)
+    if known is not None and extra and all(known[t.i] or t.is_punct for t in extra) and any(
+        known[t.i] for t in extra
+    ):
+        return True
+    return all(t.lower_ in GENERIC_AROUND or t.lower_ in NAME_PREFIXES or t.is_punct
+               for t in extra)
 
 
 def _previous_word(doc: Doc, start: int) -> str:

@@ -77,3 +77,20 @@ syndrome bacteria infection infections flu influenza hemorrhagic haemorrhagic ep
 NOT_NAMES = frozenset("""
 fall spring summer winter autumn fahrenheit celsius
 """.split())
+# The last word of a name that makes it an event ("the Cold War", "the Arab Spring", "the
+# 2020 Summer Olympics") or a law or treaty ("the Affordable Care Act", "the Paris Agreement").
+EVENT_HEADS = frozenset("""
+war wars revolution spring depression recession uprising intifada olympics games
+""".split())
+LAW_HEADS = frozenset("""
+act agreement accord accords treaty amendment doctrine protocol
+""".split())
+# Small words a title-case name of an event, law or work may keep in lower case.
+TITLE_SMALL_WORDS = frozenset("of the and for in on to a an at by with from".split())
+# Words in a social-media handle that make it an organisation's ("@HarrisPoll",
+# "@PpollingNumbers"); any other handle is taken for a person's, as most quoted handles are.
+ORG_HANDLE_WORDS = ("poll", "news", "numbers", "media", "times", "post", "daily", "radio",
+                    "gov", "official", "press", "network", "party", "report", "tv", "politics",
+                    "org", "inc", "team", "club", "foundation", "institute", "council")
+# Prefixes NER takes into a name: "anti-Israel", "ex-Soviet", "pro-Russian".
+NAME_PREFIXES = frozenset("anti ex pro non post pre neo".split())

@@ -125,7 +125,9 @@ class PlacesComponent:
             elif name.reason == "shape":
                 shaped.add(name.start)
         for i in doc._.not_places or ():
-            taken[i] = 3  # a disease's name ("West Nile virus")
+            # a disease's name ("West Nile virus"), an event's or a law's ("the Iraq War",
+            # "Trans-Pacific Partnership"): closed, even to a country heading it
+            taken[i] = 4
         for whole in doc.ents:
             ent = _trim(whole)
             key = normalize(ent.text)
@@ -140,7 +142,7 @@ class PlacesComponent:
                 # "Paris, Texas" as one entity, or a FAC we cannot place: look inside it.
                 found.extend(self._scan(doc, ent.start, ent.end, taken, ent.label_,
                                         inside=ent.label_ != "FAC"))
-            elif ent.label_ != "NORP" and taken[whole.start] != 3:
+            elif ent.label_ != "NORP" and taken[whole.start] not in (3, 4):
                 # NORP stays free: "Syrian" starts "Syrian desert".
                 taken[ent.start : ent.end] = [1] * len(ent)
         if self.scan:
@@ -183,14 +185,14 @@ class PlacesComponent:
         i = lo
         while i < hi:
             tok = doc[i]
-            if (taken[i] == 2 or not (tok.is_title or (tok.is_upper and len(tok) > 1))
+            if (taken[i] in (2, 4) or not (tok.is_title or (tok.is_upper and len(tok) > 1))
                     or tok.lower_ == "the"):
                 i += 1
                 continue
             hit = None
             for n in range(min(6, hi - i), 0, -1):
                 span = doc[i : i + n]
-                if any(t == 2 for t in taken[i : i + n]) or not _tight(span):
+                if any(t in (2, 4) for t in taken[i : i + n]) or not _tight(span):
                     continue
                 key = normalize(span.text)
                 if key in NOT_PLACES:
@@ -292,8 +294,10 @@ class PlacesComponent:
         picks = Resolver(gz).resolve(
             mentions, cues, extra_countries=[gz.countries[j] for _, j in demonyms], gaps=gaps
         )
+        actors = {i for n in doc._.names or () if n.is_actor() for i in range(n.start, n.end)}
         result = [
-            self._mention(span, label, pick, _role(span, pick is not None and gz.kinds[pick]))
+            self._mention(span, label, pick, _role(span, pick is not None and gz.kinds[pick],
+                                                   in_actor=span.start in actors))
             for (span, label, _), pick in zip(spans, picks, strict=True)
         ]
         if self.include_demonyms:
@@ -360,18 +364,39 @@ military navy warplanes jets aircraft drones diplomats diplomat envoy ambassador
 leader leaders minister ministers gen general commander commanders spokesman spokeswoman
 authorities intelligence agents agent citizens nationals people media press lawmakers
 negotiators delegation companies firms banks investors prosecutors police""".split())
-# Nouns of the land itself: "the Syria border", "Russia's territory" name the place.
+# Nouns of the land itself: "the Syria border", "Russia's territory" name the place; and
+# what lies in it: "Russia's own economy", "China's air" (a place as the location of a thing).
 _LAND_NOUNS = frozenset("""border borders territory soil airspace coast coastline side region
 area mainland capital city cities towns villages countryside north south east west interior
-population climate weather""".split())
+population climate weather economy air""".split())
+# "the invasion of Iraq", "vast swaths of Iraq", "the south of Syria": the land itself.
+_LAND_OF = frozenset("""invasion occupation swaths swath parts part much most rest areas
+regions north south east west centre center heart outskirts map""".split())
+# Words after a country that it qualifies as its people or its state's would ("U.S.
+# military commitment", "US intelligence findings", "U.S. sources", "U.S. foreign policy").
+_DEMONYM_NEXT = frozenset("""sources foreign""".split())
+# Nouns whose modifier is the state they are about: "the Cuba policy", "the Russia dossier",
+# "Russia sanctions". Any other noun a country qualifies is located there ("the US
+# election", "U.S. assets", "U.S. coronavirus cases").
+_TARGET_NOUNS = frozenset("""policy policies sanctions sanction dossier relations ties talks deal
+deals strategy probe investigation inquiry threat hack hacking meddling interference
+connection connections links collusion envoy embassy summit war cooperation tensions dispute
+disputes rivalry conflict negotiations""".split())
+# What a place is said to be as a place: "X will always be a welcoming city", "the U.S. was
+# a house divided against itself".
+_PLACE_ATTRS = frozenset("city town country nation place state home house land region".split())
+# Nouns a list of countries stands beside as members of something: "two new members, India
+# and Pakistan" act as states.
+_MEMBER_NOUNS = frozenset("""members member allies ally partners partner rivals adversaries
+powers""".split())
 # Prepositions of location: "in Russia", "across Syria", "flights to Moscow".
 _WHERE = frozenset("""in inside into across throughout within near around outside at over
-through from to toward towards via off beyond along""".split())
+through from to toward towards via off beyond along between""".split())
 # Verbs whose subject is where something is, not who acts ("Homs lies on the Orontes").
 _STATIVE = frozenset("lie sit locate border remain stand".split())
 
 
-def _role(span: Span, kind: str | bool | None) -> str:
+def _role(span: Span, kind: str | bool | None, in_actor: bool = False) -> str:
     """Whether a place is named as a place, stands for who governs it, or qualifies people.
 
     A country (or a capital the knowledge base knows as its government's seat, typed GPE by
@@ -382,14 +407,39 @@ def _role(span: Span, kind: str | bool | None) -> str:
     the subject of a verb of being somewhere. Before a noun of people or units it is a
     **demonym** ("US troops", "Afghanistan officials"). A province or town is literal unless
     it is the subject of a verb of acting, the agent of a passive or owns an actor ("Homs
-    residents" stay literal). A street or camp is always literal."""
+    residents" stay literal). A street or camp is always literal.
+
+    A country qualifying a thing is where the thing is ("the US election", "U.S. assets"),
+    unless the thing is a policy or relation about the state ("the Cuba policy", "US-China
+    cooperation"); "the invasion of Iraq", "between the U.S. and Cuba", a dateline and a
+    place said to be a city are literal; members of a bloc ("two new members, India and
+    Pakistan") and "anti-Damascus" are the state. A country heading a known actor's name
+    (``in_actor``: "US government") keeps the rules above it."""
     if kind not in (COUNTRY, ADMIN1, CITY):
         return "literal"
     root = span.root
     head = root.head
     dep = root.dep_
+    doc = span.doc
+    nxt = doc[span.end].lower_.strip(".") if span.end < len(doc) else ""
     if dep in ("compound", "nmod", "amod") and head.lower_.strip(".") in _PEOPLE_NOUNS:
         return "demonym"
+    # the word after, or the one after a noun ("US occupation troops"; not "US illegal
+    # military base", where "military" qualifies the base)
+    after = doc[span.end : span.end + 2]
+    people = [t for k, t in enumerate(after) if t.is_lower
+              and (t.lower_ in _PEOPLE_NOUNS or t.lower_ in _DEMONYM_NEXT)
+              and (k == 0 or after[0].pos_ == "NOUN")]
+    if kind == COUNTRY and dep in ("compound", "nmod", "amod") and head.i >= span.end and (
+        people and doc[span.end].is_lower
+    ):
+        return "demonym"  # "U.S. military commitment": the word right after says it
+    if _dateline(span):
+        return "literal"  # "LONDON — Britain's former Prime Minister ..."
+    if dep == "nsubj" and head.lemma_ == "be" and any(
+        c.dep_ == "attr" and c.lemma_ in _PLACE_ATTRS for c in head.children
+    ):
+        return "literal"  # "Chicago will always be a welcoming city"
     acting = (
         (dep == "nsubj" and head.pos_ in ("VERB", "AUX") and head.lemma_ not in _STATIVE)
         or (dep == "pobj" and head.lower_ == "by" and head.head.tag_ == "VBN")
@@ -399,11 +449,27 @@ def _role(span: Span, kind: str | bool | None) -> str:
         return "metonymic" if acting else "literal"
     if acting:
         return "metonymic"
+    if span.start >= 2 and doc[span.start - 1].text == "-" and doc[span.start - 2].lower_ in (
+        "anti", "pro"
+    ):
+        return "metonymic"  # "anti-Damascus militants": a stance toward the government
+    if not in_actor and dep in ("compound", "nmod", "amod") and head.i >= span.end and (
+        head.pos_ in ("NOUN", "PROPN")
+    ):
+        # a country qualifying a noun: the state a policy is about ("the Cuba policy"),
+        # else the place where the thing is ("the US election", "U.S. assets")
+        return "metonymic" if nxt in _TARGET_NOUNS or head.lower_ in _TARGET_NOUNS else "literal"
     while dep == "conj":  # "in Mexico and Canada": the first one's place in the sentence
         root = head
         head, dep = root.head, root.dep_
+    if dep == "appos" and head.lower_ in _MEMBER_NOUNS:
+        return "metonymic"  # "two new members, India and Pakistan"
+    if dep == "pobj" and head.lower_ == "between" and head.head.lower_ in _TARGET_NOUNS:
+        return "metonymic"  # "a trade dispute between Washington and its allies"
     if dep == "pobj" and head.lower_ in _WHERE:
         return "literal"
+    if dep == "pobj" and head.lower_ == "of" and head.head.lower_ in _LAND_OF:
+        return "literal"  # "the invasion of Iraq", "vast swaths of Iraq"
     if dep in ("compound", "nmod", "poss") and head.lower_ in _LAND_NOUNS:
         return "literal"
     if dep in ("nsubj", "nsubjpass") and head.lemma_ in _STATIVE:
@@ -411,6 +477,16 @@ def _role(span: Span, kind: str | bool | None) -> str:
     if dep in ("appos", "ROOT", "npadvmod") or span.doc[span.start - 1 : span.start].text == ",":
         return "literal"  # "Gainesville, Georgia", a dateline, a list heading
     return "metonymic"
+
+
+def _dateline(span: Span) -> bool:
+    """A place opening a line before a dash: "LONDON — ...", "QINGDAO, China (Reuters) -"."""
+    doc = span.doc
+    if span.start > 0 and "\n" not in doc[span.start - 1].whitespace_ and not (
+        doc[span.start - 1].is_space
+    ):
+        return False
+    return span.end < len(doc) and doc[span.end].text in ("—", "–", "--", "-")
 
 
 def _seat(span: Span) -> bool:
