@@ -102,16 +102,6 @@ def _partitions(con: Any, queries: list[str], key: tuple[str, ...]) -> list[str 
     return [f"hash({keys}) % {n} = {i}" for i in range(n)]
 
 
-def _arrow_rows(rows: list[dict[str, Any]] | dict[str, Any], columns: Columns) -> pa.Table:
-    """A stage function's rows (row dicts or columns) as an Arrow table."""
-    if isinstance(rows, dict):
-        return pa.Table.from_arrays(
-            [pa.array(rows[c], type=arrow_type(t)) for c, t in columns.items()],
-            names=list(columns),
-        )
-    return arrow_table(rows, columns)
-
-
 def run_stage_local(
     con: Any, stage: Sql | PerGroup | OnDriver, context: Any,
     sql: Callable[[str], str] = lambda text: text, memo: StageMemo | None = None,
@@ -138,19 +128,17 @@ def run_stage_local(
                 if stored:
                     continue
                 found = stage.fn(group, context)
-                if stored is False and memo.store(digest, labels, {  # type: ignore[union-attr]
-                    name: _arrow_rows(rows, stage.outputs[name]) for name, rows in found.items()
-                }):
+                if stored is False and memo.store(digest, labels, found):  # type: ignore[union-attr]
                     continue
                 for name, rows in found.items():
                     out[name].add(rows)
             for output in out.values():
                 output.flush()
+            if memo:
+                memo.flush()
         if memo:
             # the memo's rows, and those of groups computed but not kept in it
-            schemas = {name: arrow_table([], columns).schema
-                       for name, columns in stage.outputs.items()}
-            for name, query in memo.prepare(schemas).items():
+            for name, query in memo.prepare().items():
                 out[name].create(con, f"{name}__plain")
                 con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {query} '
                             f'UNION ALL SELECT * FROM "{name}__plain"')

@@ -34,7 +34,8 @@ import pyarrow as pa
 
 from sourcetrace import __version__
 from sourcetrace.config import Settings
-from sourcetrace.corpus import Columns, CorpusStep, PerGroup, Row
+from sourcetrace.corpus import Columns, CorpusStep, PerGroup, Row, row_dicts
+from sourcetrace.outputs.store import arrow_table, arrow_type
 
 SCHEMA = "memo"
 KEY = "_memo"
@@ -56,10 +57,16 @@ def _salt(*parts: bytes) -> bytes:
 
 
 def _rows_digest(rows: list[Row]) -> bytes:
-    """Rows as a multiset: the same bytes whatever order they come in."""
-    items = sorted(pickle.dumps(tuple(r.items()), protocol=5) for r in rows)
-    return hashlib.blake2b(b"".join(len(i).to_bytes(8, "little") + i for i in items),
-                           digest_size=16).digest()
+    """Rows as a multiset: the same bytes whatever order they come in. The rows of one input
+    come from one SQL text and share their columns, so the names are hashed once and each
+    row by its values (pickled, each framed by its length)."""
+    dumps = pickle.dumps
+    items = sorted([dumps(tuple(r.values()), 5) for r in rows])
+    names = dumps(tuple(rows[0]) if rows else (), 5)
+    return hashlib.blake2b(
+        b"".join([len(names).to_bytes(8, "little"), names,
+                  *(len(i).to_bytes(8, "little") + i for i in items)]),
+        digest_size=16).digest()
 
 
 def _function_name(fn: Any) -> str:
@@ -100,6 +107,37 @@ def _columns(con: Any, name: str) -> list[str]:
     ).fetchall()]
 
 
+class _Kept:
+    """The rows of one output kept for the memo during a run, each with its group's digest:
+    gathered as Python rows and made Arrow in bulk (one conversion per flush, not per
+    group: most groups give a row or two)."""
+
+    def __init__(self, columns: Columns) -> None:
+        self.columns = {KEY: "VARCHAR", **columns}
+        self.rows: list[Row] = []
+        self.tables: list[pa.Table] = []
+
+    def add(self, digest: str, rows: list[Row] | dict[str, Any]) -> None:
+        if isinstance(rows, dict):  # columns: straight to Arrow
+            n = len(next(iter(rows.values()))) if rows else 0
+            self.tables.append(pa.Table.from_arrays(
+                [pa.array([digest] * n, pa.string()),
+                 *(pa.array(rows[c], type=arrow_type(t))
+                   for c, t in self.columns.items() if c != KEY)],
+                names=list(self.columns)))
+        else:
+            self.rows += [{KEY: digest, **r} for r in rows]
+
+    def flush(self) -> None:
+        if self.rows:
+            self.tables.append(arrow_table(self.rows, self.columns))
+            self.rows = []
+
+    def table(self) -> pa.Table:
+        self.flush()
+        return pa.concat_tables([arrow_table([], self.columns), *self.tables])
+
+
 class StageMemo:
     """The memo of one stage during one run: which groups are known, which were reused, and
     the rows computed for the others.
@@ -127,7 +165,7 @@ class StageMemo:
         self.computed: list[str] = []
         self.seen: set[str] = set()
         self.unkept = 0  # groups computed and not kept (see lookup and store)
-        self.new_rows: dict[str, list[pa.Table]] = {n: [] for n in self.outputs}
+        self.new_rows = {n: _Kept(c) for n, c in self.outputs.items()}
         # (digest, rank, label) of every group in the memo after this run, for label stages
         self.mapping: list[tuple[str, int, Any]] = []
 
@@ -181,32 +219,35 @@ class StageMemo:
     def _map(self, digest: str, labels: list[Any]) -> None:
         self.mapping += [(digest, k, v) for k, v in enumerate(labels)]
 
-    def store(self, digest: str, labels: list[Any], found: Mapping[str, pa.Table]) -> bool:
-        """Keep the rows a computed group gave (Arrow tables by output). False when they
-        cannot be kept: an output label that is none of the group's."""
+    def store(self, digest: str, labels: list[Any], found: Mapping[str, Any]) -> bool:
+        """Keep the rows a computed group gave (by output: row dicts or columns, as the stage
+        function returned them). False when they cannot be kept: an output label that is
+        none of the group's."""
         if self.labels:
             rank = {v: k for k, v in enumerate(labels)}
             relabelled = {}
-            for output, table in found.items():
-                for c in self.labels:
-                    if c not in table.column_names:
-                        continue
-                    values = table.column(c).to_pylist()
-                    if any(v is not None and v not in rank for v in values):
+            for output, rows in found.items():
+                cols = [c for c in self.labels if c in self.outputs[output]]
+                if cols:
+                    rows = row_dicts(rows)
+                    if any(r.get(c) is not None and r[c] not in rank
+                           for r in rows for c in cols):
                         self.unkept += 1
                         return False
-                    table = table.set_column(
-                        table.column_names.index(c), c,
-                        pa.array([None if v is None else rank[v] for v in values],
-                                 table.schema.field(c).type))
-                relabelled[output] = table
+                    rows = [{**r, **{c: rank[r[c]] for c in cols if r.get(c) is not None}}
+                            for r in rows]
+                relabelled[output] = rows
             found = relabelled
             self._map(digest, labels)
         self.computed.append(digest)
-        for output, table in found.items():
-            self.new_rows[output].append(
-                table.add_column(0, KEY, pa.array([digest] * table.num_rows, pa.string())))
+        for output, rows in found.items():
+            self.new_rows[output].add(digest, rows)
         return True
+
+    def flush(self) -> None:
+        """The rows kept so far become Arrow batches (call once in a while: compact)."""
+        for rows in self.new_rows.values():
+            rows.flush()
 
     def _temp(self, output: str | None = None) -> str:
         return f"_memo_{self.name}" + (f".{output}" if output else "")
@@ -215,7 +256,7 @@ class StageMemo:
         """The temporary tables :meth:`prepare` makes (dropped with the step's outputs)."""
         return [self._temp(), self._temp("_labels"), *(self._temp(o) for o in self.outputs)]
 
-    def prepare(self, schemas: Mapping[str, pa.Schema]) -> dict[str, str]:
+    def prepare(self) -> dict[str, str]:
         """What the memo will be after this run, as temporary tables: the computed groups'
         rows and the reused groups' stored rows. Returns, per output, the SQL that gives the
         stage output's rows (all of them, without the digest, labels as in this run)."""
@@ -229,10 +270,8 @@ class StageMemo:
                 "label": pa.array([m[2] for m in self.mapping], pa.int64()),
             }))
         found = {}
-        for output, schema in schemas.items():
-            keyed = pa.schema([pa.field(KEY, pa.string()), *schema])
-            self._create(self._temp(output), pa.concat_tables(
-                [keyed.empty_table(), *(t.cast(keyed) for t in self.new_rows[output])]))
+        for output in self.outputs:
+            self._create(self._temp(output), self.new_rows[output].table())
             if self.reused:
                 con.register("_memo_reused", pa.table(
                     {KEY: pa.array(self.reused, pa.string())}))
@@ -246,7 +285,7 @@ class StageMemo:
                 finally:
                     con.unregister("_memo_reused")
             found[output] = self._query(output)
-        self.new_rows = {n: [] for n in self.outputs}
+        self.new_rows = {n: _Kept(c) for n, c in self.outputs.items()}
         return found
 
     def _query(self, output: str) -> str:
