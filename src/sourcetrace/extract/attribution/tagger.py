@@ -155,17 +155,6 @@ def _passive(cue: Span) -> bool:
         c.dep_ in ("auxpass", "nsubjpass", "expl") for t in cue for c in t.children)
 
 
-def _governs(cue: Token, tok: Token, limit: int = 8) -> bool:
-    cur = tok
-    for _ in range(limit):
-        if cur is cue:
-            return True
-        if cur.head is cur:
-            return False
-        cur = cur.head
-    return False
-
-
 class _Assembler:
     def __init__(self, doc: Doc, labels: Sequence[str], rules: Sequence[Attribution]) -> None:
         self.doc = doc
@@ -193,39 +182,31 @@ class _Assembler:
         return None
 
     def assign_contents(self) -> dict[int, list[Span]]:
-        """cue index -> its content spans."""
-        heads = [_root(c) for c in self.cues]
+        """cue index -> its content spans: the nearest cue of the content's sentence (outside
+        it), else the paragraph's last cue before it, else the quotation it continues.
+
+        The cue that governs the content in the parse is not asked first: on PolNeAR dev that
+        ownership lowered exact content F1 from 0.543 to 0.516 (the boundary model learned
+        its decisions from the nearest-cue ownership)."""
         out: dict[int, list[Span]] = {}
         last_in_para: int | None = None
         order = sorted(range(len(self.contents)), key=lambda k: self.contents[k].start)
         for k in order:
             con = self.contents[k]
             owner = None
-            # the nearest cue that governs the content in the parse
-            best = None
-            for c, head in enumerate(heads):
-                if head.i in range(con.start, con.end):
-                    continue
-                if any(_governs(head, t) for t in (con.root, con[0])):
-                    depth = sum(1 for a in con.root.ancestors if a is not head)
-                    if best is None or depth < best[0]:
-                        best = (depth, c)
-            if best is not None:
-                owner = best[1]
+            sent = con.sent
+            same = [c for c, cue in enumerate(self.cues)
+                    if cue.sent.start == sent.start and not (con.start <= cue.start < con.end)]
+            if same:
+                owner = min(same, key=lambda c: min(abs(self.cues[c].start - con.end),
+                                                    abs(con.start - self.cues[c].end)))
             else:
-                sent = con.sent
-                same = [c for c, cue in enumerate(self.cues)
-                        if cue.sent.start == sent.start and not (con.start <= cue.start < con.end)]
-                if same:
-                    owner = min(same, key=lambda c: min(abs(self.cues[c].start - con.end),
-                                                        abs(con.start - self.cues[c].end)))
-                else:
-                    before = [c for c, cue in enumerate(self.cues) if cue.end <= con.start
-                              and self.para[cue.start] == self.para[con.start]]
-                    if before:
-                        owner = before[-1]
-                    elif last_in_para is not None and self._continues(last_in_para, con):
-                        owner = last_in_para
+                before = [c for c, cue in enumerate(self.cues) if cue.end <= con.start
+                          and self.para[cue.start] == self.para[con.start]]
+                if before:
+                    owner = before[-1]
+                elif last_in_para is not None and self._continues(last_in_para, con):
+                    owner = last_in_para
             if owner is not None:
                 out.setdefault(owner, []).append(con)
                 last_in_para = owner
