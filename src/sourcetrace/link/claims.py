@@ -50,7 +50,11 @@ the same story, shared wording, copied passages); the others stay singletons, an
 embedded ones are compared only within those blocks. Candidate pairs (each claim's nearest
 claims of the related documents, and the pairs sharing wording) are judged by the learned
 same-proposition classifier (:mod:`sourcetrace.link.propositions`, trained on labelled news
-sentence pairs) and linked when its probability reaches ``SAME_PROPOSITION``. Two claims at
+sentence pairs) and by the containment model (:mod:`sourcetrace.link.containment`, fitted on
+labelled news claim pairs: a long claim carrying a short one's proposition with other detail),
+and linked when the higher of the two probabilities reaches the containment model's threshold
+(:func:`same_threshold`); the containment side never links claims whose numbers, names or
+polarity disagree. Two claims at
 corresponding places of an aligned passage pair of the ``reuse`` table are linked outright.
 Only cross-document pairs are linked, so claims of one document join a cluster only through
 another document. Each connected component is then cut by *complete* linkage over the
@@ -382,7 +386,7 @@ def split_component(
 ) -> list[tuple[list[int], list[float]]]:
     """One connected component of linked claims (indices into ``claimset``, ascending) cut
     into propositions by complete linkage: every two claims of a proposition are judged
-    the same proposition (probability at least ``SAME_PROPOSITION``, or copied passages),
+    the same proposition (probability at least :func:`same_threshold`, or copied passages),
     so A~B and B~C never put A with C unless A~C too. Each group comes with its members'
     centrality (mean probability to the other members). The Spark engine calls it on a
     ``ClaimSet`` of the component's claims alone: the probabilities are the same floats."""

@@ -147,9 +147,13 @@ def fold() -> str:
     return os.environ.get(FOLD_VARIABLE) or "all"
 
 
-@lru_cache(maxsize=4)
 def load_model(name: str | None = None) -> Model:
-    name = name or fold()
+    """The model ``name`` of the weights file (default: :func:`fold`)."""
+    return _load_model(name or fold())
+
+
+@lru_cache(maxsize=4)
+def _load_model(name: str) -> Model:
     weights = json.loads(_weights_text())
     models = weights["models"]
     if name not in models:
