@@ -339,6 +339,7 @@ def main() -> int:
                     held[k] = {"cluster": f"{fold}/{mine['cluster']}",
                                "narrative": f"{fold}/{mine['narrative']}"}
 
+    stored = "store" if args.store else "in-sample (all)"
     labelled = [k for k, g in enumerate(gold) if g["proposition"]]
     print(f"gold: {len(gold)} units, {len(labelled)} claims, "
           f"{len({gold[k]['proposition'] for k in labelled})} propositions, "
@@ -347,15 +348,16 @@ def main() -> int:
     systems = {
         "previous clustering": {k: old.get(c["id"], c["id"]) for k, c in matched.items()},
         "sourcetrace": {k: c["cluster"] for k, c in held.items()},
-        "in-sample (all)": {k: c["cluster"] for k, c in matched.items()},
+        stored: {k: c["cluster"] for k, c in matched.items()},
     }
     narratives = {
         "previous clustering": systems["previous clustering"],
         "sourcetrace": {k: c["narrative"] for k, c in held.items()},
-        "in-sample (all)": {k: c["narrative"] for k, c in matched.items()},
+        stored: {k: c["narrative"] for k, c in matched.items()},
     }
     print("sourcetrace: each half of the gold clustered with the pair model fitted on the "
-          "other half (held out); in-sample (all): the shipped model, fitted on all of it")
+          "other half (held out); in-sample (all): the shipped model, fitted on all of it"
+          + ("; store: the clusters of the --store given" if args.store else ""))
     results: dict[str, dict[str, float]] = {}
     print(f"{'system':<22}{'pairs P':>9}{'R':>7}{'F1':>7}{'B3 F1':>8}{'narr. B3':>10}")
     for name, labels in systems.items():

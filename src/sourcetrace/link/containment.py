@@ -176,27 +176,35 @@ def combined_probability(
     model: Model | None = None,
 ) -> np.ndarray:
     """``max(msrp, containment)`` for the pairs (left[k], right[k]), ``msrp`` being the MSRP
-    classifier's probabilities of the same pairs. The containment side is 0 where the
-    numbers disagree or the polarity differs; a pair that reaches the threshold but is a
+    classifier's probabilities of the same pairs; an MSRP probability below the classifier's
+    own ``SAME_PROPOSITION`` counts on the containment side. The containment side is 0 where
+    the numbers disagree, the polarity differs or the shorter claim names something the
+    longer one does not; a pair that reaches the threshold but is a
     minimal pair (one swapped number, name or polarity word) gets the MSRP classifier's
     conflict probability, as it would have above the MSRP threshold."""
     model = model or load_model()
     left, right = np.asarray(left, dtype=int), np.asarray(right, dtype=int)
     if not len(left):
         return np.zeros(0)
+    msrp = np.asarray(msrp, dtype=np.float64)
     x = features(claims, left, right)
     held = model.probability(x)
+    # Below the MSRP classifier's own threshold a pair links only as containment, under its
+    # vetoes: the lower threshold must not let MSRP's doubtful pairs through ("a convoy via
+    # the Al-Mahmudiya crossing" / "a convoy through the al-Waleed crossing").
+    below = msrp < propositions.SAME_PROPOSITION
+    weak = np.where(below, 0.0, msrp)
     hard = (x[:, FEATURES.index("numbers_sign")] == -1.0) | (
         x[:, FEATURES.index("negation_mismatch")] == 1.0)
     texts: dict[int, _Text] = {}
-    for k in np.flatnonzero(~hard & (held >= model.threshold)):
+    for k in np.flatnonzero(~hard & (np.maximum(held, msrp * below) >= model.threshold)):
         i, j = int(left[k]), int(right[k])
         for m in (i, j):
             if m not in texts:
                 texts[m] = _Text(claims.claims[m].text)
         hard[k] = names_missing(texts[i], texts[j])
-    held[hard] = 0.0
-    p = np.maximum(np.asarray(msrp, dtype=np.float64), held)
+    held = np.where(hard, 0.0, np.maximum(held, msrp * below))
+    p = np.maximum(weak, held)
     # the MSRP classifier already vetoed its own pairs above SAME_PROPOSITION
     for k in np.flatnonzero((p >= model.threshold) & (msrp < propositions.SAME_PROPOSITION)):
         if propositions.minimal_conflict(claims.claims[left[k]], claims.claims[right[k]]):
