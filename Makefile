@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test lint bench bench-throughput bench-attribution bench-geo bench-reuse \
         bench-claims bench-language bench-scale bench-spark bench-propositions bench-propositions-msrp bench-entities \
-        train-propositions train-attribution models clean
+        train-propositions train-claim-pairs train-attribution models clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -110,6 +110,11 @@ bench-entities: install
 # src/sourcetrace/link/data/propositions.json (deterministic seeds).
 train-propositions: install
 	$(PY) benchmarks/propositions.py --train
+
+# The claims step's containment model, fitted on the AllSides proposition gold (per half and
+# on all of it; link/data/claim_pairs.json).
+train-claim-pairs: install
+	$(PY) benchmarks/claim_pairs.py --write
 
 clean:
 	rm -rf out .pytest_cache

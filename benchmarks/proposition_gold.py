@@ -51,6 +51,8 @@ ARTICLES = SHARED / "datasets" / "allsides" / "articles.jsonl.gz"
 GOLD = ROOT / "benchmarks" / "gold" / "propositions.jsonl"
 # The last commit whose claims step clustered stories rather than propositions.
 BEFORE = "fe88f44"
+# The last commit before the containment model (link/containment.py).
+BASE = "e2067c9"
 FLOORS = {"pairwise_f1": 0.75, "pairwise_gain": 0.15, "narrative_bcubed_f1": 0.70}
 
 
@@ -207,8 +209,14 @@ def time_claims_step(src: Path, store_dir: Path) -> float:
     import shutil
     import subprocess
 
+    import duckdb
+
     copy = store_dir.parent / f"{store_dir.name}-{src.parent.name}"
     shutil.copytree(store_dir, copy)
+    # the step is timed from scratch: no per-group results kept from the analysis
+    con = duckdb.connect(str(copy / "sourcetrace.duckdb"))
+    con.execute("DROP SCHEMA IF EXISTS memo CASCADE")
+    con.close()
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run([sys.executable, "-c", _TIME_STEP, str(copy)], env=env, check=True,
                           capture_output=True, text=True)
@@ -216,30 +224,73 @@ def time_claims_step(src: Path, store_dir: Path) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def speed(n: int, tmp: Path) -> None:
+def speed(n: int, tmp: Path, store_dir: Path | None = None) -> None:
+    """Times the claims step on the first ``n`` AllSides articles (analysed here unless
+    ``store_dir`` holds such an analysis): at ``BEFORE`` (before propositions), at ``BASE``
+    (before the containment model) and now."""
     import subprocess
 
-    inputs = tmp / "speed.jsonl"
-    with gzip.open(ARTICLES, "rt", encoding="utf-8") as src, inputs.open("w") as out:
-        for k, line in enumerate(src):
-            if k >= n:
-                break
-            out.write(line)
-    store_dir = tmp / "speed"
-    started = time.perf_counter()
-    analyse(inputs, store_dir)
-    print(f"speed: {n} AllSides articles analysed in {time.perf_counter() - started:.0f} s")
-    before = tmp / "before"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before), BEFORE],
-                   check=True, capture_output=True)
-    try:
-        old = time_claims_step(before / "src", store_dir)
-        new = time_claims_step(ROOT / "src", store_dir)
-    finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)],
-                       check=False, capture_output=True)
-    print(f"claims step on {n} articles: before propositions ({BEFORE}) {old:.1f} s, now "
-          f"{new:.1f} s, ratio {new / old:.2f}")
+    if store_dir is None:
+        inputs = tmp / "speed.jsonl"
+        with gzip.open(ARTICLES, "rt", encoding="utf-8") as src, inputs.open("w") as out:
+            for k, line in enumerate(src):
+                if k >= n:
+                    break
+                out.write(line)
+        store_dir = tmp / "speed"
+        started = time.perf_counter()
+        analyse(inputs, store_dir)
+        print(f"speed: {n} AllSides articles analysed in {time.perf_counter() - started:.0f} s")
+    seconds = {}
+    for commit in (BEFORE, BASE):
+        tree = tmp / f"at-{commit}"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
+                        commit], check=True, capture_output=True)
+        try:
+            seconds[commit] = time_claims_step(tree / "src", store_dir)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                           check=False, capture_output=True)
+    now = time_claims_step(ROOT / "src", store_dir)
+    print(f"claims step on {n} articles: before propositions ({BEFORE}) {seconds[BEFORE]:.1f} "
+          f"s, before the containment model ({BASE}) {seconds[BASE]:.1f} s, now {now:.1f} s "
+          f"(ratio to {BASE} {now / seconds[BASE]:.2f})")
+
+
+def read_claims(store_dir: Path) -> list[dict[str, Any]]:
+    """Claims of a store with their cluster and narrative."""
+    import duckdb
+
+    con = duckdb.connect(str(store_dir / "sourcetrace.duckdb"), read_only=True)
+    claims = [dict(zip(("id", "doc", "start", "end", "cluster", "narrative"), r, strict=True))
+              for r in con.execute(
+                  'SELECT c.id, c.doc, c.start, c."end", c."cluster", k.narrative '
+                  'FROM claims c LEFT JOIN claim_clusters k ON k.id = c."cluster"'
+              ).fetchall()]
+    con.close()
+    return claims
+
+
+def _half(group: str) -> str:
+    return "ab" if group[0] in "ab" else "cd"
+
+
+def rerun_claims(store_dir: Path, fold: str, tmp: Path) -> list[dict[str, Any]]:
+    """The claims step run again on a copy of the store with the containment model fitted
+    on gold half ``fold`` (``link/data/claim_pairs.json``), in a fresh process."""
+    import shutil
+    import subprocess
+
+    from sourcetrace.link.containment import FOLD_VARIABLE
+
+    copy = tmp / f"fold-{fold}"
+    shutil.copytree(store_dir, copy)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), FOLD_VARIABLE: fold}
+    subprocess.run([sys.executable, "-c", _TIME_STEP, str(copy)], env=env, check=True,
+                   capture_output=True, text=True)
+    claims = read_claims(copy)
+    shutil.rmtree(copy)
+    return claims
 
 
 def _met(value: float, floor: str) -> str:
@@ -252,12 +303,13 @@ def main() -> int:
     parser.add_argument("--groups", help="gold parts to score, e.g. a,b (default: all)")
     parser.add_argument("--speed", type=int, default=0, metavar="N",
                         help="also time the claims step before/after on N AllSides articles")
+    parser.add_argument("--speed-store", type=Path,
+                        help="an analysis of the first N AllSides articles to time on")
     args = parser.parse_args()
     if not ARTICLES.exists():
         print(f"skipped: {ARTICLES} not found (set SOURCETRACE_SHARED)")
         return 0
     gold = load_gold(set(args.groups.split(",")) if args.groups else None)
-    import duckdb
 
     with tempfile.TemporaryDirectory() as tmp:
         store_dir = args.store
@@ -271,17 +323,23 @@ def main() -> int:
             print(f"analysed {len({g['article'] for g in gold})} articles in "
                   f"{time.perf_counter() - started:.1f} s (claims step "
                   f"{stages.get('link:claims', 0):.1f} s)")
-        con = duckdb.connect(str(store_dir / "sourcetrace.duckdb"), read_only=True)
-        claims = [dict(zip(("id", "doc", "start", "end", "cluster", "narrative"), r,
-                           strict=True))
-                  for r in con.execute(
-                      'SELECT c.id, c.doc, c.start, c."end", c."cluster", k.narrative '
-                      'FROM claims c LEFT JOIN claim_clusters k ON k.id = c."cluster"'
-                  ).fetchall()]
-        con.close()
+        claims = read_claims(store_dir)
         matched = match_units(gold, claims)
         old = previous_clusters(store_dir)
+        # each half of the gold scored with the containment model fitted on the other half
+        held: dict[int, dict[str, Any]] = {}
+        for fold, scored in (("ab", "cd"), ("cd", "ab")):
+            started = time.perf_counter()
+            by_id = {c["id"]: c for c in rerun_claims(store_dir, fold, Path(tmp))}
+            print(f"claims step with the pair model fitted on groups {fold}: "
+                  f"{time.perf_counter() - started:.1f} s")
+            for k, c in matched.items():
+                if _half(gold[k]["group"]) == scored and c["id"] in by_id:
+                    mine = by_id[c["id"]]
+                    held[k] = {"cluster": f"{fold}/{mine['cluster']}",
+                               "narrative": f"{fold}/{mine['narrative']}"}
 
+    stored = "store" if args.store else "in-sample (all)"
     labelled = [k for k, g in enumerate(gold) if g["proposition"]]
     print(f"gold: {len(gold)} units, {len(labelled)} claims, "
           f"{len({gold[k]['proposition'] for k in labelled})} propositions, "
@@ -289,12 +347,17 @@ def main() -> int:
           f"{sum(k in matched for k in labelled)} matched to a claim of the run")
     systems = {
         "previous clustering": {k: old.get(c["id"], c["id"]) for k, c in matched.items()},
-        "sourcetrace": {k: c["cluster"] for k, c in matched.items()},
+        "sourcetrace": {k: c["cluster"] for k, c in held.items()},
+        stored: {k: c["cluster"] for k, c in matched.items()},
     }
     narratives = {
         "previous clustering": systems["previous clustering"],
-        "sourcetrace": {k: c["narrative"] for k, c in matched.items()},
+        "sourcetrace": {k: c["narrative"] for k, c in held.items()},
+        stored: {k: c["narrative"] for k, c in matched.items()},
     }
+    print("sourcetrace: each half of the gold clustered with the pair model fitted on the "
+          "other half (held out); in-sample (all): the shipped model, fitted on all of it"
+          + ("; store: the clusters of the --store given" if args.store else ""))
     results: dict[str, dict[str, float]] = {}
     print(f"{'system':<22}{'pairs P':>9}{'R':>7}{'F1':>7}{'B3 F1':>8}{'narr. B3':>10}")
     for name, labels in systems.items():
@@ -315,7 +378,7 @@ def main() -> int:
           f"({_met(ours['narrative_bcubed_f1'], 'narrative_bcubed_f1')})")
     if args.speed:
         with tempfile.TemporaryDirectory() as tmp:
-            speed(args.speed, Path(tmp))
+            speed(args.speed, Path(tmp), args.speed_store)
     print(f"sourcetrace: propositions pairwise F1 {ours['pairwise_f1']:.3f}, B-cubed F1 "
           f"{ours['bcubed_f1']:.3f}, narratives B-cubed F1 {ours['narrative_bcubed_f1']:.3f}")
     return 0

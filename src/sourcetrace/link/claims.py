@@ -50,7 +50,11 @@ the same story, shared wording, copied passages); the others stay singletons, an
 embedded ones are compared only within those blocks. Candidate pairs (each claim's nearest
 claims of the related documents, and the pairs sharing wording) are judged by the learned
 same-proposition classifier (:mod:`sourcetrace.link.propositions`, trained on labelled news
-sentence pairs) and linked when its probability reaches ``SAME_PROPOSITION``. Two claims at
+sentence pairs) and by the containment model (:mod:`sourcetrace.link.containment`, fitted on
+labelled news claim pairs: a long claim carrying a short one's proposition with other detail),
+and linked when the higher of the two probabilities reaches the containment model's threshold
+(:func:`same_threshold`); the containment side never links claims whose numbers, names or
+polarity disagree. Two claims at
 corresponding places of an aligned passage pair of the ``reuse`` table are linked outright.
 Only cross-document pairs are linked, so claims of one document join a cluster only through
 another document. Each connected component is then cut by *complete* linkage over the
@@ -103,7 +107,7 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
     text_rejection,
     words_key,
 )
-from sourcetrace.link import matching, propositions
+from sourcetrace.link import containment, matching, propositions
 from sourcetrace.link.embeddings import BATCH, DIM
 from sourcetrace.link.matching import ClaimInfo, ClaimSet
 from sourcetrace.registry import corpus_steps
@@ -363,10 +367,18 @@ def judge(claimset: ClaimSet, left: np.ndarray, right: np.ndarray) -> np.ndarray
     out = np.zeros(len(left))
     asked = np.flatnonzero(cosine >= PROPOSITION_COSINE)
     if len(asked):
-        out[asked] = propositions.same_probability(
+        msrp = propositions.same_probability(
             claimset, left[asked], right[asked], align=ALIGN_TOKENS
         )
+        # a long claim carrying a short one's proposition with other detail is the same
+        # proposition, which MSRP's classifier was taught to reject (link/containment.py)
+        out[asked] = containment.combined_probability(claimset, left[asked], right[asked], msrp)
     return out
+
+
+def same_threshold() -> float:
+    """The probability at which :func:`judge` calls a pair the same proposition."""
+    return containment.load_model().threshold
 
 
 def split_component(
@@ -374,7 +386,7 @@ def split_component(
 ) -> list[tuple[list[int], list[float]]]:
     """One connected component of linked claims (indices into ``claimset``, ascending) cut
     into propositions by complete linkage: every two claims of a proposition are judged
-    the same proposition (probability at least ``SAME_PROPOSITION``, or copied passages),
+    the same proposition (probability at least :func:`same_threshold`, or copied passages),
     so A~B and B~C never put A with C unless A~C too. Each group comes with its members'
     centrality (mean probability to the other members). The Spark engine calls it on a
     ``ClaimSet`` of the component's claims alone: the probabilities are the same floats."""
@@ -389,7 +401,7 @@ def split_component(
         if i in index and j in index:
             probability[index[i], index[j]] = probability[index[j], index[i]] = 1.0
     out = []
-    for part in complete_linkage(members, probability, propositions.SAME_PROPOSITION):
+    for part in complete_linkage(members, probability, same_threshold()):
         idx = [index[m] for m in part]
         sub = probability[np.ix_(idx, idx)]
         central = (
@@ -584,7 +596,7 @@ def _linked(claims: list[dict[str, Any]], pairs: list[tuple[int, int]]) -> list[
     position = {r["idx"]: k for k, r in enumerate(claims)}
     left = np.array([position[i] for i, _ in pairs], dtype=int)
     right = np.array([position[j] for _, j in pairs], dtype=int)
-    keep = judge(_claim_set(claims), left, right) >= propositions.SAME_PROPOSITION
+    keep = judge(_claim_set(claims), left, right) >= same_threshold()
     return [{"i": i, "j": j} for (i, j), k in zip(pairs, keep.tolist(), strict=True) if k]
 
 
@@ -844,7 +856,9 @@ _APPEARANCES = (
 
 
 def _claims_parameters(settings: Settings) -> dict[str, Any]:
-    return {"block_claims_above": int(settings.block_claims_above)}
+    # the pair model is part of the memo's salt: other weights, other links
+    return {"block_claims_above": int(settings.block_claims_above),
+            "pair_model": containment.digest()}
 
 
 def _model(settings: Settings, shared: dict[str, Any]) -> str:
