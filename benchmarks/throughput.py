@@ -118,7 +118,7 @@ def main() -> int:
               f"{rules_nlp:.1f} s: {learned_nlp / rules_nlp:.2f}x (ceiling 1.30x); whole "
               f"analyze {full:.1f} s vs {rules_full:.1f} s")
     ratio = bare_parse / full
-    print(f"ratio analyze / bare parse: {ratio:.2f} (floor 0.70)")
+    print(f"ratio analyze / bare parse: {ratio:.3f} (floor 0.70)")
     print(f"ratio analyze / bare parse on {cpus} processes: {bare_all / full:.2f} (reference)")
     return 0
 

@@ -113,6 +113,7 @@ def test_builtin_kb_is_large_and_valid(kb: KnowledgeBase) -> None:
         ("SANA", "sana"), ("TASS", "tass"), ("Al-Mayadeen", "al-mayadeen"),
         ("Russian Defense Ministry", "mod-russia"), ("US forces", "us-armed-forces"),
         ("American troops", "us-armed-forces"), ("Hizbullah", "hezbollah"),
+        ("Soviet Union", "soviet-union"), ("USSR", "soviet-union"),
     ],
 )
 def test_lookup(kb: KnowledgeBase, surface: str, expected: str | None) -> None:
