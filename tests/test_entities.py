@@ -262,9 +262,9 @@ DOCS = {
 }
 
 
-def _mentions(doc: str, spans: list[tuple[str, str]]) -> list[dict]:
-    """Mention rows for the given (text, label) pairs, at their first offsets."""
-    text = DOCS[doc]
+def _rows(doc: str, text: str, spans: list[tuple[str, str]]) -> list[dict]:
+    """Mention rows of ``text`` for the given (text, label) pairs, each at its first offset
+    after the previous one."""
     rows, pos = [], 0
     for surface, label in spans:
         start = text.index(surface, pos)
@@ -272,6 +272,11 @@ def _mentions(doc: str, spans: list[tuple[str, str]]) -> list[dict]:
                      "label": label, "sentence": 0, "entity": None})
         pos = start + len(surface)
     return rows
+
+
+def _mentions(doc: str, spans: list[tuple[str, str]]) -> list[dict]:
+    """Mention rows of the fixture document ``doc``."""
+    return _rows(doc, DOCS[doc], spans)
 
 
 MENTIONS = _mentions("d1", [
@@ -471,16 +476,6 @@ entries:
 
 
 # -- issue 17, second pass: other names, party letters, handles, bare institutions ---------
-
-
-def _rows(doc: str, text: str, spans: list[tuple[str, str]]) -> list[dict]:
-    rows, pos = [], 0
-    for surface, label in spans:
-        start = text.index(surface, pos)
-        rows.append({"doc": doc, "start": start, "end": start + len(surface), "text": surface,
-                     "label": label, "sentence": 0, "entity": None})
-        pos = start + len(surface)
-    return rows
 
 
 def test_events_party_letters_handles_and_bare_institutions(kb: KnowledgeBase) -> None:
