@@ -209,13 +209,13 @@ def _breaks(doc: Doc, ws: Words, i: int, side: str) -> bool:
     return t.is_punct or t.lower_ in _QUOTES or t.lower_ in ("which", "who", "but", "and")
 
 
-def _trim_start(text: str, a: int, b: int) -> int:
+def trim_start(text: str, a: int, b: int) -> int:
     while a < b and text[a] in TRIM:
         a += 1
     return a
 
 
-def _trim_end(text: str, a: int, b: int) -> int:
+def trim_end(text: str, a: int, b: int) -> int:
     while b > a and text[b - 1] in TRIM:
         b -= 1
     return b
@@ -253,13 +253,13 @@ def adjust(doc: Doc, atts: list[Attribution]) -> None:
         # punctuation and quotation marks): a candidate that differs from the current end
         # by punctuation alone changes nothing, another moves the end to its word
         if "start" in new:
-            x = _trim_start(text, doc[new["start"]].idx, frags[0][1])
-            if x != _trim_start(text, frags[0][0], frags[0][1]):
+            x = trim_start(text, doc[new["start"]].idx, frags[0][1])
+            if x != trim_start(text, frags[0][0], frags[0][1]):
                 frags[0][0] = x
         if "end" in new:
             t = doc[new["end"]]
-            y = _trim_end(text, frags[-1][0], t.idx + len(t))
-            if y != _trim_end(text, frags[-1][0], frags[-1][1]):
+            y = trim_end(text, frags[-1][0], t.idx + len(t))
+            if y != trim_end(text, frags[-1][0], frags[-1][1]):
                 frags[-1][1] = y
         if any(b <= a for a, b in frags):
             continue

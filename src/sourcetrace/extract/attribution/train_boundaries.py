@@ -37,11 +37,12 @@ from sourcetrace.extract.attribution.boundaries import (
     candidates,
     cue_tokens,
     features,
+    trim_end,
+    trim_start,
 )
 from sourcetrace.extract.attribution.train import DEFAULT, parsed_docs
 from sourcetrace.extract.attribution.train_tagger import gold_relations
 
-TRIM = set(" \t\n,;:.!?\"'“”‘’()[]—–-")
 C_GRID = (0.1, 0.3, 1.0)
 # cross-fitting: each fold's contents are predicted by a tagger trained on the other folds
 FOLDS = 2
@@ -61,18 +62,6 @@ def _overlap(text: str, a: Frags, b: Frags) -> int:
             if hi > lo:
                 n += sum(ch.isalnum() for ch in text[lo:hi])
     return n
-
-
-def _start(text: str, a: int, b: int) -> int:
-    while a < b and text[a] in TRIM:
-        a += 1
-    return a
-
-
-def _end(text: str, a: int, b: int) -> int:
-    while b > a and text[b - 1] in TRIM:
-        b -= 1
-    return b
 
 
 def problems(polnear: Path, keep: Callable[[int], bool], split: str = "train",
@@ -103,7 +92,7 @@ def problems(polnear: Path, keep: Callable[[int], bool], split: str = "train",
             used_a.add(i)
             used_g.add(j)
             att, g = atts[i], gold_l[j]
-            gs, ge = _start(text, g[0][0], g[-1][1]), _end(text, g[0][0], g[-1][1])
+            gs, ge = trim_start(text, g[0][0], g[-1][1]), trim_end(text, g[0][0], g[-1][1])
             cue = cue_tokens(doc, att)
             for side in ("start", "end"):
                 got = candidates(doc, att, side, ws)
@@ -114,9 +103,9 @@ def problems(polnear: Path, keep: Callable[[int], bool], split: str = "train",
                 for c in cands:
                     t = doc[c]
                     if side == "start":
-                        ok = _start(text, t.idx, att.content_end) == gs
+                        ok = trim_start(text, t.idx, att.content_end) == gs
                     else:
-                        ok = _end(text, att.content_start, t.idx + len(t)) == ge
+                        ok = trim_end(text, att.content_start, t.idx + len(t)) == ge
                     rows.append((features(doc, att, side, c, pred, ws, cue), ok))
                 if len(rows) > 1 and any(ok for _, ok in rows):
                     out.append((d, side, rows))
