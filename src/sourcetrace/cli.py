@@ -25,7 +25,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sourcetrace import __version__
-from sourcetrace.config import ATTRIBUTION_ENV, ATTRIBUTION_MODES, DEFAULT_MODEL, Settings
+from sourcetrace.config import (
+    ATTRIBUTION_ENV,
+    ATTRIBUTION_MODES,
+    DEFAULT_MODEL,
+    REPORT_MAX_DOCUMENTS,
+    Settings,
+)
 from sourcetrace.outputs.terminal import dumps, printable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -443,13 +449,20 @@ def _did_you_mean(store, claim_id: str) -> str:  # noqa: ANN001 - AnalysisStore,
 @app.command("report")
 def report_cmd(
     directory: Annotated[Path, typer.Argument(help="An --out folder of `analyze`.")],
+    max_documents: Annotated[
+        int, typer.Option(
+            min=0, metavar="N",
+            help="Above N articles the page holds the most relayed narratives only "
+                 "(its headline still counts all); 0: every article.",
+        ),
+    ] = REPORT_MAX_DOCUMENTS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """(Re)write DIR/report.html, a self-contained offline report."""
     from sourcetrace.outputs.report import write_report
 
     with _store(directory) as store:
-        path = write_report(store, directory)
+        path = write_report(store, directory, max_documents or sys.maxsize)
     if not quiet:
         err.print(f"report: {path}")
 

@@ -28,6 +28,14 @@ ATTRIBUTION_ENV = "SOURCETRACE_ATTRIBUTION"
 ATTRIBUTION_MODES = ("learned", "rules")
 
 
+# Articles (analysed or stored as copies) that report.html embeds at most: the page inlines
+# what it shows, about 0.2 MB per AllSides article with its mentions, claims and attributions
+# (300 articles: a 57 MB page, 0.7 GB peak RSS to write it; 500: 104 MB, 1.1 GB), and a
+# browser does not open a page of gigabytes. Above it the report holds the most relayed
+# narratives whole (outputs.report.scope); analysis.json and `serve` keep everything.
+REPORT_MAX_DOCUMENTS = 500
+
+
 def attribution_mode() -> str:
     """The attribution extractor this process runs (``$SOURCETRACE_ATTRIBUTION``)."""
     mode = os.environ.get(ATTRIBUTION_ENV, "learned").strip().lower() or "learned"

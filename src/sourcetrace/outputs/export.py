@@ -9,16 +9,19 @@ The JSON follows ``schema/analysis.schema.json`` (``"schema": "sourcetrace/analy
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sourcetrace.outputs import shapes
 from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.tables import ALL_TABLES
+
+if TYPE_CHECKING:
+    from sourcetrace.outputs.report.scope import ReportScope
 
 SCHEMA_ID = "sourcetrace/analysis/1"
 
@@ -33,12 +36,14 @@ def load_schema() -> dict[str, Any]:
 CHUNK = 2000
 
 
-def _rows(store: AnalysisStore, query: str) -> Iterator[dict[str, Any]]:
+def _rows(
+    store: AnalysisStore, query: str, params: Sequence[Any] = ()
+) -> Iterator[dict[str, Any]]:
     """The rows of ``query`` as dicts, fetched ``CHUNK`` at a time on a cursor of their own
     (so that two streams can be read side by side)."""
     cur = store.con.cursor()
     try:
-        cur.execute(query)
+        cur.execute(query, list(params))
         names = [d[0] for d in cur.description]
         while batch := cur.fetchmany(CHUNK):
             for row in batch:
@@ -77,65 +82,112 @@ def _reuse_pairs(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield pair
 
 
-def _table(name: str, order: str) -> str:
-    return f'SELECT * FROM "{name}" {order}'
+class _Filter:
+    """The WHERE clauses (and their parameters) that keep a part of the analysis: all of it
+    without a scope; with one, its documents, claim clusters and narratives and what belongs
+    to them (the report of a big corpus, ``outputs.report.scope``)."""
+
+    IN = "IN (SELECT unnest(?::VARCHAR[]))"
+
+    def __init__(self, scope: ReportScope | None) -> None:
+        self.scope = scope
+
+    def where(self, column: str, ids: str = "documents", *, also: str = "") -> tuple[str, list]:
+        if self.scope is None:
+            return (f"WHERE {also}" if also else ""), []
+        clause = f"{column} {self.IN}"
+        return f"WHERE {also + ' AND ' if also else ''}{clause}", [getattr(self.scope, ids)]
+
+    def pairs(self) -> tuple[str, list]:
+        if self.scope is None:
+            return "", []
+        docs = self.scope.documents
+        return f"WHERE a {self.IN} AND b {self.IN}", [docs, docs]
+
+    def linked(self, column: str, members: str, key: str) -> tuple[str, list]:
+        """Rows of a table named by ``members`` (mentions, place mentions) in the scope's
+        documents: the entities or places they link to."""
+        if self.scope is None:
+            return "", []
+        return (f"WHERE {column} IN (SELECT {key} FROM {members} WHERE doc {self.IN})",
+                [self.scope.documents])
+
+
+def _select(store: AnalysisStore, table: str, where: tuple[str, list], order: str
+            ) -> Iterator[dict[str, Any]]:
+    clause, params = where
+    return _rows(store, f'SELECT * FROM "{table}" {clause} {order}', params)
 
 
 def analysis_sections(
-    store: AnalysisStore, pipeline: dict[str, Any] | None = None
+    store: AnalysisStore, pipeline: dict[str, Any] | None = None,
+    scope: ReportScope | None = None,
 ) -> Iterator[tuple[str, Any]]:
     """The export's keys in order, each with its value: a plain value, or an iterator over
-    the items of a list (rows read from the store a chunk at a time)."""
+    the items of a list (rows read from the store a chunk at a time). ``scope``: only that
+    part of the analysis (the report of a big corpus)."""
+    f = _Filter(scope)
     yield "schema", SCHEMA_ID
     yield "generated", datetime.now(UTC).isoformat(timespec="seconds")
     yield "pipeline", pipeline or {}
     yield "documents", (
-        shapes.document(d) for d in _rows(store, _table("documents", "ORDER BY id"))
+        shapes.document(d) for d in _select(store, "documents", f.where("id"), "ORDER BY id")
     )
     # Mentions of one entity in the order they were stored (rowid), as before streaming.
-    mentions = _rows(store, "SELECT * FROM mentions WHERE entity IS NOT NULL "
-                            "ORDER BY entity, rowid")
+    mentions = _select(store, "mentions", f.where("doc", also="entity IS NOT NULL"),
+                       "ORDER BY entity, rowid")
     yield "entities", (
         shapes.entity(e, found) for e, found in _with_members(
-            _rows(store, _table("entities", "ORDER BY id")), mentions, "entity")
+            _select(store, "entities", f.linked("id", "mentions", "entity"), "ORDER BY id"),
+            mentions, "entity")
     )
     yield "attributions", (
-        shapes.attribution(a)
-        for a in _rows(store, _table("attributions", "ORDER BY doc, content_start, id"))
+        shapes.attribution(a) for a in _select(
+            store, "attributions", f.where("doc"), "ORDER BY doc, content_start, id")
     )
-    place_mentions = _rows(store, "SELECT * FROM place_mentions WHERE place IS NOT NULL "
-                                  "ORDER BY place, doc, start, rowid")
+    place_mentions = _select(store, "place_mentions", f.where("doc", also="place IS NOT NULL"),
+                             "ORDER BY place, doc, start, rowid")
     yield "places", (
         shapes.place(p, found) for p, found in _with_members(
-            _rows(store, _table("places", "ORDER BY id")), place_mentions, "place")
+            _select(store, "places", f.linked("id", "place_mentions", "place"), "ORDER BY id"),
+            place_mentions, "place")
     )
-    yield "dates", (shapes.date(d) for d in _rows(store, _table("dates", "ORDER BY doc, start")))
+    yield "dates", (
+        shapes.date(d) for d in _select(store, "dates", f.where("doc"), "ORDER BY doc, start")
+    )
     yield "quantities", (
-        shapes.quantity(q) for q in _rows(store, _table("quantities", "ORDER BY doc, start"))
+        shapes.quantity(q)
+        for q in _select(store, "quantities", f.where("doc"), "ORDER BY doc, start")
     )
-    yield "reuse", _reuse_pairs(_rows(store, _table("reuse", "ORDER BY a, b, a_start")))
+    yield "reuse", _reuse_pairs(_select(store, "reuse", f.pairs(), "ORDER BY a, b, a_start"))
     yield "claims", (
-        shapes.claim(c) for c in _rows(store, _table("claims", "ORDER BY doc, start"))
+        shapes.claim(c) for c in _select(store, "claims", f.where("doc"), "ORDER BY doc, start")
     )
     yield "claim_clusters", (
-        shapes.cluster(k) for k in _rows(store, _table(
-            "claim_clusters", "ORDER BY amplification DESC NULLS LAST, len(documents) DESC, id"))
+        shapes.cluster(k) for k in _select(
+            store, "claim_clusters", f.where("id", "clusters"),
+            "ORDER BY amplification DESC NULLS LAST, len(documents) DESC, id")
     )
     yield "narratives", (
-        (shapes.narrative(n) for n in _rows(store, _table("narratives", shapes.NARRATIVE_ORDER)))
+        (shapes.narrative(n) for n in _select(
+            store, "narratives", f.where("id", "narratives"), shapes.NARRATIVE_ORDER))
         if store.has_table("narratives") else iter(())
     )
     yield "language", (
-        shapes.language_span(s) for s in _rows(store, _table("language", "ORDER BY doc, start"))
+        shapes.language_span(s)
+        for s in _select(store, "language", f.where("doc"), "ORDER BY doc, start")
     )
-    yield "errors", _rows(store, _table("errors", "ORDER BY path, line"))
+    yield "errors", _select(store, "errors", ("", []), "ORDER BY path, line")
 
 
-def build_analysis(store: AnalysisStore, pipeline: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Assemble the export from the store's tables, in memory (the report and tests; the
-    file itself is written streaming by :func:`write_json`)."""
+def build_analysis(
+    store: AnalysisStore, pipeline: dict[str, Any] | None = None,
+    scope: ReportScope | None = None,
+) -> dict[str, Any]:
+    """Assemble the export (or the ``scope`` part of it) from the store's tables, in memory
+    (the report and tests; the file itself is written streaming by :func:`write_json`)."""
     return {key: list(value) if isinstance(value, Iterator) else value
-            for key, value in analysis_sections(store, pipeline)}
+            for key, value in analysis_sections(store, pipeline, scope)}
 
 
 def _dumps(value: Any) -> str:

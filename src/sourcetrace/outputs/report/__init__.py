@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from sourcetrace.outputs import shapes
+from sourcetrace.outputs.headline import WORST_EXAMPLES
 from sourcetrace.outputs.shapes import single_origin, worst_example
 from sourcetrace.outputs.store import AnalysisStore
 
@@ -30,7 +31,6 @@ VENDOR_SCRIPTS = (
     "d3-array.min.js", "d3-geo.min.js", "topojson-client.min.js", "cytoscape.min.js",
 )
 ATLAS = "countries-110m.json"
-WORST_EXAMPLES = 3
 APPEARANCES_CAP = 200  # appearances listed under one proposition; more are counted, not listed
 
 # The tab icon, inline: the report has no server and the app's CSP allows data: images.
@@ -131,7 +131,7 @@ def short(value: Any, n: int) -> str:
 # -- the one-paragraph answer ------------------------------------------------------------------
 def summarize(analysis: dict[str, Any]) -> dict[str, Any]:
     """The figures of the headline paragraph, from an ``analysis.json`` dict (the web app's
-    ``queries.summary`` computes the same in SQL over the store)."""
+    ``outputs.headline.summary`` computes the same in SQL over the store)."""
     docs = analysis.get("documents") or []
     clusters = analysis.get("claim_clusters") or []
     weak = [k for k in clusters if single_origin(k)]
@@ -259,12 +259,30 @@ def render_report(analysis: dict[str, Any]) -> str:
     return render_page(summarize(analysis), analysis)
 
 
-def write_report(store: AnalysisStore, out_dir: Path) -> Path:
-    """Write ``DIR/report.html`` from the store (atomically: never a half-written report)."""
+def write_report(
+    store: AnalysisStore, out_dir: Path, max_documents: int | None = None
+) -> Path:
+    """Write ``DIR/report.html`` from the store (atomically: never a half-written report).
+    Above ``max_documents`` articles (default ``config.REPORT_MAX_DOCUMENTS``) the page holds
+    the most prominent narratives only, says so, and still counts the whole corpus in its
+    headline."""
+    from sourcetrace.config import REPORT_MAX_DOCUMENTS
+    from sourcetrace.outputs import headline
     from sourcetrace.outputs.export import build_analysis
+    from sourcetrace.outputs.report.scope import choose_scope
 
     path = Path(out_dir) / "report.html"
-    html = render_report(with_narratives(build_analysis(store), store))
+    limit = REPORT_MAX_DOCUMENTS if max_documents is None else max_documents
+    big = store.has_table("claim_clusters") and store.count("documents") > limit
+    # the headline of a big corpus counts all of it, and names examples the page must hold
+    summary = headline.summary(store.con) if big else None
+    scope = (choose_scope(store, limit, first=[w["id"] for w in summary["worst"]])
+             if summary else None)
+    analysis = with_narratives(build_analysis(store, scope=scope), store)
+    if scope is None or summary is None:
+        html = render_report(analysis)
+    else:
+        html = render_page({**summary, "shown": scope.notice()}, analysis)
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)

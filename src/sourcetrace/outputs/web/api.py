@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from sourcetrace.outputs import headline
 from sourcetrace.outputs.web import queries
 from sourcetrace.outputs.web.db import Cursor
 from sourcetrace.outputs.web.queries import DETAIL_CAP, NarrativeSort, Sort
@@ -110,7 +111,7 @@ class Items(BaseModel):
 @router.get("/summary", response_model=Summary, tags=["claims"])
 def api_summary(con: Cursor) -> dict[str, Any]:
     """The figures of the headline: articles, outlets, clusters, single-origin claims."""
-    return queries.summary(con)
+    return headline.summary(con)
 
 
 @router.get("/facets", tags=["claims"])

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from sourcetrace.outputs import headline
 from sourcetrace.outputs.report import FAVICON_SVG, environment, render_page
 from sourcetrace.outputs.web import queries
 from sourcetrace.outputs.web.db import Cursor
@@ -48,7 +49,7 @@ INPUTS_PER_PAGE = 500
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(con: Cursor) -> HTMLResponse:
     errors = queries.errors_page(con, limit=ERRORS_ON_MAIN_PAGE)
-    return HTMLResponse(render_page(queries.summary(con), None, title="sourcetrace",
+    return HTMLResponse(render_page(headline.summary(con), None, title="sourcetrace",
                                     errors=errors))
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import duckdb
 
 from sourcetrace.outputs import shapes
-from sourcetrace.outputs.report import WORST_EXAMPLES
+from sourcetrace.outputs.sql import has_table, rows, scalar
 
 Connection = duckdb.DuckDBPyConnection
 Sort = Literal["label", "outlets", "documents", "origins", "amplification", "first", "id"]
@@ -74,24 +74,6 @@ def marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values)) or "NULL"
 
 
-def rows(con: Connection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    cur = con.execute(sql, list(params))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def scalar(con: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
-    row = con.execute(sql, list(params)).fetchone()
-    return row[0] if row else None
-
-
-def has_table(con: Connection, name: str) -> bool:
-    """Whether the store has this table (a store written before narratives has none)."""
-    return bool(scalar(
-        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ))
-
-
 def page(
     items: list[dict[str, Any]], total: int, offset: int, limit: int, keyset: bool = False
 ) -> dict[str, Any]:
@@ -107,42 +89,6 @@ def page(
 
 
 # -- claims ------------------------------------------------------------------------------------
-def summary(con: Connection) -> dict[str, Any]:
-    """The figures of the headline: what :func:`sourcetrace.outputs.report.summarize` computes
-    from an ``analysis.json``, here in SQL over the store."""
-    weak = shapes.single_origin_sql()
-    head = rows(
-        con,
-        "SELECT (SELECT count(*) FROM documents) AS documents, "
-        "(SELECT count(DISTINCT outlet) FROM documents) AS outlets, "
-        "(SELECT count(*) FROM documents WHERE outlet IS NULL) AS unknown_outlet, "
-        "(SELECT count(*) FROM documents WHERE outlet IS NOT NULL "
-        "AND outlet_inferred IS NOT NULL) AS inferred_outlet, "
-        "(SELECT count(*) FROM claim_clusters) AS clusters, "
-        "(SELECT count(*) FROM claim_clusters WHERE len(outlets) >= 2) AS multi_outlet, "
-        f"(SELECT count(*) FROM claim_clusters WHERE {weak}) AS single_origin",
-    )[0]
-    # Inputs that were read but not analysed: a run where every file failed must not read as
-    # "0 articles" and nothing else.
-    # a warning (read on a guessed encoding) is not an input that failed
-    head["failed"] = (
-        scalar(con, "SELECT count(*) FROM errors WHERE coalesce(kind, 'error') <> 'warning'")
-        if has_table(con, "errors") else 0
-    )
-    # Shown beside the headline, which counts independence per claim cluster only.
-    head["narratives"] = (
-        scalar(con, "SELECT count(*) FROM narratives") if has_table(con, "narratives") else 0
-    )
-    worst = rows(
-        con,
-        f"SELECT * FROM claim_clusters WHERE {weak} "
-        "ORDER BY len(outlets) DESC, amplification DESC NULLS LAST, id LIMIT ?",
-        [WORST_EXAMPLES],
-    )
-    head["worst"] = [shapes.worst_example(shapes.cluster(row)) for row in worst]
-    return head
-
-
 def facets(con: Connection) -> dict[str, list[str]]:
     """Values for the claim filters: outlets and flags that occur in claim clusters."""
     outlets = rows(
