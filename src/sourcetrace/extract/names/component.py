@@ -773,7 +773,7 @@ def _surnames(doc: Doc) -> dict[str, set[int]]:
 
 
 def after_lower_word(text: str, name: str) -> bool:
-    """Whether ``name`` stands in ``text`` after a lower-case word (and a comma or semicolon)
+    r"""Whether ``name`` stands in ``text`` after a lower-case word (and a comma or semicolon)
     and space, and ends there at a word boundary: what
     ``re.search(r"(?:^|[\s(])[a-z]+[,;]?\s+" + re.escape(name) + r"\b", text)`` says,
     read back from each place the name occurs instead of compiling one pattern per name and
@@ -793,14 +793,14 @@ def _is_word(c: str) -> bool:  # a character \w matches
 
 
 def _ends_word(text: str, e: int) -> bool:
-    """``\b`` at ``e``: a word character on one side of it and none on the other."""
+    r"""``\b`` at ``e``: a word character on one side of it and none on the other."""
     before = e > 0 and _is_word(text[e - 1])
     after = e < len(text) and _is_word(text[e])
     return before != after
 
 
 def _lower_word_before(text: str, q: int) -> bool:
-    """``(?:^|[\s(])[a-z]+[,;]?\s+`` ends at ``q``: the spaces before ``q`` (at least one;
+    r"""``(?:^|[\s(])[a-z]+[,;]?\s+`` ends at ``q``: the spaces before ``q`` (at least one;
     all of them, since neither [,;] nor [a-z] is a space), an optional comma or semicolon,
     a whole run of ASCII lower-case letters (at least one), and the text's start, a space or
     "(" before the run."""
