@@ -83,7 +83,7 @@ class _Tokens:
     """Per-token strings of one doc, in lists indexed by token. spaCy makes a new Token
     object, and decodes each string attribute, on every access: the tagger's features read
     each token's attributes up to six times (as itself, its neighbours' and heads'), which
-    was most of the technique tagger's time."""
+    was over a third of the language component's time."""
 
     def __init__(self, ctx: DocContext) -> None:
         toks = list(ctx.doc)

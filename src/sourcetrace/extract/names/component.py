@@ -607,7 +607,7 @@ def _diseases(doc: Doc) -> set[str]:
 def _in_disease_names(doc: Doc, diseases: set[str]) -> set[int]:
     """The words (alphabetic tokens) that are, begin or end a disease's name of one to three
     tokens. Span texts are cut from the doc's text by token offsets: a ``doc[a:b]`` per token
-    and length made this a fifth of the component's time, on docs that name no disease."""
+    and length made this a quarter of the component's time, on docs that name no disease."""
     if not diseases:
         return set()
     text = doc.text
