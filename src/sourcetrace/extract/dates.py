@@ -228,6 +228,10 @@ def _relative_parser(base: date, prefer: str) -> Any:
     })
 
 
+# Cached: dateparser takes milliseconds an expression, and the same ones ("Monday", "last
+# year") recur against the same publication dates; its answer depends on these three alone
+# (one language, a fixed relative base, no memory of earlier calls).
+@lru_cache(maxsize=1 << 14)
 def _dateparser(text: str, base: date, tense: str) -> tuple[str | None, bool]:
     cleaned = re.sub(r"\bof\b", " ", text)  # "December of 2022"
     cleaned = re.sub(r"(\d+)(st|nd|rd|th)\b", r"\1", cleaned)  # "August 24th"

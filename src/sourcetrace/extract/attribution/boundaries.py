@@ -51,6 +51,29 @@ class Words:
             if t.is_sent_start or t.i == 0:
                 n += 1
             self.sent.append(n)
+        # Read once per doc, not once per candidate (every token is a candidate's neighbour
+        # several times): each token's head, and its _word/_lex strings as first asked for.
+        self.head = [t.head.i for t in doc]
+        self.words: dict[int, str] = {}
+        self.lexes: dict[tuple[int, str], list[str]] = {}
+
+    def word(self, tok: Token | None) -> str:
+        """:func:`_word` of ``tok``, computed once per token."""
+        if tok is None:
+            return _word(None)
+        got = self.words.get(tok.i)
+        if got is None:
+            got = self.words[tok.i] = _word(tok)
+        return got
+
+    def lex(self, tok: Token | None, name: str) -> list[str]:
+        """:func:`_lex` of ``tok``, computed once per token and name."""
+        if tok is None:
+            return _lex(None, name)
+        got = self.lexes.get((tok.i, name))
+        if got is None:
+            got = self.lexes[tok.i, name] = _lex(tok, name)
+        return got
 
 
 def _word(tok: Token | None) -> str:
@@ -70,19 +93,22 @@ def _lex(tok: Token | None, name: str) -> list[str]:
             f"{name}q={low in _QUOTES}"]
 
 
-def _rel(tok: Token, cue: set[int], heads: set[int]) -> str:
+def _rel(tok: Token, cue: set[int], heads: set[int], head: Sequence[int]) -> str:
     """How a token hangs on the cue: the cue itself, a child of it (with the dependency),
-    deeper below it, or elsewhere."""
-    if tok.i in cue:
+    deeper below it, or elsewhere. ``head``: each token's head (:class:`Words`).
+
+    As trained: the tests ``tok.head is not tok`` and ``cur.head is cur`` this once made on
+    spaCy tokens were never true (spaCy makes a new Token on every access), so a root counts
+    as its own child and the walk goes on eight steps up from it; the head indexes keep
+    exactly that, without the tokens."""
+    i = tok.i
+    if i in cue:
         return "cue"
-    if tok.head.i in heads and tok.head is not tok:
+    if head[i] in heads:
         return f"child:{tok.dep_}"
-    cur = tok
     for _ in range(8):
-        if cur.head is cur:
-            break
-        cur = cur.head
-        if cur.i in heads:
+        i = head[i]
+        if i in heads:
             return "below"
     return "other"
 
@@ -117,9 +143,9 @@ def features(doc: Doc, att: Attribution, side: str, cand: int, pred: int, ws: Wo
     inner, outer = (tok, prev) if side == "start" else (tok, nxt)
     j = k - 2 if side == "start" else k + 2
     beyond = doc[words[j]] if 0 <= j < len(words) else None
-    out += _lex(inner, "i")
-    out += _lex(outer, "o")
-    iw, ow, bw = _word(inner), _word(outer), _word(beyond)
+    out += ws.lex(inner, "i")
+    out += ws.lex(outer, "o")
+    iw, ow, bw = ws.word(inner), ws.word(outer), ws.word(beyond)
     out += [f"ob={ow}|{bw}", f"iob={iw}|{ow}|{bw}"]
     # where the candidate sits against the cue's sentence: a content that runs past it
     # took in a continuation
@@ -129,8 +155,8 @@ def features(doc: Doc, att: Attribution, side: str, cand: int, pred: int, ws: Wo
     off = max(-WINDOW - 1, min(WINDOW + 1, off))
     out += [f"io={iw}|{ow}", f"io|r={iw}|{ow}|{rule}", f"off|i={off}|{iw}",
             f"off|o={off}|{ow}", f"side={after_cue}|{iw}", f"side|o={after_cue}|{ow}"]
-    ri = _rel(inner, cue_toks, heads)
-    ro = _rel(outer, cue_toks, heads) if outer is not None else "none"
+    ri = _rel(inner, cue_toks, heads, ws.head)
+    ro = _rel(outer, cue_toks, heads, ws.head) if outer is not None else "none"
     out += [f"ri={ri}", f"ro={ro}", f"ri|ro={ri}|{ro}", f"ri|iw={ri}|{iw}",
             f"ro|ow={ro}|{ow}"]
     if outer is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Any
 
 from spacy.tokens import Doc, Span
 
@@ -70,51 +69,83 @@ class DocContext:
             for i in range(sent.start, sent.end):
                 cats |= self.cats[i]
             self.sent_cats.append(cats)
+        self._tokens: _Tokens | None = None
+
+    @property
+    def tokens(self) -> _Tokens:
+        """What :func:`token_features` reads of every token, read from spaCy once."""
+        if self._tokens is None:
+            self._tokens = _Tokens(self)
+        return self._tokens
 
 
-def _base(tok: Any, ctx: DocContext) -> list[str]:
-    """Features of one token, also used (prefixed) as features of its neighbours."""
-    if tok.is_space:
-        return ["SPACE"]
-    feats = [f"w={tok.lower_}", f"p={tok.pos_}"]
-    feats.extend(f"c={c}" for c in ctx.cats[tok.i])
-    return feats
+class _Tokens:
+    """Per-token strings of one doc, in lists indexed by token. spaCy makes a new Token
+    object, and decodes each string attribute, on every access: the tagger's features read
+    each token's attributes up to six times (as itself, its neighbours' and heads'), which
+    was over a third of the language component's time."""
+
+    def __init__(self, ctx: DocContext) -> None:
+        toks = list(ctx.doc)
+        self.space = [t.is_space for t in toks]
+        self.lower = [t.lower_ for t in toks]
+        self.pos = [t.pos_ for t in toks]
+        self.lemma = [t.lemma_.lower() for t in toks]
+        self.tag = [t.tag_ for t in toks]
+        self.dep = [t.dep_ for t in toks]
+        self.shape = [t.shape_[:4] for t in toks]
+        self.ent = [t.ent_type_ for t in toks]
+        self.head = [t.head.i for t in toks]
+        self.title = [t.is_title for t in toks]
+        self.upper = [t.is_upper and len(t) > 1 for t in toks]
+        # features of a token that are also, prefixed, those of its neighbours
+        self.base = [
+            ["SPACE"] if self.space[i] else
+            [f"w={self.lower[i]}", f"p={self.pos[i]}", *(f"c={c}" for c in ctx.cats[i])]
+            for i in range(len(toks))
+        ]
 
 
 def token_features(ctx: DocContext, sent: Span) -> list[list[str]]:
     """CRF features of every token of ``sent``: the token, its ±2 window, its syntactic head,
-    lexicon categories of the token, the window and the sentence, and position and quoting."""
-    doc = ctx.doc
-    base = [_base(doc[i], ctx) for i in range(sent.start, sent.end)]
+    lexicon categories of the token, the window and the sentence, and position and quoting.
+    A token's own words, part of speech and categories (``_Tokens.base``) are also its
+    neighbours' features, prefixed with the offset."""
+    tk = ctx.tokens
+    first = sent.start
+    base = tk.base[first : sent.end]
     n = len(base)
-    k = ctx.sent_of[sent.start]
+    k = ctx.sent_of[first]
     sent_feats = [f"sc={c}" for c in ctx.sent_cats[k]]
-    sent_text = sent.text
+    sent_text = ctx.text[sent.start_char : sent.end_char]
     if "!" in sent_text:
         sent_feats.append("s!")
     if "?" in sent_text:
         sent_feats.append("s?")
     sent_feats.append(f"slen={_bucket(n, (5, 10, 20, 35, 60))}")
     sent_feats.append(f"spos={_bucket(k, (0, 1, 3, 8, 20))}")
+    lower, lemma, pos = tk.lower, tk.lemma, tk.pos
     out: list[list[str]] = []
     for j in range(n):
-        tok = doc[sent.start + j]
-        if tok.is_space:
+        i = first + j
+        if tk.space[i]:
             out.append(["SPACE"])
             continue
-        f = ["bias", f"l={tok.lemma_.lower()}", f"t={tok.tag_}", f"d={tok.dep_}",
-             f"sh={tok.shape_[:4]}", f"suf={tok.lower_[-3:]}",
-             f"hl={tok.head.lemma_.lower()}", f"hp={tok.head.pos_}",
-             f"dh={tok.dep_}|{tok.head.pos_}", f"ent={tok.ent_type_}"]
+        h = tk.head[i]
+        dep = tk.dep[i]
+        f = ["bias", f"l={lemma[i]}", f"t={tk.tag[i]}", f"d={dep}",
+             f"sh={tk.shape[i]}", f"suf={lower[i][-3:]}",
+             f"hl={lemma[h]}", f"hp={pos[h]}",
+             f"dh={dep}|{pos[h]}", f"ent={tk.ent[i]}"]
         f.extend(base[j])
-        if tok.is_title and j > 0:
+        if tk.title[i] and j > 0:
             f.append("title")
-        if tok.is_upper and len(tok) > 1:
+        if tk.upper[i]:
             f.append("upper")
-        if ctx.quoted[tok.i]:
+        if ctx.quoted[i]:
             f.append("quoted")
-        if tok.pos_ in CONTENT_POS:
-            f.append(f"rep={_bucket(ctx.lemma_counts[tok.lemma_.lower()], (1, 2, 4, 8))}")
+        if pos[i] in CONTENT_POS:
+            f.append(f"rep={_bucket(ctx.lemma_counts[lemma[i]], (1, 2, 4, 8))}")
         f.append(f"rel={_bucket(j / max(n, 1), (0.1, 0.3, 0.6, 0.9))}")
         if j == 0:
             f.append("BOS")
@@ -125,7 +156,7 @@ def token_features(ctx: DocContext, sent: Span) -> list[list[str]]:
             if 0 <= m < n:
                 f.extend(f"{off}{x}" for x in base[m])
         if 0 < j < n - 1:
-            f.append(f"-1w+1w={doc[tok.i - 1].lower_}|{doc[tok.i + 1].lower_}")
+            f.append(f"-1w+1w={lower[i - 1]}|{lower[i + 1]}")
         f.extend(sent_feats)
         out.append(f)
     return out

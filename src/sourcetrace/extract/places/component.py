@@ -115,6 +115,7 @@ class PlacesComponent:
         # 2: a toponym already; 1: inside another kind of entity (only our curated names,
         # countries and provinces may take those tokens back); 0: free.
         taken = [0] * len(doc)
+        view = _Tokens(doc)
         shaped: set[int] = set()  # names whose head makes them places ("Mayfield Road")
         for name in doc._.names or ():
             if name.is_actor():
@@ -141,18 +142,18 @@ class PlacesComponent:
                     continue
                 # "Paris, Texas" as one entity, or a FAC we cannot place: look inside it.
                 found.extend(self._scan(doc, ent.start, ent.end, taken, ent.label_,
-                                        inside=ent.label_ != "FAC"))
+                                        inside=ent.label_ != "FAC", view=view))
             elif ent.label_ != "NORP" and taken[whole.start] not in (3, 4):
                 # NORP stays free: "Syrian" starts "Syrian desert".
                 taken[ent.start : ent.end] = [1] * len(ent)
         if self.scan:
-            found.extend(self._scan(doc, 0, len(doc), taken, "GAZ", inside=False))
+            found.extend(self._scan(doc, 0, len(doc), taken, "GAZ", inside=False, view=view))
             # One sense per discourse: a name the story already uses as a place is a place
             # wherever else it appears, even where NER missed it ("Alexandria woman charged").
             known = {normalize(sp.text) for sp, _, cands in found if cands}
             if known:
                 found.extend(self._scan(doc, 0, len(doc), taken, "GAZ", inside=False,
-                                        known=known))
+                                        known=known, view=view))
         found.sort(key=lambda f: f[0].start)
         return found
 
@@ -175,28 +176,29 @@ class PlacesComponent:
 
     def _scan(
         self, doc: Doc, lo: int, hi: int, taken: list[int], label: str, inside: bool,
-        known: set[str] | None = None,
+        known: set[str] | None = None, view: _Tokens | None = None,
     ) -> list[tuple[Span, str, list[int]]]:
         """Longest capitalised token sequences in [lo, hi) that name a place. With ``known``
-        (names the document already uses as places), only those, wherever they stand."""
+        (names the document already uses as places), only those, wherever they stand.
+        ``view``: the doc's :class:`_Tokens`, when the caller has them already."""
         gz = self.gz
         keys = known if known is not None else self.scan_keys
+        tk = view or _Tokens(doc)
         out = []
         i = lo
         while i < hi:
-            tok = doc[i]
-            if (taken[i] in (2, 4) or not (tok.is_title or (tok.is_upper and len(tok) > 1))
-                    or tok.lower_ == "the"):
+            if taken[i] in (2, 4) or not tk.capital[i] or tk.the[i]:
                 i += 1
                 continue
+            tok = doc[i]
             hit = None
             for n in range(min(6, hi - i), 0, -1):
-                span = doc[i : i + n]
-                if any(t in (2, 4) for t in taken[i : i + n]) or not _tight(span):
+                if any(t in (2, 4) for t in taken[i : i + n]) or not tk.tight(i, i + n):
                     continue
-                key = normalize(span.text)
+                key = normalize(tk.text[tk.starts[i] : tk.ends[i + n - 1]])
                 if key in NOT_PLACES:
                     continue
+                span = doc[i : i + n]
                 if any(t == 3 for t in taken[i : i + n]) and not (
                     span.end < hi and taken[span.end] == 3 and (i == 0 or taken[i - 1] != 3)
                     and any(gz.kinds[j] == COUNTRY for j in gz.index.get(key, ()))
@@ -317,18 +319,38 @@ class PlacesComponent:
         )
 
 
-def _tight(span: Span) -> bool:
-    """A name's tokens: words, joined by hyphens/apostrophes/dots, never ending in one."""
-    if not span[0].is_alpha or not (span[-1].is_alpha or span[-1].text[:-1].isalpha()):
-        return False
-    for t in span:
-        if t.is_space or (t.is_punct and t.text not in ("-", "'", "’")):
+class _Tokens:
+    """What the gazetteer scan reads of every token, read from spaCy once per doc (a Span
+    and a Token object for each of up to six candidate lengths at every capitalised word
+    were most of the component's time)."""
+
+    def __init__(self, doc: Doc) -> None:
+        toks = list(doc)
+        self.text = doc.text
+        self.starts = [t.idx for t in toks]
+        self.ends = [t.idx + len(t) for t in toks]
+        self.words = [t.text for t in toks]
+        self.alpha = [t.is_alpha for t in toks]
+        self.space = [t.is_space for t in toks]
+        self.punct = [t.is_punct for t in toks]
+        self.spaced = [bool(t.whitespace_) for t in toks]
+        self.capital = [t.is_title or (t.is_upper and len(t) > 1) for t in toks]
+        self.the = [t.lower_ == "the" for t in toks]
+
+    def tight(self, a: int, b: int) -> bool:
+        """Whether ``doc[a:b]`` has a name's tokens: words, joined by hyphens/apostrophes/
+        dots, never ending in one."""
+        if not self.alpha[a] or not (self.alpha[b - 1] or self.words[b - 1][:-1].isalpha()):
             return False
-        if t.is_punct and t.i > span.start and t.text == "-" and (
-            t.whitespace_ or t.nbor(-1).whitespace_
-        ):
-            return False
-    return True
+        for t in range(a, b):
+            punct = self.punct[t]
+            if self.space[t] or (punct and self.words[t] not in ("-", "'", "’")):
+                return False
+            if punct and t > a and self.words[t] == "-" and (
+                self.spaced[t] or self.spaced[t - 1]
+            ):
+                return False
+        return True
 
 
 # Lower-case kind words after a name: not part of the toponym ("Nyanza | province"), but

@@ -78,6 +78,10 @@ _GENERIC = (
 )
 
 
+# Cached: the place components ask for the key of every capitalised run of up to six words
+# of every doc, mostly the same few thousand strings (uncached: a third of the places
+# component's time under py-spy).
+@lru_cache(maxsize=1 << 16)
 def normalize(text: str) -> str:
     """Key under which a place name is looked up.
 
