@@ -110,3 +110,16 @@ def test_a_near_miss_of_the_tagger_becomes_a_span():
 
     got = tagger._recall(Marginals(), ["B-SRC", "O", "O", "B-CON"])
     assert got == ["B-SRC", "B-CUE", "O", "B-CON"]
+
+
+def test_a_tagged_cue_whose_speaker_is_untagged_takes_its_subject(nlp):
+    text = "The spokeswoman thanked the senator for “making the streets safer.”"
+    atts = _assembled(nlp, text, {"CUE": "thanked", "CON": "making the streets safer"})
+    assert [(a.source_text, a.cue_text) for a in atts] == [("The spokeswoman", "thanked")]
+
+
+def test_a_tagged_colon_cue_needs_no_word_evidence(nlp):
+    text = "Harbour master: The ferry was overloaded."
+    atts = _assembled(nlp, text, {"SRC": "Harbour master", "CUE": ":",
+                                  "CON": "The ferry was overloaded"})
+    assert [a.cue_text for a in atts] == [":"]
