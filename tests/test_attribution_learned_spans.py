@@ -123,3 +123,9 @@ def test_a_tagged_colon_cue_needs_no_word_evidence(nlp):
     atts = _assembled(nlp, text, {"SRC": "Harbour master", "CUE": ":",
                                   "CON": "The ferry was overloaded"})
     assert [a.cue_text for a in atts] == [":"]
+
+
+def test_a_date_is_not_what_a_cue_reports(nlp):
+    text = "The agency issued a statement on Monday."
+    atts = _assembled(nlp, text, {"SRC": "The agency", "CUE": "issued a statement on"})
+    assert not [a for a in atts if a.content_text.strip(". ") == "Monday"]

@@ -479,9 +479,11 @@ class _Assembler:
                 toks = list(child.subtree)
                 return [(toks[0].idx, toks[-1].idx + len(toks[-1]))]
         # a cue ending on its preposition or before its object ("is calling for | X",
-        # "critique of | X"): the object is what is said
+        # "critique of | X"): the object is what is said, unless it is a date ("issued a
+        # statement on | Monday") or a pronoun ("wish to exploit | them")
         for child in list(cue[-1].rights) + list(head.rights):
-            if child.dep_ in ("pobj", "dobj") and child.i >= cue.end:
+            if child.dep_ in ("pobj", "dobj") and child.i >= cue.end and \
+                    child.pos_ != "PRON" and child.ent_type_ not in ("DATE", "TIME"):
                 toks = list(child.subtree)
                 return [(toks[0].idx, toks[-1].idx + len(toks[-1]))]
         return []
