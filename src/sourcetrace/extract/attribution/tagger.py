@@ -472,7 +472,7 @@ class _Assembler:
     def _parse_content(self, cue: Span) -> list[tuple[int, int]]:
         """A tagged cue without a tagged content: its clausal complement in the parse, else
         its object (on half of train held out, a cue tagged right but dropped for want of a
-        content was the commonest loss of the assembly: 305 of 679)."""
+        content was the commonest loss of the assembly: 305 of 677)."""
         head = _root(cue)
         for child in head.rights:
             if child.dep_ in ("ccomp", "xcomp") and child.i >= cue.end:
