@@ -19,7 +19,11 @@ line) that asserts something as fact without a source is a claim of the outlet
 (``unattributed = True``, ``attribution = NULL``). A sentence is *not* a claim when:
 
 1. it overlaps an attribution (source, cue or content) for at least a third of its length,
-   or is that attribution's sentence: it is already covered by the attributed claim;
+   or is that attribution's sentence: it is already covered by the attributed claim. An
+   attribution whose content is no claim covers it only when it reports a topic (a reporting
+   cue, the content running to the sentence's end: "criticised *the ministry's handling*");
+   a cue that reports nothing ("circumstances *involving* his exit") or a content cut short
+   before the sentence's verb leaves the sentence its own claim;
 2. it is the document's title (or nearly identical to it);
 3. it has fewer than 4 words, or is boilerplate ("Read more", "Leave a reply", "Click to see
    full-size image", "Sign up for...", "All rights reserved", photo credits...);
@@ -39,7 +43,9 @@ Everything else with a finite verb — an event, a number, an accusation stated 
 claim. An unattributed claim is ``hedged`` when it contains a hedge word (reportedly,
 allegedly, may, might, could, apparently, unconfirmed, believed to...).
 
-Claim ids are ``{doc}:c{n}``, numbered in text order within each document.
+Claim ids are ``{doc}:c{n}``, numbered in text order within each document. A claim's text
+is the document's text between its offsets; a quote split around its cue ("“A,” she said,
+“B.”") is embedded and compared without the cue pieces (``Claim.said``).
 
 Claim clusters: one proposition each
 ------------------------------------
