@@ -52,17 +52,25 @@ def load_pairs(store_dir: Path, gold: list[dict[str, Any]]) -> dict[str, Any]:
     from sourcetrace.link.matching import ClaimSet
 
     con = duckdb.connect(str(store_dir / "sourcetrace.duckdb"), read_only=True)
-    rows = con.execute('SELECT id, doc, text, start, "end" FROM claims ORDER BY id').fetchall()
+    rows = con.execute(
+        'SELECT c.id, c.doc, c.text, c.start, c."end", a.content_text, a.content_start, '
+        "a.content_spans FROM claims c LEFT JOIN attributions a ON a.id = c.attribution "
+        "ORDER BY c.id").fetchall()
     context = {
         table: con.execute(f'SELECT doc, start, "end", {", ".join(columns)} FROM {table}'
                            + claims_step.CONTEXT_FILTERS.get(table, "")).fetchall()
         for table, columns in claims_step.CONTEXT_COLUMNS.items()
     }
     con.close()
-    claims = [claims_step.Claim(doc=d, text=t, start=s, end=e, sentence=None, id=i)
-              for i, d, t, s, e in rows]
+    # compared as the claims step compares them: a split quote without its cue pieces
+    claims = [claims_step.Claim(
+        doc=d, text=t, start=s, end=e, sentence=None, id=i,
+        said=claims_step.said_text({"content_text": ct, "content_start": cs,
+                                    "content_spans": sp}) if ct is not None else "")
+        for i, d, t, s, e, ct, cs, sp in rows]
     claims_step.attach_context(claims, context)
-    claimset = ClaimSet([c.info for c in claims], embed([c.text for c in claims]))  # type: ignore[misc]
+    claimset = ClaimSet([c.info for c in claims],  # type: ignore[misc]
+                        embed([c.compared for c in claims]))
     matched = pg.match_units(gold, [{"id": c.id, "doc": c.doc, "start": c.start, "end": c.end}
                                     for c in claims])
     position = {c.id: k for k, c in enumerate(claims)}

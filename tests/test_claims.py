@@ -605,3 +605,55 @@ def test_claims_step_never_chains(tmp_path: Path, monkeypatch: Any) -> None:
     assert cluster["a"] != cluster["c"]
     assert cluster["b"] == cluster["c"]  # the more probable pair is kept
     store.close()
+
+
+# --- attributions that give no claim, and what a claim is compared by ---------------------------
+def test_a_cue_reporting_nothing_leaves_its_sentence_a_claim() -> None:
+    """The learned tagger also finds cues that report nothing and contents cut short; an
+    attribution whose content is no claim takes its sentence's own claim away only when it
+    reports a topic (a reporting cue, the content running to the sentence's end)."""
+    lines = [
+        "Circumstances involving the envoy's exit from Dorvia remain tricky.",
+        "He said the embassy in Kestra received the request on Monday.",
+        "The opposition criticised the ministry's handling of the flood crisis.",
+    ]
+    doc, rows, starts = make_doc("cue", lines)
+    rows["attributions"] = [
+        {**attribution(doc, "cue:a1", starts[lines[0]], "Circumstances", "involving",
+                       "the envoy's exit from Dorvia", sentence=0), "content_check": "no verb"},
+        {**attribution(doc, "cue:a2", starts[lines[1]], "He", "said", "the embassy in Kestra",
+                       sentence=1), "content_check": "no verb"},
+        {**attribution(doc, "cue:a3", starts[lines[2]], "The opposition", "criticised",
+                       "the ministry's handling of the flood crisis", sentence=2),
+         "content_check": "no verb"},
+    ]
+    texts = [c.text for c in units(doc, rows)]
+    assert texts == lines[:2]
+
+
+def test_a_split_quote_is_compared_without_its_cue(tmp_path: Path) -> None:
+    """A claim's text is the document's text between its offsets, the cue of a split quote
+    included; what is embedded and compared is what the source is said to say."""
+    line = '"The dam was sabotaged," the mayor said. "Divers found the charges on Monday."'
+    doc, rows, _ = make_doc("q", [line])
+    first, second = line.index("The dam"), line.index("Divers")
+    row = attribution(doc, "q:a1", 0, "the mayor", "said", line, sentence=0)
+    row["content_spans"] = json.dumps([[0, line.index(" the mayor")],
+                                       [second - 1, len(line)]])
+    rows["attributions"] = [row]
+    [claim] = units(doc, rows)
+    assert claim.text == line and "mayor said" not in claim.compared
+    assert claim.compared == ('"The dam was sabotaged," "Divers found the charges on '
+                              'Monday."')
+    assert first < second
+    store = AnalysisStore(tmp_path)
+    store.save_documents([(doc, rows)], pipeline_version="t")
+    from sourcetrace.link.claims import document_claims
+
+    out = document_claims({"documents": [{"id": "q", "doc": "q", "title": None}],
+                           "sentences": rows["sentences"], "attributions": rows["attributions"],
+                           **{t: [] for t in ("mentions", "place_mentions", "quantities",
+                                              "dates")}}, "model")
+    [unit] = out["claim_units"]
+    assert unit["text"] == line and "mayor" not in unit["key"]
+    assert not any(t["t"] == "mayor" for t in out["claim_tokens"])

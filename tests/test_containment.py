@@ -99,3 +99,35 @@ def test_an_unknown_model_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(containment.FOLD_VARIABLE, "xy")
     with pytest.raises(ValueError, match=r"claim_pairs.json: no model 'xy'"):
         containment.load_model()
+
+
+# The seeds' wrong merge on our own sentences: an envoy's quote that a withdrawal would end
+# the militias, against an outlet's sentence on the army's gains and the foreign forces
+# blocking a return to normal life. MSRP's classifier judges them different (below its own
+# threshold, above the containment threshold) and the containment model sees nothing carried.
+ENVOY = ("“A Varnian exit from Kestria means the quick and certain elimination of the militias "
+         "and of their networks next door,”")
+GAINS = ("Over the past years Kestria's soldiers have advanced against the remaining militia "
+         "enclaves, but Varnian forces and their allies prevent normal life from returning.")
+
+
+def test_an_msrp_probability_links_only_at_the_msrp_threshold() -> None:
+    msrp, judged = _judged([(ENVOY, GAINS)])
+    threshold = claims_step.same_threshold()
+    assert threshold <= msrp[0] < propositions.SAME_PROPOSITION, msrp
+    assert judged[0] < threshold, judged
+
+
+def test_each_decision_links_at_its_own_threshold() -> None:
+    claimset = ClaimSet([ClaimInfo(ENVOY, doc="d0"), ClaimInfo(GAINS, doc="d1")])
+    one = np.array([0]), np.array([1])
+    model = containment.load_model()
+    held = model.probability(containment.features(claimset, *one))[0]
+    assert held < model.threshold
+    below, at = propositions.SAME_PROPOSITION - 0.01, propositions.SAME_PROPOSITION
+    assert containment.combined_probability(claimset, *one, np.array([below]))[0] < \
+        model.threshold
+    assert containment.combined_probability(claimset, *one, np.array([at]))[0] >= \
+        model.threshold
+    scaled = containment.msrp_on_scale(np.linspace(0, 1, 11), model.threshold)
+    assert (np.diff(scaled) > 0).all() and scaled[0] == 0 and scaled[-1] == 1

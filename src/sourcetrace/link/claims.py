@@ -19,7 +19,11 @@ line) that asserts something as fact without a source is a claim of the outlet
 (``unattributed = True``, ``attribution = NULL``). A sentence is *not* a claim when:
 
 1. it overlaps an attribution (source, cue or content) for at least a third of its length,
-   or is that attribution's sentence: it is already covered by the attributed claim;
+   or is that attribution's sentence: it is already covered by the attributed claim. An
+   attribution whose content is no claim covers it only when it reports a topic (a reporting
+   cue, the content running to the sentence's end: "criticised *the ministry's handling*");
+   a cue that reports nothing ("circumstances *involving* his exit") or a content cut short
+   before the sentence's verb leaves the sentence its own claim;
 2. it is the document's title (or nearly identical to it);
 3. it has fewer than 4 words, or is boilerplate ("Read more", "Leave a reply", "Click to see
    full-size image", "Sign up for...", "All rights reserved", photo credits...);
@@ -39,7 +43,9 @@ Everything else with a finite verb — an event, a number, an accusation stated 
 claim. An unattributed claim is ``hedged`` when it contains a hedge word (reportedly,
 allegedly, may, might, could, apparently, unconfirmed, believed to...).
 
-Claim ids are ``{doc}:c{n}``, numbered in text order within each document.
+Claim ids are ``{doc}:c{n}``, numbered in text order within each document. A claim's text
+is the document's text between its offsets; a quote split around its cue ("“A,” she said,
+“B.”") is embedded and compared without the cue pieces (``Claim.said``).
 
 Claim clusters: one proposition each
 ------------------------------------
@@ -83,6 +89,7 @@ computed per cluster and rolled up per narrative over all its claims
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import defaultdict
@@ -97,6 +104,7 @@ import numpy as np
 
 from sourcetrace.config import DEFAULT_MODEL, Settings
 from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Sql, Write
+from sourcetrace.extract.attribution import lexicon as lx
 from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rules)
     CLAIM_OK,
     is_fragment,
@@ -154,6 +162,14 @@ class Claim:
     id: str = ""
     cluster: str | None = None
     info: ClaimInfo | None = None  # matching features, filled from the other tables
+    # what the source is said to say, cue pieces left out ("“A,” she said, “B.”" -> "“A,”
+    # “B.”"): what is embedded and compared; ``text`` (the document's text between the
+    # offsets) is what is shown. Empty: the same as ``text``.
+    said: str = ""
+
+    @property
+    def compared(self) -> str:
+        return self.said or self.text
 
     def row(self) -> dict[str, Any]:
         return {
@@ -208,6 +224,87 @@ def _sentence_of(sentences: list[dict[str, Any]], start: int) -> int | None:
     return None
 
 
+def said_text(att: dict[str, Any]) -> str:
+    """An attribution's content as the source is reported to say it: its pieces
+    (``content_spans``) without the cue between them ("“A,” she said, “B.”" -> "“A,” “B.”").
+    ``content_text`` keeps the cue (it is the document's text between the content's
+    offsets, as the claim's text is), and a claim compared with it would carry "she said"
+    into the embedding and the word overlap."""
+    text, start = (att.get("content_text") or ""), att.get("content_start")
+    raw = att.get("content_spans")
+    if not raw or start is None:
+        return text.strip()
+    pieces = [text[a - start : b - start] for a, b in json.loads(raw)]
+    return " ".join(p.strip() for p in pieces if p.strip()) or text.strip()
+
+
+def _gives_claim(att: dict[str, Any]) -> bool:
+    """Whether the attribution's content passes the content rules of :func:`claim_units`
+    (nesting and repeated spans aside)."""
+    content = (att.get("content_text") or "").strip()
+    return bool(content) and att.get("content_start") is not None and not (
+        is_question(content) or is_fragment(content)
+        or att.get("content_check") not in (None, CLAIM_OK))
+
+
+_WORD = re.compile(r"\w+")
+_PREPOSITIONS = frozenset(
+    "of in on at for to from with by over about into against after before during".split())
+
+
+def _covers(att: dict[str, Any], sentences: list[dict[str, Any]]) -> bool:
+    """Whether the attribution covers its sentence (rule 1). One whose content is a claim
+    does. One whose content is no claim does only when it reports a topic: a reporting cue
+    and a content that runs to the end of its sentence, or on into a prepositional phrase
+    ("The opposition criticised *the ministry's handling* of the crisis."). Otherwise the
+    sentence keeps its own claim: the learned tagger also finds cues that report nothing
+    ("circumstances *involving* his exit remain tricky", "*The incident* was reported
+    Thursday night") and contents cut short before the sentence's verb ("He said *the
+    embassy in Moscow* received the application"), and either would take a whole
+    sentence's claim away."""
+    if _gives_claim(att):
+        return True
+    if not reports(att.get("cue_text")):
+        return False
+    end = att.get("content_end")
+    if end is None:
+        return True
+    for s in sentences:
+        if s["start"] <= end <= s["end"]:
+            rest = _WORD.findall((s["text"] or "")[end - s["start"]:].split("\n", 1)[0])
+            return not rest or rest[0].lower() in _PREPOSITIONS
+    return True
+
+
+def _inflections(lemma: str) -> set[str]:
+    stem = lemma[:-1] if lemma.endswith("e") else lemma
+    forms = {lemma, lemma + "s", lemma + "es", lemma + "d", lemma + "ed", stem + "ing",
+             lemma + "ing"}
+    if lemma.endswith("y"):
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    return forms
+
+
+# Reporting words of the attribution lexicon, inflected (nothing here parses): what makes a
+# cue report, whatever the content it was given.
+_IRREGULAR_REPORTING = frozenset(
+    "said told wrote written thought felt found shown read spoke spoken knew known understood "
+    "taught forecast upheld withdrew withdrawn according statement statements".split()
+)
+REPORTING_WORDS = frozenset(
+    {form for lemma in (lx.SPEECH_VERBS | lx.OBJECT_CONTENT | lx.PASSIVE_CUES
+                        | lx.ADDRESSEE_VERBS | lx.STATEMENT_NOUNS)
+     for form in _inflections(lemma)} | _IRREGULAR_REPORTING
+)
+
+
+def reports(cue: str | None) -> bool:
+    """Whether a cue holds a reporting word ("said", "has criticised", "according to", "the
+    statement"); no cue at all counts as reporting (nothing to judge it by)."""
+    words = re.findall(r"[a-z]+", (cue or "").lower())
+    return not words or any(w in REPORTING_WORDS for w in words)
+
+
 def _attribution_order(att: dict[str, Any]) -> tuple[int, str]:
     """Attributions in the order the extractor emitted them (ids ``{doc}:a{n}``), whatever
     order the store returns them in: which of two attributions with one content span gives
@@ -248,10 +345,7 @@ def claim_units(
             # the content as written between its offsets, cue pieces included ("“A,” she
             # said, “B.”"): every claim's text is the document's text between its offsets
             content = (a.get("content_text") or "").strip()
-            if (
-                not content or a.get("content_start") is None or is_question(content)
-                or is_fragment(content) or a.get("content_check") not in (None, CLAIM_OK)
-            ):
+            if not _gives_claim(a):
                 continue
             span = (a["content_start"], a["content_end"])
             if span in seen_spans:
@@ -265,9 +359,10 @@ def claim_units(
                     sentence=sentence if sentence is not None else _sentence_of(sents, span[0]),
                     attribution=a["id"],
                     hedged=bool(hedged) if hedged is not None else is_hedged(content),
+                    said=said_text(a),
                 )
             )
-        extents = [(a.get("sentence"), _extent(a)) for a in atts]
+        extents = [(a.get("sentence"), _extent(a)) for a in atts if _covers(a, sents)]
         for s in sents:
             for start, end, text, verdict in _judged_pieces(s):
                 if verdict not in (None, CLAIM_OK):  # a parse rule rejected it (5-7)
@@ -336,7 +431,7 @@ def attach_context(claims: list[Claim], rows: dict[str, Iterable[tuple[Any, ...]
     ``rows``: table -> ``(doc, start, end, *CONTEXT_COLUMNS[table])`` tuples."""
     by_doc: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
-        c.info = ClaimInfo(text=c.text, doc=c.doc)
+        c.info = ClaimInfo(text=c.compared, doc=c.doc)
         by_doc[c.doc].append(c)
     for table, add in _CONTEXT_ADD.items():
         for doc, start, end, *values in rows.get(table, ()):
@@ -478,8 +573,9 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 _FEATURES = ("entities", "places", "numbers", "dates")
 UNIT_COLUMNS = {
     "id": "VARCHAR", "doc": "VARCHAR", "n": "INTEGER", "text": "VARCHAR",
-    # the text with its whitespace folded: what is embedded, and its length in characters
-    "key": "VARCHAR", "klen": "INTEGER",
+    # what is compared (Claim.said: the text without the cue pieces of a split quote), and
+    # that with its whitespace folded: what is embedded, and its length in characters
+    "said": "VARCHAR", "key": "VARCHAR", "klen": "INTEGER",
     "start": "INTEGER", "end": "INTEGER", "attribution": "VARCHAR", "hedged": "BOOLEAN",
     "unattributed": "BOOLEAN", "sentence": "INTEGER",
     **{f: "VARCHAR[]" for f in _FEATURES},
@@ -510,12 +606,12 @@ def document_claims(group: dict[str, list[dict[str, Any]]], model: str) -> dict[
     units, tokens = [], []
     for c in claims:
         assert c.info is not None
-        key = " ".join(c.text.split())
+        key = " ".join(c.compared.split())
         units.append({
-            **c.row(), "n": int(c.id.rsplit(":c", 1)[1]), "key": key, "klen": len(key),
-            **{f: sorted(getattr(c.info, f)) for f in _FEATURES},
+            **c.row(), "n": int(c.id.rsplit(":c", 1)[1]), "said": c.compared, "key": key,
+            "klen": len(key), **{f: sorted(getattr(c.info, f)) for f in _FEATURES},
         })
-        tokens += [{"id": c.id, "t": t} for t in sorted(set(content_tokens(c.text)))]
+        tokens += [{"id": c.id, "t": t} for t in sorted(set(content_tokens(c.compared)))]
     return {"claim_units": units, "claim_tokens": tokens}
 
 
@@ -829,7 +925,7 @@ UNION SELECT n.idx FROM claim_numbered n JOIN (SELECT DISTINCT d FROM claim_stor
 UNION SELECT i FROM claim_wording UNION SELECT j FROM claim_wording
 UNION SELECT i FROM claim_forced UNION SELECT j FROM claim_forced
 """
-_FEATURE_COLUMNS = 'n.idx, n.doc, n.text, n.entities, n.places, n.numbers, n.dates'
+_FEATURE_COLUMNS = 'n.idx, n.doc, n.said AS text, n.entities, n.places, n.numbers, n.dates'
 _FORCED_OF = (
     "SELECT {side}.{key} AS {name}, f.i, f.j FROM claim_forced f JOIN {table} {side} "
     "ON {side}.idx = f.{end}"

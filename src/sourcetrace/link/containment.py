@@ -19,9 +19,11 @@ fitted on all of the gold (``all``, used by default) and one fitted on each half
 gold groups a and b, ``cd``: c and d), so that the benchmark scores each half with the model
 that never saw it (``SOURCETRACE_CLAIM_PAIRS=ab`` / ``cd``; see docs/benchmarks.md).
 
-The claims step takes ``max(MSRP probability, containment probability)`` and links a pair when
-it reaches the model's ``threshold`` (chosen with the weights, on the training half's
-clustering F1). The containment side never overrides a conflict: a pair whose numbers
+The claims step links a pair when either decision says "same", each at its own threshold: the
+MSRP probability at the MSRP classifier's ``SAME_PROPOSITION``, the containment probability
+at the model's ``threshold`` (chosen with the weights, on the training half's clustering F1);
+:func:`combined_probability` puts both on the containment threshold's scale and takes the
+higher. The containment side never overrides a conflict: a pair whose numbers
 disagree (both have numbers, none shared), whose polarity differs ("did" / "did not"), whose
 shorter claim names someone or something (a capitalised word) the longer one does not, or that
 :func:`~sourcetrace.link.propositions.minimal_conflict` rejects (one swapped number, name or
@@ -171,17 +173,35 @@ def digest() -> str:
                            digest_size=8).hexdigest()
 
 
+def msrp_on_scale(msrp: np.ndarray, threshold: float) -> np.ndarray:
+    """The MSRP classifier's probabilities put on the scale of the containment threshold: its
+    own threshold ``SAME_PROPOSITION`` maps to ``threshold``, piecewise linearly (0 -> 0,
+    1 -> 1), so an MSRP probability links a pair exactly when it reaches the MSRP
+    classifier's own threshold, whatever threshold the containment model was given."""
+    same = propositions.SAME_PROPOSITION
+    msrp = np.asarray(msrp, dtype=np.float64)
+    return np.where(msrp < same, msrp * (threshold / same),
+                    threshold + (msrp - same) * ((1.0 - threshold) / (1.0 - same)))
+
+
 def combined_probability(
     claims: ClaimSet, left: np.ndarray, right: np.ndarray, msrp: np.ndarray,
     model: Model | None = None,
 ) -> np.ndarray:
-    """``max(msrp, containment)`` for the pairs (left[k], right[k]), ``msrp`` being the MSRP
-    classifier's probabilities of the same pairs; an MSRP probability below the classifier's
-    own ``SAME_PROPOSITION`` counts on the containment side. The containment side is 0 where
-    the numbers disagree, the polarity differs or the shorter claim names something the
-    longer one does not; a pair that reaches the threshold but is a
+    """The higher of the two decisions for the pairs (left[k], right[k]), each at its own
+    threshold: ``msrp`` (the MSRP classifier's probabilities of the same pairs) through
+    :func:`msrp_on_scale`, so it links only at the classifier's ``SAME_PROPOSITION``, and the
+    containment probability, which links at the model's ``threshold``. The containment side is
+    0 where the numbers disagree, the polarity differs or the shorter claim names something
+    the longer one does not; a pair that only the containment side links but that is a
     minimal pair (one swapped number, name or polarity word) gets the MSRP classifier's
-    conflict probability, as it would have above the MSRP threshold."""
+    conflict probability, as it would have above the MSRP threshold.
+
+    The two probabilities are not on one scale: an MSRP probability between the containment
+    threshold (0.25) and its own (0.42) is a pair MSRP's classifier judged *different*, and
+    read against the containment threshold it linked "the withdrawal of US forces would
+    eliminate the terrorists" with "the army advanced, but the US blocks a return to normal
+    life" (MSRP 0.27, containment 0.05; seeds 002/004)."""
     model = model or load_model()
     left, right = np.asarray(left, dtype=int), np.asarray(right, dtype=int)
     if not len(left):
@@ -189,22 +209,17 @@ def combined_probability(
     msrp = np.asarray(msrp, dtype=np.float64)
     x = features(claims, left, right)
     held = model.probability(x)
-    # Below the MSRP classifier's own threshold a pair links only as containment, under its
-    # vetoes: the lower threshold must not let MSRP's doubtful pairs through ("a convoy via
-    # the Al-Mahmudiya crossing" / "a convoy through the al-Waleed crossing").
-    below = msrp < propositions.SAME_PROPOSITION
-    weak = np.where(below, 0.0, msrp)
     hard = (x[:, FEATURES.index("numbers_sign")] == -1.0) | (
         x[:, FEATURES.index("negation_mismatch")] == 1.0)
     texts: dict[int, _Text] = {}
-    for k in np.flatnonzero(~hard & (np.maximum(held, msrp * below) >= model.threshold)):
+    for k in np.flatnonzero(~hard & (held >= model.threshold)):
         i, j = int(left[k]), int(right[k])
         for m in (i, j):
             if m not in texts:
                 texts[m] = _Text(claims.claims[m].text)
         hard[k] = names_missing(texts[i], texts[j])
-    held = np.where(hard, 0.0, np.maximum(held, msrp * below))
-    p = np.maximum(weak, held)
+    held = np.where(hard, 0.0, held)
+    p = np.maximum(msrp_on_scale(msrp, model.threshold), held)
     # the MSRP classifier already vetoed its own pairs above SAME_PROPOSITION
     for k in np.flatnonzero((p >= model.threshold) & (msrp < propositions.SAME_PROPOSITION)):
         if propositions.minimal_conflict(claims.claims[left[k]], claims.claims[right[k]]):
