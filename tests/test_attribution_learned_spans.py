@@ -129,3 +129,14 @@ def test_a_date_is_not_what_a_cue_reports(nlp):
     text = "The agency issued a statement on Monday."
     atts = _assembled(nlp, text, {"SRC": "The agency", "CUE": "issued a statement on"})
     assert not [a for a in atts if a.content_text.strip(". ") == "Monday"]
+
+
+def test_british_spellings_count_as_trains_american_cues() -> None:
+    from sourcetrace.extract.attribution.rules import cue_stats
+    from sourcetrace.extract.attribution.tagger import _spellings
+
+    stats = cue_stats()
+    assert "criticised" not in stats and "criticized" in stats
+    assert _spellings("criticised") == ("criticised", "criticized")
+    assert _spellings("apologising")[-1] == "apologizing"
+    assert _spellings("said") == ("said",)

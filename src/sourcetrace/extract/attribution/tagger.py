@@ -27,6 +27,7 @@ the rules' output is returned unchanged.
 from __future__ import annotations
 
 import lzma
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -232,6 +233,16 @@ def _in_adjunct(src: Span, verb: Token) -> bool:
     return False
 
 
+_BRITISH_IS = re.compile(r"(?<=[a-z]{3})is(e|ed|es|ing|ation|ations)$")
+
+
+def _spellings(word: str) -> tuple[str, ...]:
+    """A word and its American spelling: PolNeAR (train's cue counts) is American English,
+    and "criticised" must count what "criticized" counts."""
+    us = _BRITISH_IS.sub(r"iz\1", word)
+    return (word, us) if us != word else (word,)
+
+
 class _Assembler:
     def __init__(self, doc: Doc, labels: Sequence[str], rules: Sequence[Attribution]) -> None:
         self.doc = doc
@@ -424,7 +435,7 @@ class _Assembler:
         stats = cue_stats()
         best = 0.0
         for t in cue:
-            n, seen = stats.get(t.lower_, (0, 0))
+            n, seen = next((stats[w] for w in _spellings(t.lower_) if w in stats), (0, 0))
             p = n / (seen + 3) if n else self.prob.get(t.i, 0.0) * UNSEEN_DISCOUNT
             best = max(best, p)
         return best
