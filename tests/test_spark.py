@@ -394,7 +394,7 @@ def test_embeddings_on_the_executors_are_the_local_floats(spark: Any, tmp_path: 
     assert len(list((tmp_path / "claim_lead_vectors_new").glob("*.parquet"))) > 1
     new = {r["key"] for r in spark.read.parquet(str(tmp_path / "claim_lead_vectors_new"))
            .collect()}
-    assert new == set(texts[40:-1])  # the others came from the cache
+    assert new == set(texts[40:-1]) - set(texts[:40])  # the others came from the cache
     on_spark = {r["key"]: np.asarray(r["vector"], dtype=np.float32)
                 for r in spark.read.parquet(str(tmp_path / "claim_lead_vectors")).collect()}
     assert set(on_spark) == set(texts[:-1])  # "ok" is too short: no model run, a zero row
