@@ -23,7 +23,7 @@ from sourcetrace.extract.entities.link import EntityLinker, document_context
 from sourcetrace.link.entities import MENTION_KEY, mention_targets
 from sourcetrace.link.places import places_step
 from sourcetrace.outputs.store import AnalysisStore
-from sourcetrace.tables import ALL_TABLES
+from sourcetrace.tables import STORE_TABLES
 
 
 # -- the framework, on a toy step ----------------------------------------------------------------
@@ -154,7 +154,7 @@ def _rows(con: Any, source: str, table: str, step: str = "") -> list[tuple[Any, 
     from sourcetrace.engines.spark import _canonical
 
     skip = REFILLED.get((step, table), set())
-    cols = ", ".join(f'"{c}"' for c in ALL_TABLES[table] if c not in skip)
+    cols = ", ".join(f'"{c}"' for c in STORE_TABLES[table] if c not in skip)
     rows = con.execute(f"SELECT {cols} FROM {source}").fetchall()
     return sorted((tuple(_canonical(v, 9) for v in r) for r in rows), key=repr)
 

@@ -357,36 +357,52 @@ def test_claims_step_does_not_depend_on_row_order(tmp_path: Path) -> None:
 
 
 def test_embeddings_on_the_executors_are_the_local_floats(spark: Any, tmp_path: Path) -> None:
-    """The claims step's canonical model batches (one SQL stage) and their forward passes
-    (one per-batch stage) on the cluster's executors give embed()'s vectors bit for bit."""
+    """The claims step's vector stages (texts, digests, model batches, forward passes, the
+    cache's rows) on the cluster's executors give embed()'s vectors bit for bit, and read
+    the vectors the store's cache holds instead of embedding those texts again."""
     import numpy as np
 
-    from sourcetrace.corpus import PerGroup, Sql
     from sourcetrace.engines.spark_steps import run_stage_spark
+    from sourcetrace.link import vector_cache
     from sourcetrace.link.claims import claims_step
     from sourcetrace.link.embeddings import embed
+    from sourcetrace.tables import CACHES
 
     texts = [f"The council in district {n} approved {n * 3} new homes and a bus line."
              for n in range(150)]
     texts += ["The ferry to Lindholm resumes next week.", texts[5], "ok"]
+    local = embed(texts)
     spark.createDataFrame(
         [(t, len(t)) for t in reversed(texts)], "key string, klen int"
     ).createOrReplaceTempView("claim_leads")
-    stages = {s.output if isinstance(s, Sql) else next(iter(s.outputs)): s
-              for s in claims_step.stages}
-    batches, encode = stages["claim_lead_batches"], stages["claim_lead_vectors"]
-    assert isinstance(batches, Sql) and isinstance(encode, PerGroup)
+    # the cache holds 40 of the texts (their vectors as a local run stored them)
+    model = vector_cache.model_digest()
+    spark.createDataFrame(
+        [(vector_cache.text_digest(t), model, v.tolist())
+         for t, v in zip(texts[:40], local[:40], strict=True)],
+        "digest string, model string, vector array<float>",
+    ).createOrReplaceTempView("vector_cache")
+    assert list(CACHES["vector_cache"]) == ["digest", "model", "vector"]
+    stages = [*vector_cache.vector_stages("claim_lead_vectors",
+                                          "SELECT key, klen FROM claim_leads"),
+              vector_cache.cache_rows(["claim_lead_vectors"])]
+    assert any(s.output == "claim_lead_vectors_texts" for s in stages if hasattr(s, "output"))
     context = spark.sparkContext.broadcast(None)
-    for stage in (batches, encode):
-        run_stage_spark(spark, stage, context, tmp_path)
-    assert len(list((tmp_path / "claim_lead_vectors").glob("*.parquet"))) > 1
+    for stage in stages:
+        run_stage_spark(spark, stage, context, tmp_path,
+                        lambda text: claims_step.sql(text, Settings(out=tmp_path)))
+    assert len(list((tmp_path / "claim_lead_vectors_new").glob("*.parquet"))) > 1
+    new = {r["key"] for r in spark.read.parquet(str(tmp_path / "claim_lead_vectors_new"))
+           .collect()}
+    assert new == set(texts[40:-1]) - set(texts[:40])  # the others came from the cache
     on_spark = {r["key"]: np.asarray(r["vector"], dtype=np.float32)
                 for r in spark.read.parquet(str(tmp_path / "claim_lead_vectors")).collect()}
-    local = embed(texts)
     assert set(on_spark) == set(texts[:-1])  # "ok" is too short: no model run, a zero row
     for text, vector in zip(texts[:-1], local[:-1], strict=True):
         assert np.array_equal(on_spark[text], vector)
     assert np.allclose(np.linalg.norm(local[:150], axis=1), 1.0, atol=1e-5)
+    cache = spark.read.parquet(str(tmp_path / "vector_cache_rows")).collect()
+    assert len(cache) == len(set(texts[:-1])) and {r["model"] for r in cache} == {model}
 
 
 def test_an_interrupted_run_resumes_without_redoing_finished_jobs(

@@ -133,3 +133,11 @@ CORPUS: dict[str, dict[str, str]] = {
 }
 
 ALL_TABLES: dict[str, dict[str, str]] = {**PER_DOCUMENT, **CORPUS}
+
+# Caches: store tables a corpus step reads and replaces (as its other tables) to save work on
+# the next run, never exported. ``vector_cache``: sentence vectors by text digest and model
+# (sourcetrace.link.vector_cache).
+CACHES: dict[str, dict[str, str]] = {
+    "vector_cache": {"digest": "VARCHAR", "model": "VARCHAR", "vector": "FLOAT[]"},
+}
+STORE_TABLES: dict[str, dict[str, str]] = {**ALL_TABLES, **CACHES}

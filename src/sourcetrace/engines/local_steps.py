@@ -19,7 +19,7 @@ from sourcetrace.config import Settings
 from sourcetrace.corpus import Columns, CorpusStep, OnDriver, PerGroup, Rows, Sql, ordered_inputs
 from sourcetrace.engines.memo import StageMemo, step_salt
 from sourcetrace.outputs.store import AnalysisStore, arrow_table, arrow_type
-from sourcetrace.tables import ALL_TABLES
+from sourcetrace.tables import CACHES, STORE_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,12 @@ def run_step(
     are the same either way. Returns, per memoised stage, how many
     groups it had and how many it computed."""
     con = store.con
+    if not incremental:
+        # every group computed again, every text embedded again: the caches a step reads
+        # are emptied (they only ever save work; the step writes them anew)
+        for table in step.reads:
+            if table in CACHES:
+                con.execute(f'DELETE FROM "{table}"')
     shared = _shared(step, con, settings)
     context = step.setup(settings, shared)
     made = list(step.outputs())
@@ -196,7 +202,7 @@ def run_step(
         con.execute("BEGIN TRANSACTION")
         try:
             for table, write in step.writes.items():
-                cols = ", ".join(f'"{c}"' for c in ALL_TABLES[table])
+                cols = ", ".join(f'"{c}"' for c in STORE_TABLES[table])
                 con.execute(f'DELETE FROM "{table}"')
                 con.execute(
                     f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{write.output}" '

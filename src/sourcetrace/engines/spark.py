@@ -41,7 +41,7 @@ from sourcetrace.ingest import DUPLICATE_ID, IngestOptions
 from sourcetrace.ingest.selection import selection_sql
 from sourcetrace.model import IngestError
 from sourcetrace.outputs.store import AnalysisStore
-from sourcetrace.tables import ALL_TABLES, DOCUMENTS, ERRORS, PER_DOCUMENT
+from sourcetrace.tables import CACHES, DOCUMENTS, ERRORS, PER_DOCUMENT, STORE_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -353,12 +353,26 @@ def run_corpus_step(
 ) -> dict[str, Path]:
     """Run one registered corpus step's stages as Spark jobs and put what it writes into
     the store; returns the Parquet folders of the tables it wrote, for the steps after it."""
+    for table in step.reads:
+        if table in CACHES and table not in folders:
+            folders[table] = _cache_folder(store, table, parquet)
     written = run_step_spark(spark, step, folders, parquet / STEPS_FOLDER, settings)
     replace_from_parquet(store, {
-        table: (ALL_TABLES[table], written[table], write.order)
+        table: (STORE_TABLES[table], written[table], write.order)
         for table, write in step.writes.items()
     })
     return written
+
+
+def _cache_folder(store: AnalysisStore, table: str, parquet: Path) -> Path:
+    """A cache the store holds (sentence vectors of an earlier run, local or Spark) as a
+    Parquet folder the executors read, as the local engine reads it from the store."""
+    folder = parquet / "caches" / table
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    store.con.execute(f"COPY (SELECT * FROM \"{table}\") TO "
+                      f"'{(folder / 'part-0.parquet').as_posix()}' (FORMAT PARQUET)")
+    return folder
 
 
 INGEST_TABLES = ["errors", "documents", "repeats"]

@@ -115,8 +115,8 @@ from sourcetrace.extract.claimworthiness import (  # noqa: F401 (re-exported rul
     text_rejection,
     words_key,
 )
-from sourcetrace.link import containment, matching, propositions
-from sourcetrace.link.embeddings import BATCH, DIM
+from sourcetrace.link import containment, matching, propositions, vector_cache
+from sourcetrace.link.embeddings import DIM
 from sourcetrace.link.matching import ClaimInfo, ClaimSet
 from sourcetrace.registry import corpus_steps
 from sourcetrace.tables import CORPUS
@@ -566,7 +566,8 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 # Stages, in order: claim units per document; their numbering (document id, then position);
 # claim pairs at corresponding places of copied passages; the blocking (above
 # ``block_claims_above`` claims: same-story documents by their embedded leads, shared
-# wording); the embeddings of the claims to compare, in canonical model batches; candidate
+# wording); the vectors of the claims to compare (from the store's vector cache, else
+# embedded: link/vector_cache.py); candidate
 # pairs per document and the shared-wording pairs, judged; connected components of the links;
 # complete linkage per component; the groups ranked; cluster ids; narratives (blocks of
 # related documents, clusters grouped, ranked); cluster rows; narrative rows.
@@ -580,7 +581,6 @@ UNIT_COLUMNS = {
     "unattributed": "BOOLEAN", "sentence": "INTEGER",
     **{f: "VARCHAR[]" for f in _FEATURES},
 }
-_VECTOR = {"key": "VARCHAR", "vector": "FLOAT[]"}
 _PAIR = {"i": "BIGINT", "j": "BIGINT"}
 _BLOCKING = "(SELECT count(*) FROM claim_numbered) > {block_claims_above}"
 # Columns that hold claim numbers (``idx``: a claim's position in (document, claim) order)
@@ -623,30 +623,6 @@ def lead_text(group: dict[str, list[dict[str, Any]]], context: Any) -> dict[str,
     key = lead(d)  # words joined by single spaces: the text is its own key
     return {"claim_leads": [{"id": d["id"], "published": d["published"], "key": key,
                              "klen": len(key)}]}
-
-
-def encode_batch(
-    group: dict[str, list[dict[str, Any]]], context: Any, output: str
-) -> dict[str, Any]:
-    """One canonical model batch (texts in position order) -> a vector per text: the
-    batch :func:`~sourcetrace.link.embeddings.embed` would run, so the floats are its."""
-    from sourcetrace.link.embeddings import encode_batches
-
-    texts = [r["text"] for r in group["texts"]]
-    [vectors] = encode_batches([texts])
-    return {output: [{"key": t, "vector": v.tolist()} for t, v in zip(texts, vectors,
-                                                                     strict=True)]}
-
-
-def _batches_sql(source: str) -> str:
-    """Distinct (key, klen) of ``source`` in canonical model batches: longest first, ties
-    by text, ``BATCH`` a batch (:func:`~sourcetrace.link.embeddings.canonical_batches`)."""
-    return (
-        f"SELECT key AS text, CAST(floor((rn - 1) / {BATCH}) AS INTEGER) AS batch, "
-        f"CAST((rn - 1) % {BATCH} AS INTEGER) AS pos FROM ("
-        "SELECT key, row_number() OVER (ORDER BY klen DESC, key) AS rn FROM ("
-        f"SELECT DISTINCT key, klen FROM ({source}) AS s WHERE klen >= 3) AS k) AS o"
-    )
 
 
 def _vectors(rows: list[dict[str, Any]]) -> np.ndarray:
@@ -954,7 +930,7 @@ _APPEARANCES = (
 def _claims_parameters(settings: Settings) -> dict[str, Any]:
     # the pair model is part of the memo's salt: other weights, other links
     return {"block_claims_above": int(settings.block_claims_above),
-            "pair_model": containment.digest()}
+            "pair_model": containment.digest(), "vector_model": vector_cache.model_digest()}
 
 
 def _model(settings: Settings, shared: dict[str, Any]) -> str:
@@ -981,7 +957,7 @@ def _claims_step() -> CorpusStep:
     return CorpusStep(
         name="claims",
         reads=("documents", "sentences", "attributions", "mentions", "place_mentions",
-               "quantities", "dates", "reuse"),
+               "quantities", "dates", "reuse", vector_cache.TABLE),
         stages=(
             PerGroup(per_document, key=("doc",), fn=document_claims,
                      outputs={"claim_units": UNIT_COLUMNS,
@@ -997,11 +973,7 @@ def _claims_step() -> CorpusStep:
                      key=("id",), fn=lead_text,
                      outputs={"claim_leads": {"id": "VARCHAR", "published": "VARCHAR",
                                               "key": "VARCHAR", "klen": "INTEGER"}}),
-            Sql("claim_lead_batches", _batches_sql("SELECT key, klen FROM claim_leads"),
-                {"text": "VARCHAR", "batch": "INTEGER", "pos": "INTEGER"}),
-            PerGroup({"texts": "SELECT * FROM claim_lead_batches"}, key=("batch",),
-                     fn=partial(encode_batch, output="claim_lead_vectors"),
-                     outputs={"claim_lead_vectors": _VECTOR}, order={"texts": ("pos",)}),
+            *vector_cache.vector_stages("claim_lead_vectors", "SELECT key, klen FROM claim_leads"),
             OnDriver({"leads": "SELECT l.id, l.published, v.vector FROM claim_leads l "
                                "LEFT JOIN claim_lead_vectors v ON v.key = l.key"},
                      fn=same_story, outputs={"claim_story": {"d": "VARCHAR", "e": "VARCHAR"}},
@@ -1012,13 +984,9 @@ def _claims_step() -> CorpusStep:
             Sql("claim_related", _RELATED, {"d": "VARCHAR", "e": "VARCHAR"}),
             Sql("claim_wanted", _WANTED, {"idx": "BIGINT"}),
             # -- embeddings of the claims to compare
-            Sql("claim_batches", _batches_sql(
-                "SELECT n.key, n.klen FROM claim_numbered n "
-                "JOIN claim_wanted w ON w.idx = n.idx"),
-                {"text": "VARCHAR", "batch": "INTEGER", "pos": "INTEGER"}),
-            PerGroup({"texts": "SELECT * FROM claim_batches"}, key=("batch",),
-                     fn=partial(encode_batch, output="claim_vectors"),
-                     outputs={"claim_vectors": _VECTOR}, order={"texts": ("pos",)}),
+            *vector_cache.vector_stages("claim_vectors", "SELECT n.key, n.klen FROM "
+                                        "claim_numbered n JOIN claim_wanted w ON w.idx = n.idx"),
+            vector_cache.cache_rows(["claim_lead_vectors", "claim_vectors"]),
             Sql("claim_features",
                 f"SELECT {features} FROM claim_numbered n JOIN claim_wanted w ON w.idx = n.idx "
                 "JOIN claim_vectors v ON v.key = n.key",
@@ -1128,7 +1096,8 @@ def _claims_step() -> CorpusStep:
         ),
         writes={"claims": Write("claim_rows", "idx"),
                 "claim_clusters": Write("claim_cluster_rows", "number"),
-                "narratives": Write("claim_narrative_rows", "number")},
+                "narratives": Write("claim_narrative_rows", "number"),
+                vector_cache.TABLE: Write(f"{vector_cache.TABLE}_rows", "digest")},
         setup=_model,
         parameters=_claims_parameters,
     )

@@ -5,11 +5,22 @@ The model is loaded from its pip package's directory, never from a hub, once per
 runs the model on what it must: identical texts are embedded once and texts too short to
 carry a claim get a zero vector (cosine 0 with everything) without touching the model.
 
-A text's vector moves in the 7th digit with the other texts of its model batch (padding, and
-the matrix shapes the kernels see), so ``embed`` forms its batches from the *set* of texts
-alone (:func:`canonical_batches`), never from their order. An engine that runs the batches
-elsewhere (Spark executors, ``encode=``) thus gets bit-identical vectors, and two runs that
-meet the same claims in another order make the same threshold decisions.
+A text's vector must be a function of the text alone: the claims step keeps vectors in the
+store by text digest (:mod:`sourcetrace.link.vector_cache`) and reads them on later runs, so
+a vector read back must be the one a run from scratch would compute, bit for bit, in
+whatever batch that run puts the text; and the Spark executors must get the local floats.
+In float32, MiniLM's vector of a text moves in the 7th digit with the other texts of its
+model batch: the padding, and the matrix shapes the kernels split among threads. So
+:func:`encode_batches` runs the forward pass in float64 and rounds the normalised vector to
+float32 once, at the end: batch-dependent differences are then ~1e-16, far below float32's
+resolution, and the rounded vectors were identical in every comparison measured
+(2026-11-28, AllSides sentences; docs/benchmarks.md, "Sentence vectors"): padded batches of
+64 against one text a batch, random batches of 16 or 40, one thread against two. What was
+measured against it: float32 with batches of one token count (no padding) still differs
+with the batch size when torch uses two threads (0 of 64 rows equal in batches of 8);
+rounding float32 vectors to float16 leaves 206 of 256 vectors different; one text a batch
+costs 6x the CPU. Float64 costs about 1.8x float32's CPU for the same batches. Batches are
+still formed from the *set* of texts alone (:func:`canonical_batches`), longest first.
 """
 
 from __future__ import annotations
@@ -73,9 +84,28 @@ def canonical_batches(keys: Iterable[str], batch_size: int = BATCH) -> list[list
     return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
+@lru_cache(maxsize=1)
+def _double_model() -> SentenceTransformer:
+    import copy
+
+    return copy.deepcopy(load_model()).double()
+
+
+def load_double_model() -> SentenceTransformer:
+    """The sentence model with float64 weights (a copy: the float32 one serves the token
+    pass of :mod:`sourcetrace.link.propositions`), loaded once per process."""
+    with _LOADING_DOUBLE:
+        return _double_model()
+
+
+_LOADING_DOUBLE = threading.Lock()
+
+
 def encode_batches(batches: list[list[str]]) -> list[np.ndarray]:
-    """The model on each batch as given, in this process (each batch is one forward pass)."""
-    model = load_model()
+    """The model on each batch as given, in this process (each batch is one forward pass):
+    float64 throughout, normalised, then rounded to float32, so that a text's vector does
+    not depend on its batch (see the module's doc)."""
+    model = load_double_model()
     return [
         model.encode(
             batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True,

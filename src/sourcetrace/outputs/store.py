@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from sourcetrace.model import Document, IngestError
-from sourcetrace.tables import ALL_TABLES, DOCUMENTS, ERRORS, PER_DOCUMENT, RUNS
+from sourcetrace.tables import ALL_TABLES, CACHES, DOCUMENTS, ERRORS, PER_DOCUMENT, RUNS
 
 DB_NAME = "sourcetrace.duckdb"
 
@@ -44,7 +44,8 @@ class AnalysisStore:
         self.con.execute(_ddl("documents", DOCUMENTS))
         self.con.execute(_ddl("errors", ERRORS))
         self.con.execute(_ddl("runs", RUNS))
-        for name, columns in {"documents": DOCUMENTS, "errors": ERRORS, **ALL_TABLES}.items():
+        tables = {"documents": DOCUMENTS, "errors": ERRORS, **ALL_TABLES, **CACHES}
+        for name, columns in tables.items():
             self.con.execute(_ddl(name, columns))
             # A store written by an older sourcetrace gains the columns added since.
             for column, sql_type in columns.items():
