@@ -147,9 +147,18 @@ def test_the_probe_gives_each_stage_its_own_peak(
     block = bytearray(os.urandom(1)) * (200 * 2**20)  # 200 MiB, touched
     del block
     rss.end("big")
+    rss.begin("outer")
     rss.begin("small")
     rss.end("small")
-    big, small = (json.loads(line) for line in log.read_text().splitlines())
-    assert (big["stage"], small["stage"]) == ("big", "small")
+    rss.begin("inner")
+    block = bytearray(os.urandom(1)) * (200 * 2**20)
+    del block
+    rss.end("inner")
+    rss.end("outer")
+    big, small, inner, outer = (json.loads(line) for line in log.read_text().splitlines())
+    assert [r["stage"] for r in (big, small, inner, outer)] == ["big", "small", "inner", "outer"]
     assert big["peak"] - big["rss"] > 150 * 2**20  # the block was counted in its stage...
     assert small["peak"] - small["rss"] < 50 * 2**20  # ...and not in the next one
+    # a stage inside another resets the peak; the outer one still has the inner one's
+    assert inner["peak"] - inner["rss"] > 150 * 2**20
+    assert outer["peak"] >= inner["peak"]

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from sourcetrace.config import Settings
 from sourcetrace.corpus import Columns, CorpusStep, OnDriver, PerGroup, Rows, Sql, ordered_inputs
+from sourcetrace.engines import rss
 from sourcetrace.engines.memo import StageMemo, step_salt
 from sourcetrace.engines.spill import TableSink
 from sourcetrace.outputs.store import AnalysisStore, arrow_table, arrow_type
@@ -210,7 +211,9 @@ def run_step(
                 memo = StageMemo(con, step, index, stage, salt, reuse=incremental)
                 memos.append(memo)
                 made += memo.temp_tables()
+            rss.begin(f"{step.name}.{index}")
             run_stage_local(con, stage, context, lambda text: step.sql(text, settings), memo)
+            rss.end(f"{step.name}.{index}", role="stage")
             if memo:
                 work[_label(step, stage)] = memo.counts()
         con.execute("BEGIN TRANSACTION")

@@ -28,15 +28,31 @@ def _status() -> dict[str, int]:
     return found
 
 
+# The stages begun and not ended, innermost last, each with the largest peak seen in it so
+# far: a stage begun inside another resets the peak, so the outer one keeps its own.
+_open: list[list[Any]] = []
+
+
+def _fold() -> dict[str, int]:
+    """This process's status, its peak since the last reset counted in every open stage."""
+    found = _status()
+    for entry in _open:
+        entry[1] = max(entry[1], found.get("VmHWM", 0))
+    return found
+
+
 def begin(stage: str) -> None:
-    """Start measuring ``stage``: the peak from now on is this stage's."""
+    """Start measuring ``stage``: the peak from now on is this stage's (and that of the
+    stages it is inside)."""
     if not os.environ.get(RSS_ENV):
         return
     try:
+        _fold()
         with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
             f.write("5")  # 5: reset the peak resident set size (Linux >= 4.0)
     except OSError:
-        pass
+        return
+    _open.append([stage, 0])
 
 
 def end(stage: str, role: str = "main", con: Any = None) -> None:
@@ -46,11 +62,17 @@ def end(stage: str, role: str = "main", con: Any = None) -> None:
     if not path:
         return
     try:
-        found = _status()
+        found = _fold()
     except OSError:
         return
+    peak = found.get("VmHWM")
+    while _open:  # this stage's own peak, with those of the stages begun inside it
+        name, seen = _open.pop()
+        if name == stage:
+            peak = seen
+            break
     record = {"stage": stage, "role": role, "pid": os.getpid(), "time": time.time(),
-              "rss": found.get("VmRSS"), "peak": found.get("VmHWM")}
+              "rss": found.get("VmRSS"), "peak": peak}
     if con is not None:
         record["duckdb"], record["duckdb_temp"] = con.execute(
             "SELECT sum(memory_usage_bytes), sum(temporary_storage_bytes) FROM duckdb_memory()"
