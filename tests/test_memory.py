@@ -162,3 +162,15 @@ def test_the_probe_gives_each_stage_its_own_peak(
     # a stage inside another resets the peak; the outer one still has the inner one's
     assert inner["peak"] - inner["rss"] > 150 * 2**20
     assert outer["peak"] >= inner["peak"]
+
+
+def test_the_probe_leaves_the_connection_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(rss.RSS_ENV, str(tmp_path / "rss.jsonl"))
+    with AnalysisStore(tmp_path / "store") as store:
+        rss.begin("step")
+        rss.end("step", con=store.con)  # what DuckDB holds, read on the store's connection
+        assert local_steps._rows(store.con, "SELECT 1 AS one") == [{"one": 1}]
+    record = json.loads((tmp_path / "rss.jsonl").read_text())
+    assert record["duckdb"] is not None and record["duckdb_temp"] is not None

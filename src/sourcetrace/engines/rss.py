@@ -74,9 +74,10 @@ def end(stage: str, role: str = "main", con: Any = None) -> None:
     record = {"stage": stage, "role": role, "pid": os.getpid(), "time": time.time(),
               "rss": found.get("VmRSS"), "peak": peak}
     if con is not None:
-        record["duckdb"], record["duckdb_temp"] = con.execute(
+        # fetchall: a result left unfinished would block the connection's next query
+        [(record["duckdb"], record["duckdb_temp"])] = con.execute(
             "SELECT sum(memory_usage_bytes), sum(temporary_storage_bytes) FROM duckdb_memory()"
-        ).fetchone()
+        ).fetchall()
     line = json.dumps(record)
     with open(path, "a", encoding="utf-8") as f:  # one short line: appends do not interleave
         f.write(line + "\n")
