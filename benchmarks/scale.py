@@ -127,9 +127,12 @@ def measure(n: int, workers: int, keep: Path | None) -> dict[str, Any]:
         bare_total, bare_rss, out, _ = run_measured([sys.executable, "-c", BARE, str(path)], env)
         bare = float(out.strip().splitlines()[-1])
         out_dir = (keep / f"allsides-{len(rows)}") if keep else Path(tmp) / "out"
+        probe = Path(tmp) / "rss.jsonl"  # per-stage peaks (sourcetrace.engines.rss)
         seconds, rss, out, _ = run_measured(
             [sys.executable, "-m", "sourcetrace", "analyze", str(path), "--out", str(out_dir),
-             "--json", "--no-report", "--workers", str(workers)], env)
+             "--json", "--no-report", "--workers", str(workers)],
+            {**env, "SOURCETRACE_RSS_LOG": str(probe)})
+        stage_peaks = _stage_peaks(probe)
         summary = json.loads(out)
         export = out_dir / "analysis.json"
         export_bytes = export.stat().st_size if export.is_file() else None
@@ -140,9 +143,22 @@ def measure(n: int, workers: int, keep: Path | None) -> dict[str, Any]:
         "articles": len(rows), "words": words, "bare_parse": round(bare, 1),
         "bare_with_load": round(bare_total, 1), "bare_peak_rss": bare_rss,
         "analyze": round(seconds, 1), "stages": summary.get("stages", {}),
-        "analyze_peak_rss": rss, "ratio": round(seconds / bare, 2),
+        "analyze_peak_rss": rss, "stage_peaks": stage_peaks, "ratio": round(seconds / bare, 2),
         "claims": claims, "export_bytes": export_bytes,
     }
+
+
+def _stage_peaks(probe: Path) -> dict[str, int]:
+    """Peak RSS (bytes) of the main process in each stage of ``analyze`` and of the largest
+    NLP worker ("nlp-worker"), from the probe's lines."""
+    peaks: dict[str, int] = {}
+    if probe.is_file():
+        for line in probe.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            name = {"main": r["stage"], "nlp-worker": "nlp-worker"}.get(r["role"])
+            if name and r.get("peak"):
+                peaks[name] = max(peaks.get(name, 0), r["peak"])
+    return peaks
 
 
 def _gib(n: int) -> str:
@@ -159,6 +175,9 @@ def show(r: dict[str, Any]) -> None:
     if stages:
         print("  stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
               + f", start-up and ingest {r['analyze'] - sum(stages.values()):.1f}")
+    if r["stage_peaks"]:
+        print("  peak RSS per stage (GiB, main process; nlp-worker: the largest worker): "
+              + ", ".join(f"{k} {v / 2**30:.2f}" for k, v in r["stage_peaks"].items()))
     if r["export_bytes"] is not None:
         print(f"  analysis.json: {r['export_bytes'] / 2**20:.1f} MiB")
     print(f"  ratio analyze / bare two-process parse: {r['ratio']:.2f} (floor 1.3)")

@@ -72,9 +72,13 @@ def _text_free(kb: KnowledgeBase, texts: dict[str, str], mentions: list[dict],
         out = mention_targets(group, kb)
         targets += out["mention_targets"]
         aliases += out["document_aliases"]
-    return link_corpus({"mentions": [dict(m) for m in mentions],
-                        "attributions": [dict(a) for a in attributions],
-                        "targets": targets, "aliases": aliases}, kb)
+    # each mention with its target, as the step's SQL joins them
+    found = {tuple(t[k] for k in MENTION_KEY): t for t in targets}
+    joined = [{**m, "target_kind": found[key]["target_kind"], "target": found[key]["target"],
+               "_targeted": True}
+              for m in mentions if (key := tuple(m[k] for k in MENTION_KEY))]
+    return link_corpus({"mentions": joined, "attributions": [dict(a) for a in attributions],
+                        "aliases": aliases}, kb)
 
 
 # -- 1. acronyms defined in another document of the corpus ----------------------------------

@@ -36,6 +36,20 @@ ATTRIBUTION_MODES = ("learned", "rules")
 REPORT_MAX_DOCUMENTS = 500
 
 
+# DuckDB's memory for a store written by `analyze` (its buffer pool: the corpus steps'
+# temporary tables, joins, sorts), above which it spills to DIR/sourcetrace.duckdb.tmp.
+# DuckDB's own default is 80 % of the machine's RAM, which lets the store alone grow with
+# the corpus to most of the memory; issue 19's budget is 8 GiB for the whole process tree.
+DUCKDB_MEMORY_ENV = "SOURCETRACE_DUCKDB_MEMORY"
+DUCKDB_MEMORY = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the analysis store (``$SOURCETRACE_DUCKDB_MEMORY``, e.g.
+    ``4GB``; default :data:`DUCKDB_MEMORY`)."""
+    return os.environ.get(DUCKDB_MEMORY_ENV, "").strip() or DUCKDB_MEMORY
+
+
 def attribution_mode() -> str:
     """The attribution extractor this process runs (``$SOURCETRACE_ATTRIBUTION``)."""
     mode = os.environ.get(ATTRIBUTION_ENV, "learned").strip().lower() or "learned"

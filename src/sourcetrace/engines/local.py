@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from sourcetrace import __version__
 from sourcetrace.config import Settings, available_cpus
+from sourcetrace.engines import rss
 from sourcetrace.engines.steps import load_corpus_steps
 from sourcetrace.ingest import DUPLICATE_ID, IngestOptions, iter_inputs
 from sourcetrace.ingest.selection import appearance_key, selection_sql
@@ -77,7 +78,9 @@ Analysed = tuple[list[tuple[Document, Rows]], list[IngestError]]
 
 def _worker_analyse(batch: list[Document], batch_size: int) -> Analysed:
     assert _WORKER_MODEL is not None
-    return analyze_safely(batch, _WORKER_MODEL, batch_size)
+    done = analyze_safely(batch, _WORKER_MODEL, batch_size)
+    rss.end("analyse", role="nlp-worker")  # the worker's peak so far (never reset)
+    return done
 
 
 # Fewer documents than this per worker are not worth starting a process for.
@@ -229,6 +232,7 @@ def run_analysis(
     out.mkdir(parents=True, exist_ok=True)
     result = RunResult(out=out)
     version = pipeline_version(settings.model)
+    rss.begin("ingest")
     with AnalysisStore(out) as store:
         chosen = select_documents(iter_inputs(inputs, ingest_options), store, version)
         todo = chosen.todo
@@ -239,7 +243,9 @@ def run_analysis(
             store.save_documents(
                 [(d, {}) for d in chosen.appearances], version, chosen.duplicate_of
             )
+        rss.end("ingest")
         tick("analyse", 0, len(todo))
+        rss.begin("analyse")
         clock = time.perf_counter()
         run = replace(settings, workers=resolve_workers(settings.workers, len(todo)))
         size = _task_size(len(todo), run)
@@ -252,16 +258,24 @@ def run_analysis(
                 store.save_errors(result.errors)
             tick("analyse", len(analysed) + len(failed), len(todo))
         result.stages["analyse"] = time.perf_counter() - clock
+        # The texts read are in the store now: the corpus steps read them from there, and
+        # holding every one of them through those steps grew with the input.
+        del todo, chosen
+        rss.end("analyse")
         steps = load_corpus_steps()
         tick("link", 0, len(steps))
         for name, step in steps:
             clock = time.perf_counter()
+            rss.begin(f"link:{name}")
             result.work.update(step(store, settings) or {})  # type: ignore[operator]
             result.stages[f"link:{name}"] = time.perf_counter() - clock
+            rss.end(f"link:{name}", con=store.con)
             tick("link", 1, len(steps))
         clock = time.perf_counter()
+        rss.begin("outputs")
         result.outputs.update(write_outputs(store, settings, version))
         result.stages["outputs"] = time.perf_counter() - clock
+        rss.end("outputs", con=store.con)
     result.seconds = time.perf_counter() - started
     return result
 

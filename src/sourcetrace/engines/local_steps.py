@@ -17,7 +17,9 @@ import pyarrow as pa
 
 from sourcetrace.config import Settings
 from sourcetrace.corpus import Columns, CorpusStep, OnDriver, PerGroup, Rows, Sql, ordered_inputs
+from sourcetrace.engines import rss
 from sourcetrace.engines.memo import StageMemo, step_salt
+from sourcetrace.engines.spill import TableSink
 from sourcetrace.outputs.store import AnalysisStore, arrow_table, arrow_type
 from sourcetrace.tables import CACHES, STORE_TABLES
 
@@ -44,36 +46,44 @@ def _rows(con: Any, query: str) -> list[dict[str, Any]]:
     return rows
 
 
-class _Output:
-    """One stage output gathered over many calls: row dicts and column batches."""
+# Row dicts an output holds before they become Arrow: a row dict costs ten to a hundred
+# times its Arrow bytes (an embedding as a list of 384 Python floats is ~12 kB against
+# 1.5 kB), and a stage's output held as dicts until its partition ended grew with the
+# corpus. Large enough that the Arrow chunks stay few.
+FLUSH_ROWS = 10_000
 
-    def __init__(self, columns: Columns) -> None:
+
+class _Output:
+    """One stage output gathered over many calls (row dicts or column batches), in the order
+    they came; beyond a few hundred megabytes the rows go to DuckDB as they come
+    (:class:`~sourcetrace.engines.spill.TableSink`)."""
+
+    def __init__(self, columns: Columns, con: Any | None = None, name: str = "") -> None:
         self.columns = columns
         self.rows: list[dict[str, Any]] = []
-        self.tables: list[pa.Table] = []
+        self.sink = TableSink(con, f"_spill_{name}", arrow_table([], columns))
 
     def add(self, rows: list[dict[str, Any]] | dict[str, Any]) -> None:
         if isinstance(rows, dict):  # columns: straight to Arrow, no row objects
-            self.tables.append(pa.Table.from_arrays(
+            self.flush()  # (the rows added before stay before)
+            self.sink.append(pa.Table.from_arrays(
                 [pa.array(rows[c], type=arrow_type(t)) for c, t in self.columns.items()],
                 names=list(self.columns),
             ))
         else:
             self.rows.extend(rows)
+            if len(self.rows) >= FLUSH_ROWS:
+                self.flush()
 
     def flush(self) -> None:
         """Row dicts gathered so far become an Arrow batch (compact, no Python objects)."""
         if self.rows:
-            self.tables.append(arrow_table(self.rows, self.columns))
+            self.sink.append(arrow_table(self.rows, self.columns))
             self.rows = []
 
     def create(self, con: Any, name: str) -> None:
-        table = pa.concat_tables([arrow_table(self.rows, self.columns), *self.tables])
-        con.register("_stage_rows", table)
-        try:
-            con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _stage_rows')
-        finally:
-            con.unregister("_stage_rows")
+        self.flush()
+        self.sink.create(con, name)
 
 
 def group_rows(
@@ -112,7 +122,18 @@ def run_stage_local(
     if isinstance(stage, Sql):
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{stage.output}" AS {sql(stage.query)}')
         return
-    out = {name: _Output(columns) for name, columns in stage.outputs.items()}
+    out = {name: _Output(columns, con, name) for name, columns in stage.outputs.items()}
+    try:
+        _run_stage(con, stage, context, sql, memo, out)
+    finally:
+        for output in out.values():  # (after a failure: no spill table left behind)
+            output.sink.drop()
+
+
+def _run_stage(
+    con: Any, stage: PerGroup | OnDriver, context: Any, sql: Callable[[str], str],
+    memo: StageMemo | None, out: dict[str, _Output],
+) -> None:
     if isinstance(stage, PerGroup):
         queries = {name: sql(query) for name, query in stage.inputs.items()}
         for part in _partitions(con, list(queries.values()), tuple(stage.key)):
@@ -196,7 +217,9 @@ def run_step(
                 memo = StageMemo(con, step, index, stage, salt, reuse=incremental)
                 memos.append(memo)
                 made += memo.temp_tables()
+            rss.begin(f"{step.name}.{index}")
             run_stage_local(con, stage, context, lambda text: step.sql(text, settings), memo)
+            rss.end(f"{step.name}.{index}", role="stage")
             if memo:
                 work[_label(step, stage)] = memo.counts()
         con.execute("BEGIN TRANSACTION")

@@ -35,6 +35,7 @@ import pyarrow as pa
 from sourcetrace import __version__
 from sourcetrace.config import Settings
 from sourcetrace.corpus import Columns, CorpusStep, PerGroup, Row, row_dicts
+from sourcetrace.engines.spill import TableSink
 from sourcetrace.outputs.store import arrow_table, arrow_type
 
 SCHEMA = "memo"
@@ -110,17 +111,19 @@ def _columns(con: Any, name: str) -> list[str]:
 class _Kept:
     """The rows of one output kept for the memo during a run, each with its group's digest:
     gathered as Python rows and made Arrow in bulk (one conversion per flush, not per
-    group: most groups give a row or two)."""
+    group: most groups give a row or two); beyond a few hundred megabytes they go on to a
+    DuckDB table (:class:`~sourcetrace.engines.spill.TableSink`)."""
 
-    def __init__(self, columns: Columns) -> None:
+    def __init__(self, columns: Columns, con: Any | None = None, name: str = "") -> None:
         self.columns = {KEY: "VARCHAR", **columns}
         self.rows: list[Row] = []
-        self.tables: list[pa.Table] = []
+        self.sink = TableSink(con, f"_spill_memo_{name}", arrow_table([], self.columns))
 
     def add(self, digest: str, rows: list[Row] | dict[str, Any]) -> None:
         if isinstance(rows, dict):  # columns: straight to Arrow
+            self.flush()  # (the rows added before stay before)
             n = len(next(iter(rows.values()))) if rows else 0
-            self.tables.append(pa.Table.from_arrays(
+            self.sink.append(pa.Table.from_arrays(
                 [pa.array([digest] * n, pa.string()),
                  *(pa.array(rows[c], type=arrow_type(t))
                    for c, t in self.columns.items() if c != KEY)],
@@ -130,12 +133,13 @@ class _Kept:
 
     def flush(self) -> None:
         if self.rows:
-            self.tables.append(arrow_table(self.rows, self.columns))
+            self.sink.append(arrow_table(self.rows, self.columns))
             self.rows = []
 
-    def table(self) -> pa.Table:
+    def create(self, con: Any, name: str) -> None:
+        """The rows kept become the temporary table ``name``."""
         self.flush()
-        return pa.concat_tables([arrow_table([], self.columns), *self.tables])
+        self.sink.create(con, name)
 
 
 class StageMemo:
@@ -165,9 +169,12 @@ class StageMemo:
         self.computed: list[str] = []
         self.seen: set[str] = set()
         self.unkept = 0  # groups computed and not kept (see lookup and store)
-        self.new_rows = {n: _Kept(c) for n, c in self.outputs.items()}
+        self.new_rows = self._kept()
         # (digest, rank, label) of every group in the memo after this run, for label stages
         self.mapping: list[tuple[str, int, Any]] = []
+
+    def _kept(self) -> dict[str, _Kept]:
+        return {n: _Kept(c, self.con, f"{self.name}.{n}") for n, c in self.outputs.items()}
 
     def _usable(self, con: Any) -> bool:
         """The stored memo has every table this stage needs, with the columns it makes now
@@ -254,7 +261,8 @@ class StageMemo:
 
     def temp_tables(self) -> list[str]:
         """The temporary tables :meth:`prepare` makes (dropped with the step's outputs)."""
-        return [self._temp(), self._temp("_labels"), *(self._temp(o) for o in self.outputs)]
+        return [self._temp(), self._temp("_labels"), *(self._temp(o) for o in self.outputs),
+                *(kept.sink.spill_name for kept in self.new_rows.values())]
 
     def prepare(self) -> dict[str, str]:
         """What the memo will be after this run, as temporary tables: the computed groups'
@@ -271,7 +279,7 @@ class StageMemo:
             }))
         found = {}
         for output in self.outputs:
-            self._create(self._temp(output), self.new_rows[output].table())
+            self.new_rows[output].create(con, self._temp(output))
             if self.reused:
                 con.register("_memo_reused", pa.table(
                     {KEY: pa.array(self.reused, pa.string())}))
@@ -285,7 +293,7 @@ class StageMemo:
                 finally:
                     con.unregister("_memo_reused")
             found[output] = self._query(output)
-        self.new_rows = {n: _Kept(c) for n, c in self.outputs.items()}
+        self.new_rows = self._kept()
         return found
 
     def _query(self, output: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from sourcetrace.config import duckdb_memory_limit
 from sourcetrace.model import Document, IngestError
 from sourcetrace.tables import ALL_TABLES, CACHES, DOCUMENTS, ERRORS, PER_DOCUMENT, RUNS
 
@@ -36,7 +37,9 @@ class AnalysisStore:
             self.path = self.path / DB_NAME
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        # A bounded buffer pool (config.DUCKDB_MEMORY): DuckDB spills what is above it.
+        config = {} if read_only else {"memory_limit": duckdb_memory_limit()}
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         if not read_only:
             self._create()
 
