@@ -13,7 +13,6 @@ document to a file, to check that a change leaves the output identical (``--comp
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import pickle
 import sys
@@ -25,19 +24,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "datasets" / "allsides" / "articles.jsonl.gz"
-
-
-def take(n: int) -> list[dict]:
-    """The first ``n`` articles of at least 50 words (``benchmarks/throughput.py``'s)."""
-    rows = []
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            if row.get("text") and len(row["text"].split()) >= 50:
-                rows.append(row)
-            if len(rows) >= n:
-                break
-    return rows
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import take  # noqa: E402  (the same first-N selection)
 
 
 def documents(n: int) -> list[Any]:

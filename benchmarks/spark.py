@@ -22,7 +22,6 @@ Each run's per-stage seconds (``analyze --json``) are printed as it ends.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import re
@@ -35,19 +34,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "datasets" / "allsides" / "articles.jsonl.gz"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import take  # noqa: E402  (the same first-N selection)
+
 FLOOR = 1.5  # Spark's wall time may be at most this many times the local engine's
 
 
-def take(n: int) -> list[dict[str, Any]]:
-    rows = []
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            if row.get("text") and len(row["text"].split()) >= 50:
-                rows.append(row)
-            if len(rows) >= n:
-                break
-    return rows
 
 
 def analyze(path: Path, out: Path, engine: list[str]) -> tuple[float, dict[str, Any]]:

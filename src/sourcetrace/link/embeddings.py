@@ -29,6 +29,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,9 +63,14 @@ def _load_model() -> SentenceTransformer:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import importlib
-
     from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(model_path()), device="cpu")
+
+
+def model_path() -> Path:
+    """The folder of the packaged sentence model (``SENTENCE_MODEL``)."""
+    import importlib
 
     try:
         package = importlib.import_module(SENTENCE_MODEL)
@@ -73,7 +79,7 @@ def _load_model() -> SentenceTransformer:
             f"sentence model package {SENTENCE_MODEL!r} is not installed "
             "(see requirements/model.txt)"
         ) from exc
-    return SentenceTransformer(str(package.get_model_path()), device="cpu")
+    return Path(package.get_model_path())
 
 
 def canonical_batches(keys: Iterable[str], batch_size: int = BATCH) -> list[list[str]]:

@@ -20,13 +20,12 @@ reads the ``vector_cache`` table of the store and replaces it with what the step
 from __future__ import annotations
 
 import hashlib
-import importlib
 from functools import lru_cache
 from typing import Any
 
 from sourcetrace.config import SENTENCE_MODEL
 from sourcetrace.corpus import PerGroup, Sql, Stage
-from sourcetrace.link.embeddings import BATCH
+from sourcetrace.link.embeddings import BATCH, model_path
 from sourcetrace.tables import CACHES
 
 TABLE = "vector_cache"
@@ -52,16 +51,7 @@ def model_digest() -> str:
     version and the batching scheme. Vectors made with anything else are never read."""
     import torch
 
-    try:
-        package = importlib.import_module(SENTENCE_MODEL)
-    except ModuleNotFoundError as exc:
-        raise RuntimeError(
-            f"sentence model package {SENTENCE_MODEL!r} is not installed "
-            "(see requirements/model.txt)"
-        ) from exc
-    from pathlib import Path
-
-    root = Path(package.get_model_path())
+    root = model_path()
     h = hashlib.blake2b(digest_size=16)
     for part in (SENTENCE_MODEL, torch.__version__, SCHEME):
         h.update(part.encode() + b"\0")
