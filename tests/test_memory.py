@@ -73,7 +73,7 @@ def test_a_stage_output_beyond_the_budget_goes_to_duckdb_as_it_comes(
 
     monkeypatch.setattr(spill.TableSink, "append", watched)
     monkeypatch.setattr(spill, "SPILL_BYTES", 1)  # every batch goes to DuckDB at once
-    monkeypatch.setattr(local_steps, "FLUSH_ROWS", 5)  # row dicts made Arrow every 5 rows
+    monkeypatch.setattr(spill, "FLUSH_ROWS", 5)  # row dicts made Arrow every 5 rows
     run_stage_local(con, _stage(fn), None)
     assert len(held) >= 3 and set(held) == {0}  # never more than one batch in Python
     # the same rows in the same order, and no spill table left behind
@@ -94,7 +94,7 @@ def test_a_driver_stage_with_rows_beyond_the_budget_keeps_their_order(
     run_stage_local(con, stage, None)
     expected = con.execute('SELECT * FROM temp."out"').fetchall()
     monkeypatch.setattr(spill, "SPILL_BYTES", 1)
-    monkeypatch.setattr(local_steps, "FLUSH_ROWS", 3)
+    monkeypatch.setattr(spill, "FLUSH_ROWS", 3)
     run_stage_local(con, stage, None)
     assert con.execute('SELECT * FROM temp."out"').fetchall() == expected
     assert _spill_tables(con) == []
@@ -102,6 +102,15 @@ def test_a_driver_stage_with_rows_beyond_the_budget_keeps_their_order(
 
 def test_memo_rows_beyond_the_budget_are_kept_and_reused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spill, "SPILL_BYTES", 1)
+    monkeypatch.setattr(spill, "FLUSH_ROWS", 4)
+    held_rows: list[int] = []  # row dicts a buffer (the stage's or the memo's) holds after add
+    add = spill.RowBuffer.add
+
+    def watched(self: spill.RowBuffer, rows: Any, fixed: Any = None) -> None:
+        add(self, rows, fixed)
+        held_rows.append(len(self.rows))
+
+    monkeypatch.setattr(spill.RowBuffer, "add", watched)
     monkeypatch.setattr(local_steps, "PARTITION_ROWS", 100)
     con = duckdb.connect()
     _items(con)
@@ -116,6 +125,7 @@ def test_memo_rows_beyond_the_budget_are_kept_and_reused(monkeypatch: pytest.Mon
         for name in memo.temp_tables():
             con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
         assert _spill_tables(con) == []
+    assert held_rows and max(held_rows) < 4  # the memo's rows became Arrow as they came
     assert found[0][0] == {"groups": 40, "computed": 40}
     assert found[1][0] == {"groups": 40, "computed": 0}  # every group's rows from the memo
     assert found[0][1] == found[1][1] and len(found[0][1]) == 280

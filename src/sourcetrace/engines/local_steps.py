@@ -16,11 +16,11 @@ from typing import Any
 import pyarrow as pa
 
 from sourcetrace.config import Settings
-from sourcetrace.corpus import Columns, CorpusStep, OnDriver, PerGroup, Rows, Sql, ordered_inputs
+from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Rows, Sql, ordered_inputs
 from sourcetrace.engines import rss
 from sourcetrace.engines.memo import StageMemo, step_salt
-from sourcetrace.engines.spill import TableSink
-from sourcetrace.outputs.store import AnalysisStore, arrow_table, arrow_type
+from sourcetrace.engines.spill import RowBuffer
+from sourcetrace.outputs.store import AnalysisStore
 from sourcetrace.tables import CACHES, STORE_TABLES
 
 log = logging.getLogger(__name__)
@@ -44,46 +44,6 @@ def _rows(con: Any, query: str) -> list[dict[str, Any]]:
         for k, row in enumerate(rows):
             row[name] = values[offsets[k]:offsets[k + 1]] if valid[k] else None
     return rows
-
-
-# Row dicts an output holds before they become Arrow: a row dict costs ten to a hundred
-# times its Arrow bytes (an embedding as a list of 384 Python floats is ~12 kB against
-# 1.5 kB), and a stage's output held as dicts until its partition ended grew with the
-# corpus. Large enough that the Arrow chunks stay few.
-FLUSH_ROWS = 10_000
-
-
-class _Output:
-    """One stage output gathered over many calls (row dicts or column batches), in the order
-    they came; beyond a few hundred megabytes the rows go to DuckDB as they come
-    (:class:`~sourcetrace.engines.spill.TableSink`)."""
-
-    def __init__(self, columns: Columns, con: Any | None = None, name: str = "") -> None:
-        self.columns = columns
-        self.rows: list[dict[str, Any]] = []
-        self.sink = TableSink(con, f"_spill_{name}", arrow_table([], columns))
-
-    def add(self, rows: list[dict[str, Any]] | dict[str, Any]) -> None:
-        if isinstance(rows, dict):  # columns: straight to Arrow, no row objects
-            self.flush()  # (the rows added before stay before)
-            self.sink.append(pa.Table.from_arrays(
-                [pa.array(rows[c], type=arrow_type(t)) for c, t in self.columns.items()],
-                names=list(self.columns),
-            ))
-        else:
-            self.rows.extend(rows)
-            if len(self.rows) >= FLUSH_ROWS:
-                self.flush()
-
-    def flush(self) -> None:
-        """Row dicts gathered so far become an Arrow batch (compact, no Python objects)."""
-        if self.rows:
-            self.sink.append(arrow_table(self.rows, self.columns))
-            self.rows = []
-
-    def create(self, con: Any, name: str) -> None:
-        self.flush()
-        self.sink.create(con, name)
 
 
 def group_rows(
@@ -122,7 +82,8 @@ def run_stage_local(
     if isinstance(stage, Sql):
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{stage.output}" AS {sql(stage.query)}')
         return
-    out = {name: _Output(columns, con, name) for name, columns in stage.outputs.items()}
+    out = {name: RowBuffer(columns, con, f"_spill_{name}")
+           for name, columns in stage.outputs.items()}
     try:
         _run_stage(con, stage, context, sql, memo, out)
     finally:
@@ -132,7 +93,7 @@ def run_stage_local(
 
 def _run_stage(
     con: Any, stage: PerGroup | OnDriver, context: Any, sql: Callable[[str], str],
-    memo: StageMemo | None, out: dict[str, _Output],
+    memo: StageMemo | None, out: dict[str, RowBuffer],
 ) -> None:
     if isinstance(stage, PerGroup):
         queries = {name: sql(query) for name, query in stage.inputs.items()}

@@ -35,8 +35,7 @@ import pyarrow as pa
 from sourcetrace import __version__
 from sourcetrace.config import Settings
 from sourcetrace.corpus import Columns, CorpusStep, PerGroup, Row, row_dicts
-from sourcetrace.engines.spill import TableSink
-from sourcetrace.outputs.store import arrow_table, arrow_type
+from sourcetrace.engines.spill import RowBuffer
 
 SCHEMA = "memo"
 KEY = "_memo"
@@ -108,40 +107,6 @@ def _columns(con: Any, name: str) -> list[str]:
     ).fetchall()]
 
 
-class _Kept:
-    """The rows of one output kept for the memo during a run, each with its group's digest:
-    gathered as Python rows and made Arrow in bulk (one conversion per flush, not per
-    group: most groups give a row or two); beyond a few hundred megabytes they go on to a
-    DuckDB table (:class:`~sourcetrace.engines.spill.TableSink`)."""
-
-    def __init__(self, columns: Columns, con: Any | None = None, name: str = "") -> None:
-        self.columns = {KEY: "VARCHAR", **columns}
-        self.rows: list[Row] = []
-        self.sink = TableSink(con, f"_spill_memo_{name}", arrow_table([], self.columns))
-
-    def add(self, digest: str, rows: list[Row] | dict[str, Any]) -> None:
-        if isinstance(rows, dict):  # columns: straight to Arrow
-            self.flush()  # (the rows added before stay before)
-            n = len(next(iter(rows.values()))) if rows else 0
-            self.sink.append(pa.Table.from_arrays(
-                [pa.array([digest] * n, pa.string()),
-                 *(pa.array(rows[c], type=arrow_type(t))
-                   for c, t in self.columns.items() if c != KEY)],
-                names=list(self.columns)))
-        else:
-            self.rows += [{KEY: digest, **r} for r in rows]
-
-    def flush(self) -> None:
-        if self.rows:
-            self.sink.append(arrow_table(self.rows, self.columns))
-            self.rows = []
-
-    def create(self, con: Any, name: str) -> None:
-        """The rows kept become the temporary table ``name``."""
-        self.flush()
-        self.sink.create(con, name)
-
-
 class StageMemo:
     """The memo of one stage during one run: which groups are known, which were reused, and
     the rows computed for the others.
@@ -173,8 +138,10 @@ class StageMemo:
         # (digest, rank, label) of every group in the memo after this run, for label stages
         self.mapping: list[tuple[str, int, Any]] = []
 
-    def _kept(self) -> dict[str, _Kept]:
-        return {n: _Kept(c, self.con, f"{self.name}.{n}") for n, c in self.outputs.items()}
+    def _kept(self) -> dict[str, RowBuffer]:
+        """Buffers for the rows computed this run, each row with its group's digest."""
+        return {n: RowBuffer({KEY: "VARCHAR", **c}, self.con, f"_spill_memo_{self.name}.{n}")
+                for n, c in self.outputs.items()}
 
     def _usable(self, con: Any) -> bool:
         """The stored memo has every table this stage needs, with the columns it makes now
@@ -248,7 +215,7 @@ class StageMemo:
             self._map(digest, labels)
         self.computed.append(digest)
         for output, rows in found.items():
-            self.new_rows[output].add(digest, rows)
+            self.new_rows[output].add(rows, fixed={KEY: digest})
         return True
 
     def flush(self) -> None:
