@@ -3,10 +3,12 @@
 * The store tables the step reads are views over their Parquet folders.
 * :class:`~sourcetrace.corpus.Sql`: ``spark.sql`` of the same text DuckDB runs (the session
   takes double-quoted identifiers, as DuckDB does).
-* :class:`~sourcetrace.corpus.PerGroup`: every input row becomes ``(key, input, row JSON)``;
+* :class:`~sourcetrace.corpus.PerGroup`: every input row becomes ``(key, input, row struct)``;
   the rows of one key are gathered on an executor (``groupBy().agg(collect_list)``), and
-  ``mapInPandas`` calls the stage function on whole batches of groups. JSON keeps NULLs and
-  the Python types the local engine reads from DuckDB (int, float, bool, str, list).
+  ``mapInArrow`` calls the stage function on whole batches of groups. Rows stay Arrow both
+  ways (not JSON text: a claim's 384-float vector as decimal text cost more to write and
+  parse than the stage itself), and ``to_pylist`` gives the stage the Python values the
+  local engine reads from DuckDB (int, float of the stored float32, bool, str, list, None).
 * :class:`~sourcetrace.corpus.OnDriver`: the (small) inputs come to the driver as Arrow.
 
 Stage outputs are written as Parquet under ``work/<step>/<output>`` and become views for the
@@ -16,7 +18,6 @@ the driver and broadcast.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Iterator
 from functools import reduce
@@ -51,20 +52,42 @@ def _collect(frame: Any) -> list[dict[str, Any]]:
     return frame.toArrow().to_pylist()
 
 
-def _apply_groups(batches: Iterator[Any], stage: PerGroup, context: Any) -> Iterator[Any]:
-    """Executor: batches of groups (each the list of its ``(input, row JSON)``) -> the
-    stage function's rows as ``(output, row JSON)``."""
-    import pandas as pd
+def _apply_groups(
+    batches: Iterator[Any], stage: PerGroup, context: Any, out_types: list[Any]
+) -> Iterator[Any]:
+    """Executor: Arrow batches of groups (each the list of its ``(input, row)`` structs) ->
+    the stage function's rows: column ``_output`` (the output's index) and one struct column
+    per output, filled for that output's rows and NULL elsewhere."""
+    import pyarrow as pa
 
+    from sourcetrace.outputs.store import arrow_table
+
+    inputs = list(stage.inputs)
+    outputs = list(stage.outputs)
     for batch in batches:
-        out: list[tuple[str, str]] = []
-        for items in batch["_rows"]:
-            group: dict[str, list[dict[str, Any]]] = {name: [] for name in stage.inputs}
+        made: dict[str, list[dict[str, Any]]] = {name: [] for name in outputs}
+        for items in batch.column("_rows").to_pylist():
+            group: dict[str, list[dict[str, Any]]] = {name: [] for name in inputs}
             for item in items:
-                group[item["_input"]].append(json.loads(item["_row"]))
+                j = item["_input"]
+                group[inputs[j]].append(item[f"_i{j}"])
             for name, rows in stage.fn(ordered_inputs(group, stage.order), context).items():
-                out.extend((name, json.dumps(r, ensure_ascii=False)) for r in row_dicts(rows))
-        yield pd.DataFrame(out, columns=["_output", "_row"], dtype=object)
+                made[name].extend(row_dicts(rows))
+        for k, name in enumerate(outputs):
+            n = len(made[name])
+            if not n:
+                continue
+            # (cast: the store's Arrow types are DuckDB's, e.g. INTEGER as int64; Spark
+            # reads its own, int32)
+            table = arrow_table(made[name], stage.outputs[name]).cast(
+                pa.schema(list(out_types[k])))
+            own = pa.StructArray.from_arrays(
+                [c.combine_chunks() for c in table.columns], fields=list(out_types[k]))
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([k] * n, pa.int32()),
+                 *(own if j == k else pa.nulls(n, t) for j, t in enumerate(out_types))],
+                names=["_output", *(f"_o{j}" for j in range(len(outputs)))],
+            )
 
 
 def _write(frame: Any, folder: Path) -> None:
@@ -107,29 +130,34 @@ def run_stage_spark(
             _write_rows(spark, row_dicts(out.get(name, [])), columns, work / name)
             _view(spark, name, work / name)
         return
+    from pyspark.sql import types as T
+    from pyspark.sql.pandas.types import to_arrow_type
+
     parts = []
-    for name, query in stage.inputs.items():
+    for j, query in enumerate(stage.inputs.values()):
         frame = spark.sql(sql(query))
-        key = F.to_json(F.struct(*(F.col(k) for k in stage.key)))
-        row = F.to_json(
-            F.struct(*(F.col(c) for c in frame.columns)), {"ignoreNullFields": "false"}
-        )
-        parts.append(frame.select(key.alias("_key"), F.lit(name).alias("_input"),
-                                  row.alias("_row")))
-    grouped = reduce(lambda a, b: a.unionByName(b), parts).groupBy("_key").agg(
-        F.collect_list(F.struct("_input", "_row")).alias("_rows")
-    )
-    result = grouped.mapInPandas(
-        lambda batches: _apply_groups(batches, stage, context.value),
-        "_output string, _row string",
+        parts.append(frame.select(
+            *(F.col(f"`{k}`").alias(f"_k{m}") for m, k in enumerate(stage.key)),
+            F.lit(j).alias("_input"),
+            F.struct(*(F.col(f"`{c}`") for c in frame.columns)).alias(f"_i{j}"),
+        ))
+    keys = [f"_k{m}" for m in range(len(stage.key))]
+    rows = ["_input", *(f"_i{j}" for j in range(len(parts)))]
+    grouped = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), parts).groupBy(
+        *keys).agg(F.collect_list(F.struct(*rows)).alias("_rows")).select("_rows")
+    outputs = list(stage.outputs.items())
+    schema = T.StructType([
+        T.StructField("_output", T.IntegerType(), False),
+        *(T.StructField(f"_o{j}", spark_schema(columns), True)
+          for j, (_, columns) in enumerate(outputs)),
+    ])
+    out_types = [to_arrow_type(f.dataType) for f in schema.fields[1:]]
+    result = grouped.mapInArrow(
+        lambda batches: _apply_groups(batches, stage, context.value, out_types), schema
     ).persist()
     try:
-        for name, columns in stage.outputs.items():
-            _write(
-                result.where(F.col("_output") == name)
-                .select(F.from_json("_row", spark_schema(columns)).alias("r")).select("r.*"),
-                work / name,
-            )
+        for j, (name, _) in enumerate(outputs):
+            _write(result.where(F.col("_output") == j).select(f"_o{j}.*"), work / name)
             _view(spark, name, work / name)
     finally:
         result.unpersist()
