@@ -125,74 +125,6 @@ def _fit_ensemble(x: np.ndarray, y: np.ndarray):
     return spec, ensemble
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-def _choose_cross(y: np.ndarray, oof_cheap: np.ndarray, oof_full: np.ndarray
-                  ) -> tuple[dict | None, float] | None:
-    """How the cross-encoder (``benchmarks/cross_encoder.py``) joins the classifier, chosen
-    on the part of train it was not fitted on (never on dev): for the pairs whose cheap
-    probability is in a band, a logistic regression over (log-odds of the cheap or the full
-    model, the cross-encoder's logit), scored out-of-fold on those rows; the pairs outside
-    the band keep the cheap model at SAME_PROPOSITION. Its own threshold is folded into the
-    intercept, so that SAME_PROPOSITION stays the one decision threshold. None when the
-    cross-encoder has not been fitted, (None, threshold) when it does not beat the
-    classifier on those rows; the threshold is the cross-encoder's alone (a logit)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-
-    import cross_encoder as ce_train
-
-    path = ce_train.held_logits_path()
-    if not (path.exists() and ce_train.ADAPTER.exists()):
-        print("no cross-encoder fitted (benchmarks/cross_encoder.py): left out")
-        return None
-    held = json.loads(path.read_text())
-    rows, ce = np.asarray(held["rows"]), np.asarray(held["logits"])
-    yh, cheap, full = y[rows], oof_cheap[rows], oof_full[rows]
-    same = propositions.SAME_PROPOSITION
-    grid = np.arange(0.05, 0.951, 0.01)
-
-    def best(p_band: np.ndarray, band: np.ndarray, outside: np.ndarray) -> tuple[float, float]:
-        """(F1, threshold) over the held rows: band rows at their best threshold."""
-        t = max(grid, key=lambda t: (scores(yh, np.where(band, p_band >= t, outside))[1],
-                                     -abs(t - 0.5)))
-        return scores(yh, np.where(band, p_band >= t, outside))[1], float(t)
-
-    model = propositions.load_model()
-    lo0, hi0 = model.uncertain
-    band0 = (cheap >= lo0) & (cheap <= hi0)
-    shipped = scores(yh, np.where(band0, full, cheap) >= same)[1]
-    alone = best(1 / (1 + np.exp(-ce)), np.ones(len(yh), bool), cheap >= same)
-    print(f"held-out train rows ({len(rows)}): classifier as shipped F1 {shipped:.4f}; "
-          f"cross-encoder alone F1 {alone[0]:.4f} (probability >= {alone[1]:.2f})")
-    choice, chosen = None, (shipped, 0.0)
-    for mode, base in (("cheap", cheap), ("full", full)):
-        for lo, hi in BANDS:
-            band = (cheap >= lo) & (cheap <= hi)
-            z = np.column_stack([_logit(base), ce])
-            oof = np.zeros(len(yh))
-            for f, t in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(z, yh):
-                oof[t] = LogisticRegression(C=1.0).fit(z[f], yh[f]).predict_proba(z[t])[:, 1]
-            f1, t = best(oof, band, cheap >= same)
-            print(f"  {mode} + cross-encoder for cheap {lo:.2f}-{hi:.2f} ({band.mean():.1%} of "
-                  f"pairs): F1 {f1:.4f} at {t:.2f}")
-            # a wider band or the token pass must earn its cost
-            if f1 > chosen[0] + 0.002:
-                stack = LogisticRegression(C=1.0).fit(z, yh)
-                shift = float(_logit(np.array([t]))[0] - _logit(np.array([same]))[0])
-                choice = {"base": mode, "uncertain": [lo, hi],
-                          "coef": stack.coef_[0].tolist(),
-                          "intercept": float(stack.intercept_[0]) - shift,
-                          "held_out_f1": round(f1, 4)}
-                chosen = (f1, t)
-    print(f"cross-encoder stage: {choice or 'not used (no gain on the held-out rows)'}")
-    # the cross-encoder alone, for the benchmark's report: its threshold as a logit
-    return choice, float(_logit(np.array([alone[1]]))[0])
-
-
 def train(pairs: list[tuple[int, str, str]], claims: ClaimSet, left: np.ndarray,
           right: np.ndarray) -> None:
     from sklearn.model_selection import StratifiedKFold
@@ -232,7 +164,6 @@ def train(pairs: list[tuple[int, str, str]], claims: ClaimSet, left: np.ndarray,
               f"{full_f1:.4f}, cheap only {scores(y, oof_cheap >= threshold)[1]:.4f})")
         if f1 >= full_f1 - BAND_TOLERANCE:
             break
-    cross = _choose_cross(y, oof_cheap, oof_full)
     spec = {
         "about": "sourcetrace.link.propositions; written by benchmarks/propositions.py --train "
                  "on MSRP train",
@@ -241,10 +172,6 @@ def train(pairs: list[tuple[int, str, str]], claims: ClaimSet, left: np.ndarray,
         "cross_validated_f1": round(f1, 4),
         "cheap": _fit_ensemble(x[:, :n_cheap], y)[0], "full": _fit_ensemble(x, y)[0],
     }
-    if cross:
-        spec["cross_alone_logit"] = cross[1]
-        if cross[0]:
-            spec["cross"] = cross[0]
     WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
     WEIGHTS.write_text(json.dumps(spec, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {WEIGHTS.relative_to(ROOT)} ({WEIGHTS.stat().st_size / 1e3:.0f} kB); "
@@ -282,7 +209,7 @@ def main() -> None:
     p = propositions.same_probability(claims, left, right)
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     model = propositions.load_model()
-    lo, hi = model.cross.uncertain if model.cross else model.uncertain
+    lo, hi = model.uncertain
     cheap = model.cheap.probability(propositions.cheap_features(claims, left, right))
     unsure = float(np.mean((cheap >= lo) & (cheap <= hi)))
     baseline = scores(y, claims.pair_components(left, right)["cosine"] >= cos_threshold)
@@ -291,7 +218,7 @@ def main() -> None:
     print(f"sentence embeddings (ClaimSet, as the claims step has them): {embed_seconds:.1f} s")
     print(f"same_probability: {seconds:.1f} s wall, {cpu:.1f} s CPU "
           f"({seconds / len(y) * 1e4:.0f} s wall per 10k pairs); {unsure:.1%} of pairs "
-          f"uncertain -> {'cross-encoder' if model.cross else 'token alignment pass'}")
+          "uncertain -> token alignment pass")
     conflicts = np.array([bool(propositions.minimal_conflict(claims.claims[i], claims.claims[j]))
                           for i, j in zip(left, right, strict=True)])
     print(f"minimal-pair conflicts (one swapped number/name/polarity): {conflicts.sum()} pairs, "
@@ -302,16 +229,6 @@ def main() -> None:
                   >= propositions.SAME_PROPOSITION)
     print(f"without the token alignment (as the claims step runs it): accuracy {step[0]:.4f}, "
           f"F1 {step[1]:.4f}")
-    spec = json.loads(WEIGHTS.read_text(encoding="utf-8"))
-    if "cross_alone_logit" in spec:
-        from sourcetrace.link import cross_encoder
-
-        t = time.perf_counter()
-        logits = cross_encoder.pair_logits([(a, b) for _, a, b in test_pairs])
-        alone = scores(y, logits >= spec["cross_alone_logit"])
-        print(f"cross-encoder alone (every pair; logit >= {spec['cross_alone_logit']:.2f}, "
-              f"chosen on held-out train rows): accuracy {alone[0]:.4f}, F1 {alone[1]:.4f}; "
-              f"{time.perf_counter() - t:.1f} s wall")
     print(f"F1 above baseline: {ours[1] - baseline[1]:+.4f}")
     print(f"sourcetrace: pairs {len(y)}, accuracy {ours[0]:.4f}, F1 {ours[1]:.4f}")
 

@@ -66,7 +66,6 @@ import numpy as np
 from rapidfuzz import fuzz
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from sourcetrace.link import cross_encoder
 from sourcetrace.link.embeddings import canonical_batches
 from sourcetrace.link.embeddings import load_model as load_sentence_model
 from sourcetrace.link.matching import (
@@ -353,29 +352,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CrossStage:
-    """The cross-encoder's say for the pairs whose cheap probability is in ``uncertain``:
-    a logistic regression over (log-odds of the ``base`` model, "cheap" or "full", and the
-    cross-encoder's logit), its threshold folded into the intercept (``SAME_PROPOSITION``
-    stays the decision threshold)."""
-
-    base: str
-    uncertain: tuple[float, float]
-    coef: tuple[float, float]
-    intercept: float
-
-    def probability(self, base: np.ndarray, cross: np.ndarray) -> np.ndarray:
-        p = np.clip(base, 1e-6, 1 - 1e-6)
-        return _sigmoid(self.coef[0] * np.log(p / (1 - p)) + self.coef[1] * cross
-                        + self.intercept)
-
-
-@dataclass(frozen=True)
 class Model:
     cheap: Ensemble  # on CHEAP_FEATURES
     full: Ensemble  # on FEATURES
     uncertain: tuple[float, float]  # cheap probabilities sent to the full model
-    cross: CrossStage | None = None  # replaces the full model's stage when present
 
 
 @lru_cache(maxsize=1)
@@ -386,10 +366,7 @@ def load_model() -> Model:
     if spec["features"] != list(FEATURES):
         raise RuntimeError(f"{WEIGHTS} was fitted on other features: rerun "
                            "`make train-propositions`")
-    cross = spec.get("cross")
-    return Model(Ensemble(spec["cheap"]), Ensemble(spec["full"]), tuple(spec["uncertain"]),
-                 CrossStage(cross["base"], tuple(cross["uncertain"]), tuple(cross["coef"]),
-                            float(cross["intercept"])) if cross else None)
+    return Model(Ensemble(spec["cheap"]), Ensemble(spec["full"]), tuple(spec["uncertain"]))
 
 
 # --- minimal pairs: one slot changed ----------------------------------------------------------
@@ -483,19 +460,11 @@ def same_probability(claims: ClaimSet, left: np.ndarray, right: np.ndarray,
     left, right = np.asarray(left, dtype=int), np.asarray(right, dtype=int)
     cheap = cheap_features(claims, left, right)
     p = model.cheap.probability(cheap)
-    lo, hi = model.cross.uncertain if model.cross else model.uncertain
+    lo, hi = model.uncertain
     unsure = np.flatnonzero((p >= lo) & (p <= hi))
     if len(unsure) and align:
-        base = p[unsure]
-        if not model.cross or model.cross.base == "full":
-            base = model.full.probability(np.hstack([
-                cheap[unsure], align_features(claims, left[unsure], right[unsure])]))
-        if model.cross:
-            logits = cross_encoder.pair_logits([
-                (claims.claims[i].text, claims.claims[j].text)
-                for i, j in zip(left[unsure], right[unsure], strict=True)])
-            base = model.cross.probability(base, logits)
-        p[unsure] = base
+        full = np.hstack([cheap[unsure], align_features(claims, left[unsure], right[unsure])])
+        p[unsure] = model.full.probability(full)
     # The veto only matters where it turns a "same" into "different".
     conflict = [k for k, (i, j) in enumerate(zip(left, right, strict=True))
                 if p[k] >= SAME_PROPOSITION
