@@ -147,7 +147,7 @@ def encode_texts(texts: list[str], output: str = "sentence_embedding") -> list[n
         # too few rows take another MKL path (module doc): repeat the texts up to MIN_ROWS
         pieces = lengths[batch[0]]
         chunk = chunk * -(-MIN_ROWS // (pieces * len(chunk)))
-        features = model.preprocess(chunk)
+        features = _prepare(model)(chunk)
         mask = features["attention_mask"]
         if not bool(mask.all()):  # a bucket is one token count: never any padding
             raise RuntimeError("sentence model batch of texts of unequal token counts")
@@ -164,6 +164,11 @@ def encode_texts(texts: list[str], output: str = "sentence_embedding") -> list[n
             with ThreadPoolExecutor(threads) as pool:
                 list(pool.map(run, batches))
     return out  # type: ignore[return-value]
+
+
+def _prepare(model: SentenceTransformer) -> Callable[[list[str]], dict]:
+    # sentence-transformers 6 renamed ``tokenize`` (still there, deprecated) ``preprocess``
+    return getattr(model, "preprocess", None) or model.tokenize
 
 
 # one_torch_thread changes a process-wide setting: one encode_texts at a time
