@@ -356,7 +356,9 @@ def test_claims_step_does_not_depend_on_row_order(tmp_path: Path) -> None:
     assert any(set(r["documents"]) == {"d1", "d2"} for r in clusters)
 
 
-def test_embeddings_on_the_executors_are_the_local_floats(spark: Any, tmp_path: Path) -> None:
+def test_embeddings_on_the_executors_are_the_local_floats(
+    spark: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
     """The claims step's vector stages (texts, digests, model batches, forward passes, the
     cache's rows) on the cluster's executors give embed()'s vectors bit for bit, and read
     the vectors the store's cache holds instead of embedding those texts again."""
@@ -383,6 +385,8 @@ def test_embeddings_on_the_executors_are_the_local_floats(spark: Any, tmp_path: 
         "digest string, model string, vector array<float>",
     ).createOrReplaceTempView("vector_cache")
     assert list(CACHES["vector_cache"]) == ["digest", "model", "vector"]
+    # groups of 64 texts, so that the executors share them (1,024 a group otherwise)
+    monkeypatch.setattr(vector_cache, "ENCODE_GROUP", 64)
     stages = [*vector_cache.vector_stages("claim_lead_vectors",
                                           "SELECT key, klen FROM claim_leads"),
               vector_cache.cache_rows(["claim_lead_vectors"])]

@@ -10,24 +10,25 @@ store by text digest (:mod:`sourcetrace.link.vector_cache`) and reads them on la
 a vector read back must be the one a run from scratch would compute, bit for bit, in
 whatever batch that run puts the text; and the Spark executors must get the local floats.
 In float32, MiniLM's vector of a text moves in the 7th digit with the other texts of its
-model batch: the padding, and the matrix shapes the kernels split among threads. So
-:func:`encode_batches` runs the forward pass in float64 and rounds the normalised vector to
-float32 once, at the end: batch-dependent differences are then ~1e-16, far below float32's
-resolution, and the rounded vectors were identical in every comparison measured
-(2026-11-28, AllSides sentences; docs/benchmarks.md, "Sentence vectors"): padded batches of
-64 against one text a batch, random batches of 16 or 40, one thread against two. What was
-measured against it: float32 with batches of one token count (no padding) still differs
-with the batch size when torch uses two threads (0 of 64 rows equal in batches of 8);
-rounding float32 vectors to float16 leaves 206 of 256 vectors different; one text a batch
-costs 6x the CPU. Float64 costs about 1.8x float32's CPU for the same batches. Batches are
-still formed from the *set* of texts alone (:func:`canonical_batches`), longest first.
+model batch: the padding, and the matrix shapes MKL splits among threads. So
+:func:`encode_texts` runs the model in float32 on batches that hold texts of *one token
+count* (no padding), each batch on *one* torch thread, and uses the cores with a pool of
+Python threads instead (torch releases the GIL). Measured (2026-11-28, 1,200 AllSides
+sentences; docs/benchmarks.md, "Incremental runs"): such a batch gives the same floats for
+a text whatever its size (1 to 64), companions and order, on one Python thread or two, as
+long as it has at least 16 rows of word pieces (texts x pieces); below that the linear
+layers take another MKL kernel, so a short batch is made up to ``MIN_ROWS`` rows by
+repeating its texts. Before this, the pass ran in float64 rounded to float32 at the end
+(also batch-independent, at 1.8x float32's CPU).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,35 +91,102 @@ def canonical_batches(keys: Iterable[str], batch_size: int = BATCH) -> list[list
     return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
-@lru_cache(maxsize=1)
-def _double_model() -> SentenceTransformer:
-    import copy
-
-    return copy.deepcopy(load_model()).double()
-
-
-def load_double_model() -> SentenceTransformer:
-    """The sentence model with float64 weights (a copy: the float32 one serves the token
-    pass of :mod:`sourcetrace.link.propositions`), loaded once per process."""
-    with _LOADING_DOUBLE:
-        return _double_model()
+# Texts per model batch of one token count.
+BUCKET_BATCH = 64
+# Word pieces a model batch has at least (its texts repeated if need be): the linear layers'
+# matrices of fewer rows (batch x pieces) take another MKL kernel, with other floats
+# (measured: under 16 rows; 32 for a margin).
+MIN_ROWS = 32
 
 
-_LOADING_DOUBLE = threading.Lock()
+def token_count(model: SentenceTransformer, texts: list[str]) -> list[int]:
+    """Word pieces of each text as the model sees it (special tokens in, truncated)."""
+    ids = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
+    return [len(i) for i in ids]
+
+
+def bucket_batches(lengths: list[int], batch_size: int = BUCKET_BATCH) -> list[list[int]]:
+    """Indices of texts in model batches of one token count each, longest first, at most
+    ``batch_size`` a batch (which batch a text lands in does not change its floats)."""
+    by_length: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        by_length.setdefault(n, []).append(i)
+    return [idx[k : k + batch_size] for _, idx in sorted(by_length.items(), reverse=True)
+            for k in range(0, len(idx), batch_size)]
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[int]:
+    """torch on one intra-op thread inside the block; yields how many threads it had (the
+    Python threads to use instead). Process-wide: the block is not re-entrant."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield before
+    finally:
+        torch.set_num_threads(before)
+
+
+def encode_texts(texts: list[str], output: str = "sentence_embedding") -> list[np.ndarray]:
+    """The model's ``output`` for each text, a function of the text alone (module doc):
+    ``sentence_embedding`` (normalised, float32 ``(DIM,)``) or ``token_embeddings``
+    (float32 ``(pieces, DIM)``, special tokens included)."""
+    import torch
+
+    model = load_model()
+    out: list[np.ndarray | None] = [None] * len(texts)
+    if not texts:
+        return []
+    lengths = token_count(model, texts)
+    batches = bucket_batches(lengths)
+
+    def run(batch: list[int]) -> None:
+        chunk = [texts[i] for i in batch]
+        # too few rows take another MKL path (module doc): repeat the texts up to MIN_ROWS
+        pieces = lengths[batch[0]]
+        chunk = chunk * -(-MIN_ROWS // (pieces * len(chunk)))
+        features = _prepare(model)(chunk)
+        mask = features["attention_mask"]
+        if not bool(mask.all()):  # a bucket is one token count: never any padding
+            raise RuntimeError("sentence model batch of texts of unequal token counts")
+        with torch.inference_mode():
+            values = model(features)[output]
+        for i, v in zip(batch, values[: len(batch)], strict=True):
+            out[i] = v.float().numpy().copy()
+
+    with _ENCODING, one_torch_thread() as threads:
+        if threads <= 1 or len(batches) == 1:
+            for batch in batches:
+                run(batch)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(run, batches))
+    return out  # type: ignore[return-value]
+
+
+def _prepare(model: SentenceTransformer) -> Callable[[list[str]], dict]:
+    # sentence-transformers 6 renamed ``tokenize`` (still there, deprecated) ``preprocess``
+    return getattr(model, "preprocess", None) or model.tokenize
+
+
+# one_torch_thread changes a process-wide setting: one encode_texts at a time
+_ENCODING = threading.Lock()
 
 
 def encode_batches(batches: list[list[str]]) -> list[np.ndarray]:
-    """The model on each batch as given, in this process (each batch is one forward pass):
-    float64 throughout, normalised, then rounded to float32, so that a text's vector does
-    not depend on its batch (see the module's doc)."""
-    model = load_double_model()
-    return [
-        model.encode(
-            batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=False,
-        ).astype(np.float32)
-        for batch in batches
-    ]
+    """The model on the texts of the batches, in this process: one float32
+    ``(len(batch), DIM)`` array per batch, normalised. The texts are re-batched by token
+    count (:func:`encode_texts`), so the floats do not depend on the batches given."""
+    flat = [t for batch in batches for t in batch]
+    vectors = encode_texts(flat)
+    out, k = [], 0
+    for batch in batches:
+        out.append(np.stack(vectors[k : k + len(batch)]).astype(np.float32)
+                   if batch else np.zeros((0, DIM), dtype=np.float32))
+        k += len(batch)
+    return out
 
 
 def embed(

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -66,7 +67,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from sourcetrace.link.embeddings import canonical_batches
+from sourcetrace.link.embeddings import encode_texts
 from sourcetrace.link.embeddings import load_model as load_sentence_model
 from sourcetrace.link.matching import (
     _TOKEN,
@@ -218,24 +219,45 @@ def _piece_kinds() -> tuple[np.ndarray, np.ndarray]:
 
 def token_vectors(texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """For each distinct text: its L2-normalised contextual word-piece vectors (special
-    tokens and punctuation left out) and a mask of its content pieces. One MiniLM pass over
-    batches formed from the set of texts only (``embeddings.canonical_batches``), so that the
-    vectors do not depend on the order of the texts."""
+    tokens and punctuation left out) and a mask of its content pieces. A function of the
+    text alone (``embeddings.encode_texts``: batches of one token count, one torch thread
+    each), so a text's vectors are kept for the process's later calls (the claims step asks
+    for the same uncertain claims in many groups) up to ``TOKEN_CACHE_PIECES`` pieces."""
     model = load_sentence_model()
     keep, content = _piece_kinds()
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for batch in canonical_batches(texts):
-        encoded = model.encode(batch, batch_size=len(batch), output_value="token_embeddings",
-                               convert_to_numpy=False, show_progress_bar=False)
-        for text, vectors in zip(batch, encoded, strict=True):
-            ids = np.asarray(model.tokenizer(text, truncation=True,
-                                             max_length=model.max_seq_length)["input_ids"])
-            vectors = vectors.float().numpy().astype(np.float64)[: len(ids)]
-            mask = keep[ids]
-            vectors = vectors[mask]
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            out[text] = (vectors / np.maximum(norms, 1e-12), content[ids][mask])
+    missing = sorted({t for t in texts if t not in _TOKEN_CACHE})
+    for text in set(texts) - set(missing):
+        _TOKEN_CACHE.move_to_end(text)
+        out[text] = _TOKEN_CACHE[text]
+    if not missing:
+        return out
+    ids_of = model.tokenizer(missing, truncation=True,
+                             max_length=model.max_seq_length)["input_ids"]
+    for text, vectors, ids in zip(missing, encode_texts(missing, "token_embeddings"), ids_of,
+                                  strict=True):
+        ids = np.asarray(ids)
+        vectors = vectors.astype(np.float64)[: len(ids)]
+        mask = keep[ids]
+        vectors = vectors[mask]
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        out[text] = (vectors / np.maximum(norms, 1e-12), content[ids][mask])
+        _remember(text, out[text])
     return out
+
+
+# Word pieces of token vectors kept between calls (float64, 3 kB a piece: ~150 MB).
+TOKEN_CACHE_PIECES = 50_000
+_TOKEN_CACHE: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_CACHED_PIECES = [0]
+
+
+def _remember(text: str, value: tuple[np.ndarray, np.ndarray]) -> None:
+    _TOKEN_CACHE[text] = value
+    _CACHED_PIECES[0] += len(value[0])
+    while _CACHED_PIECES[0] > TOKEN_CACHE_PIECES and len(_TOKEN_CACHE) > 1:
+        _, (old, _mask) = _TOKEN_CACHE.popitem(last=False)
+        _CACHED_PIECES[0] -= len(old)
 
 
 def _side(sim: np.ndarray, content: np.ndarray) -> list[float]:

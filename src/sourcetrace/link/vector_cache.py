@@ -10,8 +10,8 @@ so it never holds more than the store's current texts and is the same whether th
 incremental or from scratch.
 
 That is only right if a text's vector is a function of the text alone, whatever batch it
-was embedded in: :mod:`sourcetrace.link.embeddings` computes in float64 and rounds to
-float32 at the end for that (why, and what was measured, is there).
+was embedded in: :mod:`sourcetrace.link.embeddings` runs float32 batches of one token count
+on one torch thread each for that (why, and what was measured, is there).
 
 The stages are declared once (:func:`vector_stages`) and run by both engines; each engine
 reads the ``vector_cache`` table of the store and replaces it with what the step writes.
@@ -25,19 +25,24 @@ from typing import Any
 
 from sourcetrace.config import SENTENCE_MODEL
 from sourcetrace.corpus import PerGroup, Sql, Stage
-from sourcetrace.link.embeddings import BATCH, model_path
+from sourcetrace.link.embeddings import MIN_ROWS, model_path
 from sourcetrace.tables import CACHES
 
 TABLE = "vector_cache"
 COLUMNS = CACHES[TABLE]
 VECTOR = {"key": "VARCHAR", "vector": "FLOAT[]"}
-# How texts are put in model batches: part of the model digest, since the floats depend on it.
-SCHEME = "float64 forward pass, normalised, rounded to float32"
+# How the model is run: part of the model digest, since the floats depend on it (vectors of
+# the float64 pass used before are never mixed with these).
+SCHEME = (f"float32, batches of one token count, one torch thread, at least "
+          f"{MIN_ROWS} rows")
 _DIGESTS = {"key": "VARCHAR", "digest": "VARCHAR"}
 _TEXTS = {"text": "VARCHAR", "batch": "INTEGER", "pos": "INTEGER"}
 _TEXT_CHUNKS = {"text": "VARCHAR", "klen": "INTEGER", "batch": "INTEGER", "pos": "INTEGER"}
 # Texts per call of the digest stage (any grouping does).
 _CHUNK = 2048
+# Texts per call of the embedding stage: encode_batches re-batches them by token count, so
+# a call needs many texts for full batches; any grouping gives the same floats.
+ENCODE_GROUP = 1024
 
 
 def text_digest(key: str) -> str:
@@ -72,7 +77,7 @@ def digest_texts(group: dict[str, list[dict[str, Any]]], context: Any,
 
 def encode_batch(group: dict[str, list[dict[str, Any]]], context: Any,
                  output: str) -> dict[str, Any]:
-    """One model batch (texts in position order) -> a vector per text."""
+    """A group of texts (in position order) -> a vector per text."""
     from sourcetrace.link.embeddings import encode_batches
 
     texts = [r["text"] for r in group["texts"]]
@@ -94,12 +99,12 @@ def vector_stages(name: str, source: str, min_chars: int = 3) -> list[Stage]:
              ") AS k) AS o")
     cached = (f'SELECT d.key, c.vector FROM "{name}_digests" d JOIN {TABLE} c '
               "ON c.digest = d.digest AND c.model = '{vector_model}'")
-    # the texts to embed in model batches formed from their set alone, longest first (as
-    # sentence-transformers orders them: little padding), ties by text, BATCH a batch
-    # (embeddings.canonical_batches); the floats do not depend on the batch anyway
+    # the texts to embed in groups formed from their set alone, longest first (texts of one
+    # group have close token counts: full model batches), ties by text, ENCODE_GROUP a
+    # group; the floats do not depend on the group anyway
     batches = (
-        f"SELECT text, CAST(floor((rn - 1) / {BATCH}) AS INTEGER) AS batch, "
-        f"CAST((rn - 1) % {BATCH} AS INTEGER) AS pos FROM ("
+        f"SELECT text, CAST(floor((rn - 1) / {ENCODE_GROUP}) AS INTEGER) AS batch, "
+        f"CAST((rn - 1) % {ENCODE_GROUP} AS INTEGER) AS pos FROM ("
         "SELECT t.text, row_number() OVER (ORDER BY t.klen DESC, t.text) AS rn "
         f'FROM "{name}_texts" t LEFT JOIN ({cached}) AS c ON c.key = t.text '
         "WHERE c.key IS NULL) AS o"
