@@ -4,7 +4,8 @@ One feature list per token of a paragraph (the tagger's sequence: quotations and
 contents often run over several sentences but rarely over a paragraph break). The features
 describe the word (form, lemma, shape), its place in the parse (tag, dependency, head, the
 dependency path up to the nearest likely cue verb), quotation marks around it, the cue
-priors that :mod:`.cues` and ``cue_stats.json`` give, and what the attribution rules say
+priors that :mod:`.cues` and ``cue_stats.json`` give, the classes of the pipeline's
+contextual token vectors around it (:mod:`.clusters`), and what the attribution rules say
 about it: the rules' role for the token is a feature, so the tagger learns where to trust
 them and where their spans stop short or run long.
 """
