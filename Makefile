@@ -71,8 +71,10 @@ bench-attribution: install
 # The learned attribution tagger (src/sourcetrace/extract/attribution/data/tagger.crfsuite.xz,
 # shipped in the package) from PolNeAR train in ../shared; parses are cached in
 # ~/.cache/sourcetrace (first run: parsing ~20 min on 2 busy cores, then training), then the
-# content boundary model (data/boundaries.json; two fold taggers, ~30 min more).
+# content boundary model (data/boundaries.json; two fold taggers, ~30 min more). The classes
+# of the contextual token vectors (data/clusters.npz, ~4 min) come first: the tagger reads them.
 train-attribution: install
+	$(PY) -m sourcetrace.extract.attribution.train_clusters
 	$(PY) -m sourcetrace.extract.attribution.train_tagger
 	$(PY) -m sourcetrace.extract.attribution.train_boundaries
 

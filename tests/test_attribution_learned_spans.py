@@ -140,3 +140,20 @@ def test_british_spellings_count_as_trains_american_cues() -> None:
     assert _spellings("criticised") == ("criticised", "criticized")
     assert _spellings("apologising")[-1] == "apologizing"
     assert _spellings("said") == ("said",)
+
+
+def test_a_content_the_tagger_cut_at_a_relative_clause_is_the_rules_clause(nlp):
+    """Seed 004 ("X, which is run by Y, to Z, a report says"): a tagger that tags the
+    content only from "which" on does not make the report say the relative clause."""
+    text = ("The navy quietly moved hundreds of detainees from the old harbour prison in the"
+            " eastern province, which is run by allied militias, to a camp in the south, a"
+            " report says.")
+    atts = _assembled(nlp, text, {
+        "CON": "which is run by allied militias, to a camp in the south",
+        "SRC": "a report", "CUE": "says"})
+    says = [a for a in atts if a.cue_text == "says"]
+    assert says, [(a.source_text, a.cue_text) for a in atts]
+    assert says[0].content_text.startswith("The navy quietly moved"), says[0].content_text
+    assert says[0].content_text.rstrip(",").endswith("a camp in the south")
+    for a, b in says[0].content:
+        assert text[a:b] in says[0].content_text

@@ -4,7 +4,8 @@ One feature list per token of a paragraph (the tagger's sequence: quotations and
 contents often run over several sentences but rarely over a paragraph break). The features
 describe the word (form, lemma, shape), its place in the parse (tag, dependency, head, the
 dependency path up to the nearest likely cue verb), quotation marks around it, the cue
-priors that :mod:`.cues` and ``cue_stats.json`` give, and what the attribution rules say
+priors that :mod:`.cues` and ``cue_stats.json`` give, the classes of the pipeline's
+contextual token vectors around it (:mod:`.clusters`), and what the attribution rules say
 about it: the rules' role for the token is a feature, so the tagger learns where to trust
 them and where their spans stop short or run long.
 """
@@ -29,7 +30,7 @@ from spacy.attrs import (
 )
 from spacy.tokens import Doc
 
-from sourcetrace.extract.attribution import cues
+from sourcetrace.extract.attribution import clusters, cues
 from sourcetrace.extract.attribution import lexicon as lx
 from sourcetrace.extract.attribution.model import Attribution
 from sourcetrace.extract.attribution.quotes import QUOTE_CHARS, find_quotes
@@ -156,6 +157,8 @@ class DocFeatures:
                 n += 1
             self.sent_id.append(n)
         self.likely = sorted(i for i, p in self.prob.items() if p >= 0.5)
+        # classes of the contextual token vectors (clusters.py), when the doc has them
+        self.classes = clusters.assign(doc)
 
     def in_quote(self, pos: int) -> bool:
         i = bisect.bisect_right(self.qstarts, pos) - 1
@@ -244,6 +247,14 @@ class DocFeatures:
         if ent:
             f.append(f"e={ent}")
             f.append(f"e|a={ent}|{dep_a}")
+        if self.classes is not None:
+            fine, coarse = self.classes["fine"], self.classes["coarse"]
+            f.append(f"k={fine[i]}")
+            f.append(f"kc={coarse[i]}")
+            f.append(f"k|r={fine[i]}|{role}")
+            f.append(f"kc|d={coarse[i]}|{dep}")
+            f.append(f"kh={fine[h]}")
+            f.append(f"kc|kh={coarse[i]}|{coarse[h]}")
         return f
 
     def sequence(self, idx: Sequence[int]) -> list[list[str]]:
@@ -251,6 +262,7 @@ class DocFeatures:
         own = [self.token(i) for i in idx]
         n = len(idx)
         lower, roles, pos, dep = self.lower, self.roles, self.pos, self.dep
+        classes = self.classes
         for k in range(n):
             f = own[k]
             me = roles[idx[k]]
@@ -264,6 +276,11 @@ class DocFeatures:
                         f.append(f"{off}p={pos[o]}")
                         f.append(f"{off}d={dep[o]}")
                         f.append(f"{off}r|r={roles[o]}|{me}")
+                    if classes is not None:
+                        # the neighbours' classes: fine next door, coarse two away
+                        if off in (-1, 1):
+                            f.append(f"{off}k={classes['fine'][o]}")
+                        f.append(f"{off}kc={classes['coarse'][o]}")
                 else:
                     f.append(f"{off}w=<>")
         return own

@@ -358,6 +358,9 @@ class _Assembler:
                     ch.isalnum() for ch in cue.text):  # ":" of "Name: ..." needs none
                 continue
             frags = [(s.start_char, s.end_char) for s in contents.get(c, [])]
+            if frags and rule is not None and rule.content:
+                # (held out: content overlap F1 -0.001, exact +0.001; it keeps seed 004)
+                frags = self._not_cut_short(rule.content, frags)
             if not frags and rule is not None:
                 frags = list(rule.content)
             if not frags:
@@ -458,6 +461,20 @@ class _Assembler:
                     continue
                 out.append((x, y))
         return out
+
+    def _not_cut_short(self, rule_frags: list[tuple[int, int]],
+                       mine: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The tagged content of a cue the rules read too, with each piece of the rules'
+        content that the tagged pieces overlap but cover less than half of put back whole:
+        the tagger cut the clause at a relative clause or a comma ("X, which is run by Y,
+        to Z, a report says" tagged from "which" on)."""
+        out = list(mine)
+        for a, b in rule_frags:
+            inside = [(x, y) for x, y in mine if x < b and a < y]
+            covered = sum(min(y, b) - max(x, a) for x, y in inside)
+            if inside and covered * 2 < b - a:
+                out.append((a, b))
+        return self._merge(out)
 
     def _holds_cue(self, att: Attribution) -> bool:
         """Another attribution's cue inside this one's content: a nested chain, which the

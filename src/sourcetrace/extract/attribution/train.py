@@ -65,7 +65,7 @@ def parsed_docs(
 
     A chunk is keyed by the model, the pipeline's components and the hash of its texts, so
     edited data or another pipeline parse again. Parsing the train split takes a quarter of
-    an hour on a busy machine.
+    an hour on a busy machine. Docs read from the cache get their ``tok2vec`` tensor again.
     """
     import spacy
     from spacy.tokens import DocBin
@@ -87,6 +87,10 @@ def parsed_docs(
         path = CACHE / f"{split}-{key}.spacy"
         if path.exists():
             docs = list(DocBin().from_disk(path).get_docs(vocab))
+            if "tok2vec" in parse_pipes:
+                # a DocBin keeps no tensor: the contextual vectors (clusters.py) are computed
+                # again, as the pipeline computes them (the same numbers)
+                docs = list(full.get_pipe("tok2vec").pipe(docs, batch_size=8))
         else:
             with full.select_pipes(enable=parse_pipes):
                 docs = list(full.pipe(texts, batch_size=8))

@@ -8,7 +8,7 @@ features of :mod:`.features`, over the parses ``train.py`` caches outside the re
 
     python -m sourcetrace.extract.attribution.train_tagger [--polnear ../shared/datasets/polnear]
 
-writes ``data/tagger.crfsuite.xz`` (2.6 MB xz-compressed, shipped in the package). Only the
+writes ``data/tagger.crfsuite.xz`` (2.7 MB xz-compressed, shipped in the package). Only the
 train split is read; dev is for scoring (``benchmarks/attribution.py``).
 ``make train-attribution`` runs it.
 """
@@ -27,7 +27,7 @@ from spacy.tokens import Doc
 from sourcetrace.extract.attribution.train import DEFAULT, parsed_docs
 
 HERE = Path(__file__).resolve().parent
-# xz-compressed (7.8 MB -> 2.6 MB): the package and the repository carry it; it is read
+# xz-compressed (8.0 MB -> 2.7 MB): the package and the repository carry it; it is read
 # into memory at load (tagger._tagger)
 OUT = HERE / "data" / "tagger.crfsuite.xz"
 ROLE_OF = {"Source": "SRC", "Cue": "CUE", "Content": "CON"}
