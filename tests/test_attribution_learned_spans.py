@@ -42,6 +42,18 @@ def test_a_noun_phrase_source_stays_whole(nlp):
     assert got is not None and got.text == "A spokeswoman for the ministry of health"
 
 
+def test_an_object_pronoun_is_not_who_speaks(nlp):
+    doc = _doc(nlp, "The deal allows them to justify the raids, and according to them it "
+                    "works, they said.")
+    them = [t for t in doc if t.lower_ == "them"]
+    they = next(t for t in doc if t.lower_ == "they")
+    assert tagger._nominal(doc[them[0].i : them[0].i + 1]) is None  # object of "allows"
+    after = tagger._nominal(doc[them[1].i : them[1].i + 1])  # "according to them"
+    assert after is not None and after.text == "them"
+    got = tagger._nominal(doc[they.i : they.i + 1])
+    assert got is not None and got.text == "they"
+
+
 def test_a_phrase_of_circumstance_is_not_who_speaks(nlp):
     doc = _doc(nlp, "Most of the fighters returned after the truce agreed by the council.")
     verb = next(t for t in doc if t.text == "returned")

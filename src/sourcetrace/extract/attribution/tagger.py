@@ -201,13 +201,20 @@ def _passive(cue: Span) -> bool:
 
 # function words a tagged source does not end on (the "the" of the next noun phrase)
 _DANGLING_END = frozenset(("DET", "ADP", "CCONJ", "SCONJ", "AUX"))
+# Pronouns in the object case: in "it allows them to justify" the parse makes "them" the
+# subject of the infinitive, but English names a speaker in the object case only after a
+# preposition ("according to them", "by them"). ("her" is also a possessive: left out.)
+_OBJECT_PRONOUNS = frozenset(("me", "him", "us", "them", "whom"))
 
 
 def _nominal(src: Span) -> Span | None:
     """A tagged source as the noun phrase it is: a span the parse reads as a clause ("the
     forces and the army eliminated 27 militants") is cut to its verb's subject (no subject
-    in it: not a source), and a function word left dangling at its end is dropped."""
+    in it: not a source), a lone object pronoun is not a source, and a function word left
+    dangling at its end is dropped."""
     root = src.root
+    if len(src) == 1 and root.lower_ in _OBJECT_PRONOUNS and root.dep_ != "pobj":
+        return None
     if root.pos_ in ("VERB", "AUX") and root.dep_ not in ("amod", "compound"):
         subj = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")
                      and src.start <= c.i < src.end), None)
