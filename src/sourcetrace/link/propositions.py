@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -221,20 +220,16 @@ def token_vectors(texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """For each distinct text: its L2-normalised contextual word-piece vectors (special
     tokens and punctuation left out) and a mask of its content pieces. A function of the
     text alone (``embeddings.encode_texts``: batches of one token count, one torch thread
-    each), so a text's vectors are kept for the process's later calls (the claims step asks
-    for the same uncertain claims in many groups) up to ``TOKEN_CACHE_PIECES`` pieces."""
+    each), whatever the other texts of the call."""
     model = load_sentence_model()
     keep, content = _piece_kinds()
+    distinct = sorted(set(texts))
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    missing = sorted({t for t in texts if t not in _TOKEN_CACHE})
-    for text in set(texts) - set(missing):
-        _TOKEN_CACHE.move_to_end(text)
-        out[text] = _TOKEN_CACHE[text]
-    if not missing:
+    if not distinct:
         return out
-    ids_of = model.tokenizer(missing, truncation=True,
+    ids_of = model.tokenizer(distinct, truncation=True,
                              max_length=model.max_seq_length)["input_ids"]
-    for text, vectors, ids in zip(missing, encode_texts(missing, "token_embeddings"), ids_of,
+    for text, vectors, ids in zip(distinct, encode_texts(distinct, "token_embeddings"), ids_of,
                                   strict=True):
         ids = np.asarray(ids)
         vectors = vectors.astype(np.float64)[: len(ids)]
@@ -242,22 +237,7 @@ def token_vectors(texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         vectors = vectors[mask]
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         out[text] = (vectors / np.maximum(norms, 1e-12), content[ids][mask])
-        _remember(text, out[text])
     return out
-
-
-# Word pieces of token vectors kept between calls (float64, 3 kB a piece: ~150 MB).
-TOKEN_CACHE_PIECES = 50_000
-_TOKEN_CACHE: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-_CACHED_PIECES = [0]
-
-
-def _remember(text: str, value: tuple[np.ndarray, np.ndarray]) -> None:
-    _TOKEN_CACHE[text] = value
-    _CACHED_PIECES[0] += len(value[0])
-    while _CACHED_PIECES[0] > TOKEN_CACHE_PIECES and len(_TOKEN_CACHE) > 1:
-        _, (old, _mask) = _TOKEN_CACHE.popitem(last=False)
-        _CACHED_PIECES[0] -= len(old)
 
 
 def _side(sim: np.ndarray, content: np.ndarray) -> list[float]:
