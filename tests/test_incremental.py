@@ -105,6 +105,20 @@ def test_the_incremental_run_computes_only_what_the_new_documents_touch(
     assert align["computed"] == align["groups"] - old_pairs
 
 
+def test_provenance_keeps_the_clusters_the_new_documents_leave_alone(
+    runs: dict[str, Any],
+) -> None:
+    """Cluster ids are ranks that new documents shift, and the entities table grows with
+    them; a cluster's analysis reads neither, so an untouched cluster is not analysed again.
+    (The demo's narratives are few and every one of them gains a new document or a copy.)"""
+    for unit in ("cluster_analysed", "narrative_analysed"):
+        [grown] = [v for k, v in runs["grown"].work.items() if k.endswith("->" + unit)]
+        [scratch] = [v for k, v in runs["scratch"].work.items() if k.endswith("->" + unit)]
+        assert grown["groups"] == scratch["groups"] == scratch["computed"] > 0
+        if unit == "cluster_analysed":
+            assert 0 < grown["computed"] < grown["groups"], grown
+
+
 def test_a_run_with_nothing_new_computes_nothing_again(
     runs: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -45,6 +45,20 @@ class Actors:
                     actors.by_name.setdefault(_key(alias), e["id"])
         return actors
 
+    @classmethod
+    def of_group(cls, entities: Iterable[dict[str, Any]],
+                 lookups: Iterable[dict[str, Any]]) -> Actors:
+        """The actors one claim cluster reads (:func:`actor_facts`): the entities it names
+        with every controller above them, and the answers of :meth:`lookup` to the names it
+        looks up, as the corpus-wide actors would give them."""
+        actors = cls()
+        for e in sorted(entities, key=lambda e: (e["id"], e.get("name") or "")):
+            actors.names[e["id"]] = e["name"]
+            actors.parent[e["id"]] = e["controlled_by"]
+        for row in lookups:
+            actors.by_name[_key(row["name"])] = row["entity"]
+        return actors
+
     def controllers(self, entity: str | None) -> list[str]:
         """The chain above an entity, nearest first (SVR -> gov-russia -> russia)."""
         chain: list[str] = []
@@ -66,3 +80,18 @@ class Actors:
 
     def name(self, entity: str | None) -> str | None:
         return self.names.get(entity) if entity else None
+
+
+def actor_facts(tables: dict[str, list[dict[str, Any]]], context: Any = None
+                ) -> dict[str, list[dict[str, Any]]]:
+    """Over the whole ``entities`` table and the names the corpus may look up: each entity's
+    control chain as (entity, member) rows, itself included (``actor_chains``), and the
+    entity each name stands for (``actor_names``). A claim cluster's provenance reads the
+    rows of its own entities and names, not the whole table, so that a new entity elsewhere
+    in the corpus leaves it as it was (and the memo can keep it)."""
+    actors = Actors.from_rows(tables["entities"])
+    chains = [{"entity": e, "member": m}
+              for e in actors.names for m in (e, *actors.controllers(e))]
+    names = [{"name": row["name"], "entity": entity} for row in tables["names"]
+             if (entity := actors.lookup(row["name"])) is not None]
+    return {"actor_chains": chains, "actor_names": names}

@@ -57,12 +57,11 @@ from typing import Any
 
 import networkx as nx
 
-from sourcetrace.config import Settings
-from sourcetrace.corpus import CorpusStep, PerGroup, Sql, Write
+from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Sql, Write
 from sourcetrace.outputs.store import AnalysisStore
-from sourcetrace.provenance.actors import Actors
+from sourcetrace.provenance.actors import Actors, actor_facts
 from sourcetrace.registry import corpus_steps
-from sourcetrace.tables import CORPUS
+from sourcetrace.tables import CORPUS, DOCUMENTS, PER_DOCUMENT
 
 # Sources that never count as corroboration: nobody named, or the outlet's own say-so.
 UNCOUNTED_KINDS = {"anonymous", "vague", "outlet"}
@@ -574,50 +573,123 @@ def _one_controller(
 
 
 # -- the corpus step: each claim cluster analysed from its own rows --------------------------
-# Every input carries the claim cluster's id as "of_cluster" (reuse rows have a "cluster" of
+# Every input carries the claim cluster's key as "of_cluster" (reuse rows have a "cluster" of
 # their own). A claim's chain (its attribution and their parents) lies in its document and is
 # worked out per document; the documents are those of the claims and of the reuse rows
 # touching them. Narratives are analysed the same way, over all the claims of their
 # clusters: ``{unit}`` below is the claims' cluster or their cluster's narrative.
-_CLAIMS_OF = {
-    "cluster": 'SELECT "cluster" AS of_cluster, * FROM claims WHERE "cluster" IS NOT NULL',
+#
+# A cluster's id is its rank in the corpus ("cl:1" is the most repeated proposition), so a
+# new document renumbers most clusters. Inside the step a cluster is known by a key its
+# ranks do not touch: its first claim id (claim ids are the document's id and the claim's
+# number in it). Its rows carry no id of a cluster or a narrative, only keys, and each
+# analysed row gets its ids back from the key at the end; with the actors it reads given as
+# rows of its own (not the whole ``entities`` table), an unchanged cluster in a grown corpus
+# has the same rows, and the memo keeps its analysis.
+_RANKED = {"cluster": ("id", "narrative"), "narrative": ("id", "claim_clusters")}
+_UNITS = {"cluster": "claim_clusters", "narrative": "narratives"}
+_CLAIM_COLUMNS = ", ".join(
+    f'c."{c}"' for c in CORPUS["claims"] if c != "cluster"
+)
+_KEYS = {
+    "cluster": (
+        "SELECT u.id, COALESCE(m.key, u.id) AS key FROM claim_clusters u LEFT JOIN "
+        '(SELECT "cluster" AS id, MIN(id) AS key FROM claims WHERE "cluster" IS NOT NULL '
+        'GROUP BY "cluster") AS m ON m.id = u.id'
+    ),
     "narrative": (
-        "SELECT k.narrative AS of_cluster, c.* FROM claims c "
-        'JOIN claim_clusters k ON k.id = c."cluster" WHERE k.narrative IS NOT NULL'
+        "SELECT u.id, COALESCE(m.key, u.id) AS key FROM narratives u LEFT JOIN "
+        "(SELECT k.narrative AS id, MIN(c.id) AS key FROM claims c "
+        'JOIN claim_clusters k ON k.id = c."cluster" WHERE k.narrative IS NOT NULL '
+        "GROUP BY k.narrative) AS m ON m.id = u.id"
     ),
 }
-_UNITS = {"cluster": "claim_clusters", "narrative": "narratives"}
+_CLAIMS_OF = {
+    "cluster": (
+        f'SELECT k.key AS of_cluster, {_CLAIM_COLUMNS}, k.key AS "cluster" FROM claims c '
+        'JOIN cluster_keys k ON k.id = c."cluster"'
+    ),
+    "narrative": (
+        f'SELECT n.key AS of_cluster, {_CLAIM_COLUMNS}, k.key AS "cluster" FROM claims c '
+        'JOIN cluster_keys k ON k.id = c."cluster" '
+        'JOIN claim_clusters u ON u.id = c."cluster" '
+        "JOIN narrative_keys n ON n.id = u.narrative"
+    ),
+}
+_REUSE_COLUMNS = ("a", "b", "earlier", "a_start", "a_end", "b_start", "b_end")
+
+
+def _analysed_columns(unit: str) -> dict[str, str]:
+    """The columns of a unit's analysed row inside the step: its table's, without the ids
+    that are ranks, with its key."""
+    columns = {c: t for c, t in CORPUS[_UNITS[unit]].items() if c not in _RANKED[unit]}
+    return {"of_cluster": "VARCHAR", **columns}
 
 
 def _inputs(unit: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The SQL of the stages that analyse each ``unit`` (cluster or narrative): the docs
-    and reuse tables first, then the inputs of the per-unit stage."""
+    """The SQL of the stages that gather each ``unit``'s (cluster's or narrative's) rows,
+    then the inputs of the per-unit stage."""
     docs, reuse = f"{unit}_docs", f"{unit}_reuse"
-    claims = _CLAIMS_OF[unit]
+    claims, documents = f"{unit}_claims", f"{unit}_documents"
+    attributions, names = f"{unit}_attributions", f"{unit}_names"
+    lookups, refs = f"{unit}_lookups", f"{unit}_refs"
     tables = {
-        docs: f"SELECT DISTINCT of_cluster, doc FROM ({claims}) AS c",
+        f"{unit}_keys": _KEYS[unit],
+        claims: _CLAIMS_OF[unit],
+        docs: f"SELECT DISTINCT of_cluster, doc FROM {claims}",
         reuse: (
             f"SELECT d.of_cluster, r.* FROM {docs} d JOIN reuse r ON r.a = d.doc "
             f"UNION SELECT d.of_cluster, r.* FROM {docs} d JOIN reuse r ON r.b = d.doc"
         ),
-    }
-    inputs = {
-        "clusters": f"SELECT id AS of_cluster, * FROM {_UNITS[unit]}",
-        "claims": claims,
-        "attributions": (
-            f"SELECT DISTINCT c.of_cluster, a.* FROM ({claims}) AS c "
+        attributions: (
+            f"SELECT DISTINCT c.of_cluster, a.* FROM {claims} c "
             "JOIN attribution_chains m ON m.attribution = c.attribution "
             "JOIN attributions a ON a.id = m.member"
         ),
-        "reuse": f"SELECT * FROM {reuse}",
         # the analysed documents, then the other appearances of their texts
-        "documents": " UNION ".join(
+        documents: " UNION ".join(
             "SELECT DISTINCT x.of_cluster, d.id, d.outlet, d.title, d.published, d.duplicate_of "
             "FROM ("
             f"SELECT of_cluster, doc FROM {docs} UNION SELECT of_cluster, a FROM {reuse} "
             f"UNION SELECT of_cluster, b FROM {reuse}) AS x JOIN documents d ON {join}"
             for join in ("d.id = x.doc WHERE d.duplicate_of IS NULL", "d.duplicate_of = x.doc")
         ),
+        # what the unit looks up by name (outlets, resolved sources), what that names, and
+        # every entity it reads
+        names: (
+            f"SELECT DISTINCT of_cluster, outlet AS name FROM {documents} "
+            "WHERE outlet IS NOT NULL UNION "
+            f"SELECT DISTINCT of_cluster, source_resolved FROM {attributions} "
+            "WHERE source_resolved IS NOT NULL"
+        ),
+        lookups: (
+            f"SELECT DISTINCT n.of_cluster, n.name, l.entity FROM {names} n "
+            "JOIN actor_names l ON l.name = n.name"
+        ),
+        refs: (
+            f"SELECT of_cluster, source_entity AS entity FROM {attributions} "
+            "WHERE source_entity IS NOT NULL UNION "
+            f"SELECT of_cluster, near_entity FROM {attributions} "
+            "WHERE near_entity IS NOT NULL UNION "
+            f"SELECT of_cluster, entity FROM {lookups}"
+        ),
+    }
+    ranked = set(_RANKED[unit])
+    kept = ", ".join(f'u."{c}"' for c in CORPUS[_UNITS[unit]] if c not in ranked)
+    inputs = {
+        "clusters": (
+            f"SELECT k.key AS of_cluster, {kept} FROM {_UNITS[unit]} u "
+            f"JOIN {unit}_keys k ON k.id = u.id"
+        ),
+        "claims": f"SELECT * FROM {claims}",
+        "attributions": f"SELECT * FROM {attributions}",
+        "reuse": f"SELECT of_cluster, {', '.join(_REUSE_COLUMNS)} FROM {reuse}",
+        "documents": f"SELECT * FROM {documents}",
+        "actors": (
+            f"SELECT DISTINCT r.of_cluster, e.id, e.name, e.controlled_by FROM {refs} r "
+            "JOIN actor_chains c ON c.entity = r.entity JOIN entities e ON e.id = c.member"
+        ),
+        "lookups": f"SELECT of_cluster, name, entity FROM {lookups}",
     }
     return tables, inputs
 
@@ -631,20 +703,20 @@ def document_chains(group: dict[str, list[dict[str, Any]]], context: Any) -> dic
 
 
 def cluster_provenance(
-    group: dict[str, list[dict[str, Any]]], actors: Actors, table: str = "claim_clusters",
-    output: str = "analysed_clusters",
+    group: dict[str, list[dict[str, Any]]], context: Any = None,
+    table: str = "claim_clusters", output: str = "analysed_clusters",
 ) -> dict[str, Any]:
     """One claim cluster's (or narrative's) rows -> its row of ``table`` with provenance
-    filled."""
+    filled, but for the ids that are ranks (:data:`_RANKED`: given back from its key)."""
     if not group["clusters"]:
         return {output: []}  # claims naming a cluster that has no row
     [cluster] = group["clusters"]
     cluster["claims"] = cluster["claims"] or []
     corpus = Corpus.from_rows(
         docs=group["documents"], attributions=group["attributions"], claims=group["claims"],
-        reuse=group["reuse"], actors=actors,
+        reuse=group["reuse"], actors=Actors.of_group(group["actors"], group["lookups"]),
     )
-    row = {c: cluster[c] for c in CORPUS[table]}
+    row = {c: cluster[c] for c in cluster}
     row.update(analyse_cluster(corpus, cluster))
     return {output: [row]}
 
@@ -652,19 +724,43 @@ def cluster_provenance(
 def _unit_stages(unit: str) -> tuple[Any, ...]:
     tables, inputs = _inputs(unit)
     table = _UNITS[unit]
-    output = f"analysed_{table}"
-    docs, reuse = tables
+    keyed, output = f"{unit}_analysed", f"analysed_{table}"
+    columns = {
+        f"{unit}_keys": {"id": "VARCHAR", "key": "VARCHAR"},
+        f"{unit}_claims": {"of_cluster": "VARCHAR",
+                           **{c: t for c, t in CORPUS["claims"].items() if c != "cluster"},
+                           "cluster": "VARCHAR"},
+        f"{unit}_docs": {"of_cluster": "VARCHAR", "doc": "VARCHAR"},
+        f"{unit}_reuse": {"of_cluster": "VARCHAR", **CORPUS["reuse"]},
+        f"{unit}_attributions": {"of_cluster": "VARCHAR", **PER_DOCUMENT["attributions"]},
+        f"{unit}_documents": {"of_cluster": "VARCHAR", **{
+            c: DOCUMENTS[c].replace(" PRIMARY KEY", "")
+            for c in ("id", "outlet", "title", "published", "duplicate_of")}},
+        f"{unit}_names": {"of_cluster": "VARCHAR", "name": "VARCHAR"},
+        f"{unit}_lookups": {"of_cluster": "VARCHAR", "name": "VARCHAR", "entity": "VARCHAR"},
+        f"{unit}_refs": {"of_cluster": "VARCHAR", "entity": "VARCHAR"},
+    }
+    # the ids that are ranks, back from the key, in the table's column order
+    ranked = set(_RANKED[unit])
+    select = ", ".join(
+        f'k."{c}"' if c in ranked else f'a."{c}"' for c in CORPUS[table]
+    )
     return (
-        Sql(docs, tables[docs], {"of_cluster": "VARCHAR", "doc": "VARCHAR"}),
-        Sql(reuse, tables[reuse], {"of_cluster": "VARCHAR", **CORPUS["reuse"]}),
+        *(Sql(name, query, columns[name]) for name, query in tables.items()),
         PerGroup(inputs, key=("of_cluster",),
-                 fn=partial(cluster_provenance, table=table, output=output),
-                 outputs={output: CORPUS[table]}, memo=True),
+                 fn=partial(cluster_provenance, table=table, output=keyed),
+                 outputs={keyed: _analysed_columns(unit)}, memo=True),
+        Sql(output,
+            f"SELECT {select} FROM {keyed} a JOIN {unit}_keys m ON m.key = a.of_cluster "
+            f"JOIN {table} k ON k.id = m.id",
+            dict(CORPUS[table])),
     )
 
 
-def _actors(settings: Settings, shared: dict[str, list[dict[str, Any]]]) -> Actors:
-    return Actors.from_rows(shared["entities"])
+_ACTOR_NAMES = (
+    "SELECT DISTINCT outlet AS name FROM documents WHERE outlet IS NOT NULL "
+    "UNION SELECT DISTINCT source_resolved FROM attributions WHERE source_resolved IS NOT NULL"
+)
 
 
 provenance_step = corpus_steps.register("provenance", order=50)(
@@ -673,6 +769,11 @@ provenance_step = corpus_steps.register("provenance", order=50)(
         reads=("claims", "claim_clusters", "narratives", "attributions", "reuse", "documents",
                "entities"),
         stages=(
+            OnDriver({"entities": "SELECT * FROM entities", "names": _ACTOR_NAMES},
+                     fn=actor_facts,
+                     outputs={"actor_chains": {"entity": "VARCHAR", "member": "VARCHAR"},
+                              "actor_names": {"name": "VARCHAR", "entity": "VARCHAR"}},
+                     order={"entities": ("id", "name"), "names": ("name",)}),
             PerGroup({"attributions": "SELECT doc, id, parent FROM attributions"}, key=("doc",),
                      fn=document_chains,
                      outputs={"attribution_chains": {"attribution": "VARCHAR",
@@ -686,7 +787,5 @@ provenance_step = corpus_steps.register("provenance", order=50)(
             ),
             "narratives": Write("analysed_narratives", "TRY_CAST(substr(id, 4) AS INTEGER), id"),
         },
-        shared={"entities": "SELECT * FROM entities"},
-        setup=_actors,
     )
 )
