@@ -860,14 +860,22 @@ def _bare_common_title(name: str, span: str, before: str) -> bool:
     )
 
 
+_LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
+_POSSESSIVE_END = re.compile(r"['’]s?$")
+_INITIAL_END = re.compile(r"(?:^|[.\s])[A-Za-z]\.$")
+
+
+# Cached: linking asks again and again for the same surfaces of mentions and sources (the
+# entities step at 2,000 AllSides articles: 947,000 calls, 62,000 distinct).
+@lru_cache(maxsize=100_000)
 def _clean(text: str | None, label: str | None) -> str:
     """Surface without a leading "the", a trailing possessive, quotes or titles (people)."""
     if not text:
         return ""
     s = text.strip().strip("\"“”‘’'").strip()
-    s = re.sub(r"^(?:the|The|THE)\s+", "", s)
-    s = re.sub(r"['’]s?$", "", s).strip(" ,;:")
-    if not re.search(r"(?:^|[.\s])[A-Za-z]\.$", s):  # "U.S." keeps its final period
+    s = _LEADING_THE.sub("", s)
+    s = _POSSESSIVE_END.sub("", s).strip(" ,;:")
+    if not _INITIAL_END.search(s):  # "U.S." keeps its final period
         s = s.rstrip(".")
     if label == "PERSON":
         s = strip_titles(s)

@@ -148,22 +148,32 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_FUSED_ARTICLE = re.compile(r"e([tdrzsnl])\1")
+_AY = re.compile(r"ay(?=[^aeiou]|$)")
+_AW = re.compile(r"aw(?=[^aeiou]|$)")
+_Y_VOWEL = re.compile(r"y(?=[aeiou])")
+_IY_END = re.compile(r"iy$")
+_DOUBLED = re.compile(r"(.)\1+")
+_AH_END = re.compile(r"[ae]h$")
+
+
+@lru_cache(maxsize=100_000)
 def _translit(token: str, first: bool) -> str:
     """Collapse the transliteration variants of one (lower-case) word."""
     if not token.isalpha():
         return token
     # An assimilated article fused to the word after it: "Deir Ezzor" = "Deir ez-Zor".
-    if not first and len(token) > 4 and re.match(r"e([tdrzsnl])\1", token):
+    if not first and len(token) > 4 and _FUSED_ARTICLE.match(token):
         token = token[2:]
     token = token.replace("ee", "i").replace("oo", "u").replace("ou", "u")
     token = token.replace("q", "k")
-    token = re.sub(r"ay(?=[^aeiou]|$)", "ei", token)  # Dayr = Deir, Bayt = Beit
-    token = re.sub(r"aw(?=[^aeiou]|$)", "o", token)  # Zawr = Zor
-    token = re.sub(r"y(?=[aeiou])", "i", token)  # Nebenzya = Nebenzia
-    token = re.sub(r"iy$", "y", token)  # Zelenskiy = Zelensky
-    token = re.sub(r"(.)\1+", r"\1", token)  # Vassily = Vasily, Zelenskyy = Zelensky
+    token = _AY.sub("ei", token)  # Dayr = Deir, Bayt = Beit
+    token = _AW.sub("o", token)  # Zawr = Zor
+    token = _Y_VOWEL.sub("i", token)  # Nebenzya = Nebenzia
+    token = _IY_END.sub("y", token)  # Zelenskiy = Zelensky
+    token = _DOUBLED.sub(r"\1", token)  # Vassily = Vasily, Zelenskyy = Zelensky
     if len(token) > 3:
-        token = re.sub(r"[ae]h$", "a", token)  # Hasakah = Hasakeh = Hasaka
+        token = _AH_END.sub("a", token)  # Hasakah = Hasakeh = Hasaka
     return token
 
 
@@ -223,6 +233,7 @@ def normalize_name(text: str) -> str:
 
 
 _VOWELS = re.compile(r"[aeiouyhw]")
+_POSSESSIVE_S = re.compile(r"'s$|’s$")
 
 
 @lru_cache(maxsize=200_000)
@@ -279,6 +290,7 @@ def is_country(word: str) -> bool:
     return normalize_name(word) in _country_name_keys()
 
 
+@lru_cache(maxsize=100_000)
 def strip_titles(text: str) -> str:
     """Drop titles and roles in front of a name: "Russian Defense Ministry spokesman Igor
     Konashenkov" -> "Igor Konashenkov". Leaves the text alone when nothing name-like is left."""
@@ -286,7 +298,7 @@ def strip_titles(text: str) -> str:
     last_title = -1
     for i, w in enumerate(words):
         bare = fold(w).lower().strip(".,:;'’\"")
-        bare = re.sub(r"'s$|’s$", "", bare)
+        bare = _POSSESSIVE_S.sub("", bare)
         if bare in TITLE_WORDS or is_country(bare):
             last_title = i
         elif w[:1].isupper() and i > last_title + 1:
