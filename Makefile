@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test lint bench bench-throughput bench-attribution bench-geo bench-reuse \
-        bench-claims bench-language bench-scale bench-spark bench-propositions bench-propositions-msrp bench-entities \
+        bench-claims bench-language bench-scale bench-spark bench-propositions bench-propositions-msrp bench-proposition-errors bench-entities \
         train-propositions train-claim-pairs train-attribution models clean
 
 $(VENV)/bin/python:
@@ -102,6 +102,11 @@ SPEED ?= 2000
 bench-propositions: install
 	$(PY) benchmarks/propositions.py
 	$(PY) benchmarks/proposition_gold.py --speed $(SPEED)
+
+# Where the proposition gold's pairs are lost (held out: below cosine, judged different,
+# vetoed, split by complete linkage), false merges, and how narratives are cut.
+bench-proposition-errors: install
+	$(PY) benchmarks/proposition_errors.py
 
 # Entity types, links and junk against the hand-labelled AllSides entity gold, current code
 # beside commit BEFORE (benchmarks/entities.py; --misses / --show-junk for error analysis).

@@ -137,6 +137,38 @@ def test_nested_attribution_gives_the_innermost_content_once() -> None:
     ]
 
 
+def test_a_parent_keeps_its_content_when_its_nested_attributions_give_no_claim() -> None:
+    """The innermost content that is a claim is the claim: when the nested attributions'
+    contents are no claims (no verb, a fragment), the parent's content is the claim, or the
+    sentence would have none at all."""
+    lines = [
+        "Officials said the ferry company was fined over the alleged safety breaches.",
+        "The mayor said the council had confirmed that the bridge reopened on Monday.",
+    ]
+    doc, rows, starts = make_doc("d3", lines)
+    rows["attributions"] = [
+        attribution(doc, "d3:a1", starts[lines[0]], "Officials", "said",
+                    "the ferry company was fined over the alleged safety breaches", sentence=0),
+        {**attribution(doc, "d3:a2", starts[lines[0]], "the ferry company", "alleged",
+                       "safety breaches", sentence=0, parent="d3:a1"),
+         "content_check": "no verb"},
+        attribution(doc, "d3:a3", starts[lines[1]], "The mayor", "said",
+                    "the council had confirmed that the bridge reopened on Monday",
+                    sentence=1),
+        {**attribution(doc, "d3:a4", starts[lines[1]], "the council", "had confirmed",
+                       "that the bridge reopened on Monday", sentence=1, parent="d3:a3"),
+         "content_check": "no verb"},
+        attribution(doc, "d3:a5", starts[lines[1]], "the council", "confirmed",
+                    "the bridge reopened on Monday", sentence=1, parent="d3:a4"),
+    ]
+    claims = units(doc, rows)
+    assert [(c.text, c.attribution) for c in claims] == [
+        # the nested "alleged" gives no claim: the parent's content is the claim
+        ("the ferry company was fined over the alleged safety breaches", "d3:a1"),
+        # a claim two levels down: neither of its parents gives one
+        ("the bridge reopened on Monday", "d3:a5"),
+    ]
+
 def test_rules_name_their_reason(nlp: Any) -> None:
     assert text_rejection("Will the ceasefire hold?") == "question"
     assert text_rejection("Leave a Reply to this post") == "boilerplate"

@@ -5,8 +5,10 @@ Claim units
 *Attributed claims.* The content of every attribution is a claim of its source
 (``claims.attribution`` is the attribution id, ``hedged`` comes from the attribution). When
 attributions are nested ("officials said the agency reported that X"), only the innermost
-content is a claim: an attribution that is another one's ``parent`` gives no claim of its own,
-so X is counted once, not twice. Attributions with the same content span give one claim.
+content that is a claim is one: an attribution that is the ``parent`` of one giving a claim
+(at any depth) gives no claim of its own, so X is counted once, not twice; a parent whose
+nested attributions give none (their contents fail the rules below) keeps its own.
+Attributions with the same content span give one claim.
 Quoted questions, indirect questions ("did not say *what evidence linked them*", "*what* he
 called"), fragments of fewer than three words with no number ("blames *Kestria*") and
 contents with neither a verb nor a number ("criticised *the ministry's handling of the
@@ -314,6 +316,30 @@ def _attribution_order(att: dict[str, Any]) -> tuple[int, str]:
     return (int(found.group(1)) if found else -1, att.get("id") or "")
 
 
+def _parents_with_claims(attributions: list[dict[str, Any]]) -> set[str]:
+    """Ids of the attributions nested inside which (at any depth) some attribution's content
+    is a claim: those give no claim of their own, the innermost claim is the claim. A parent
+    whose nested attributions all give none ("officials said Pyongyang was blamed for the
+    *alleged* hack": the inner "alleged" has no verb of its own) keeps its content as the
+    claim, or the content would be no claim at all."""
+    children: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for a in attributions:
+        if a.get("parent"):
+            children[a["parent"]].append(a)
+    known: dict[str, bool] = {}
+
+    def inner_claim(att_id: str, depth: int = 0) -> bool:
+        # whether an attribution nested in att_id gives a claim (depth-bounded: a cycle in
+        # bad rows must not recurse forever)
+        if att_id not in known:
+            known[att_id] = depth < 32 and any(
+                _gives_claim(c) or inner_claim(c["id"], depth + 1)
+                for c in children.get(att_id, ()))
+        return known[att_id]
+
+    return {p for p in children if inner_claim(p)}
+
+
 def claim_units(
     documents: list[dict[str, Any]],
     sentences: list[dict[str, Any]],
@@ -331,7 +357,7 @@ def claim_units(
     atts_by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in attributions:
         atts_by_doc[a["doc"]].append(a)
-    parents = {a["parent"] for a in attributions if a.get("parent")}
+    parents = _parents_with_claims(attributions)
 
     claims: list[Claim] = []
     for document in documents:
