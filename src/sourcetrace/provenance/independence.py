@@ -631,8 +631,7 @@ def _inputs(unit: str) -> tuple[dict[str, str], dict[str, str]]:
     then the inputs of the per-unit stage."""
     docs, reuse = f"{unit}_docs", f"{unit}_reuse"
     claims, documents = f"{unit}_claims", f"{unit}_documents"
-    attributions, names = f"{unit}_attributions", f"{unit}_names"
-    lookups, refs = f"{unit}_lookups", f"{unit}_refs"
+    attributions, lookups = f"{unit}_attributions", f"{unit}_lookups"
     tables = {
         f"{unit}_keys": _KEYS[unit],
         claims: _CLAIMS_OF[unit],
@@ -654,24 +653,12 @@ def _inputs(unit: str) -> tuple[dict[str, str], dict[str, str]]:
             f"UNION SELECT of_cluster, b FROM {reuse}) AS x JOIN documents d ON {join}"
             for join in ("d.id = x.doc WHERE d.duplicate_of IS NULL", "d.duplicate_of = x.doc")
         ),
-        # what the unit looks up by name (outlets, resolved sources), what that names, and
-        # every entity it reads
-        names: (
-            f"SELECT DISTINCT of_cluster, outlet AS name FROM {documents} "
-            "WHERE outlet IS NOT NULL UNION "
-            f"SELECT DISTINCT of_cluster, source_resolved FROM {attributions} "
-            "WHERE source_resolved IS NOT NULL"
-        ),
+        # what the unit looks up by name (outlets, resolved sources) and what each stands for
         lookups: (
-            f"SELECT DISTINCT n.of_cluster, n.name, l.entity FROM {names} n "
-            "JOIN actor_names l ON l.name = n.name"
-        ),
-        refs: (
-            f"SELECT of_cluster, source_entity AS entity FROM {attributions} "
-            "WHERE source_entity IS NOT NULL UNION "
-            f"SELECT of_cluster, near_entity FROM {attributions} "
-            "WHERE near_entity IS NOT NULL UNION "
-            f"SELECT of_cluster, entity FROM {lookups}"
+            "SELECT DISTINCT n.of_cluster, n.name, l.entity FROM ("
+            f"SELECT of_cluster, outlet AS name FROM {documents} WHERE outlet IS NOT NULL "
+            f"UNION SELECT of_cluster, source_resolved FROM {attributions} "
+            "WHERE source_resolved IS NOT NULL) AS n JOIN actor_names l ON l.name = n.name"
         ),
     }
     ranked = set(_RANKED[unit])
@@ -686,7 +673,10 @@ def _inputs(unit: str) -> tuple[dict[str, str], dict[str, str]]:
         "reuse": f"SELECT of_cluster, {', '.join(_REUSE_COLUMNS)} FROM {reuse}",
         "documents": f"SELECT * FROM {documents}",
         "actors": (
-            f"SELECT DISTINCT r.of_cluster, e.id, e.name, e.controlled_by FROM {refs} r "
+            "SELECT DISTINCT r.of_cluster, e.id, e.name, e.controlled_by FROM ("
+            f"SELECT of_cluster, source_entity AS entity FROM {attributions} "
+            f"UNION SELECT of_cluster, near_entity FROM {attributions} "
+            f"UNION SELECT of_cluster, entity FROM {lookups}) AS r "
             "JOIN actor_chains c ON c.entity = r.entity JOIN entities e ON e.id = c.member"
         ),
         "lookups": f"SELECT of_cluster, name, entity FROM {lookups}",
@@ -736,9 +726,7 @@ def _unit_stages(unit: str) -> tuple[Any, ...]:
         f"{unit}_documents": {"of_cluster": "VARCHAR", **{
             c: DOCUMENTS[c].replace(" PRIMARY KEY", "")
             for c in ("id", "outlet", "title", "published", "duplicate_of")}},
-        f"{unit}_names": {"of_cluster": "VARCHAR", "name": "VARCHAR"},
         f"{unit}_lookups": {"of_cluster": "VARCHAR", "name": "VARCHAR", "entity": "VARCHAR"},
-        f"{unit}_refs": {"of_cluster": "VARCHAR", "entity": "VARCHAR"},
     }
     # the ids that are ranks, back from the key, in the table's column order
     ranked = set(_RANKED[unit])
