@@ -180,7 +180,7 @@ def test_a_description_in_apposition_or_after_a_copula_names_its_actor(
     assert sources["s4"] == ids["d3:Grey Office"][0]  # after "... is Norland's ... service"
     assert sources["s2"] != norpress  # "the agency": only the whole description is an alias
     assert sources["s5"] != norpress  # another document: no apposition there
-    assert _text_free(kb, DESCRIBED, mentions, DESCRIBED_SOURCES)["linked_attributions"][0][
+    assert _text_free(kb, DESCRIBED, mentions, DESCRIBED_SOURCES)["attribution_links"][0][
         "source_entity"] == norpress
 
 
@@ -277,7 +277,7 @@ def test_a_role_source_is_the_one_person_introduced_with_that_role(kb: Knowledge
     # resolution stands
     assert res.source_resolutions[3] is None
     assert sources["u4"] == ids["r2:Oleg Marin"][0]
-    rows = _text_free(kb, ROLE_TEXTS, mentions, ROLE_SOURCES)["linked_attributions"]
+    rows = _text_free(kb, ROLE_TEXTS, mentions, ROLE_SOURCES)["attribution_links"]
     assert rows[0]["source_entity"] == varsky and rows[0]["source_resolved"] == "Ilya Varsky"
     assert rows[1]["source_kind"] == "person"
 

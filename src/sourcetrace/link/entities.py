@@ -14,7 +14,7 @@ descriptions, cluster merges, ids, attribution sources
 from __future__ import annotations
 
 from sourcetrace.config import Settings
-from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Rows, Write
+from sourcetrace.corpus import CorpusStep, OnDriver, PerGroup, Rows, Sql, Write
 from sourcetrace.extract.entities.kb import KnowledgeBase
 from sourcetrace.extract.entities.link import (
     ALIAS_COLUMNS,
@@ -67,8 +67,10 @@ def mention_targets(group: Rows, kb: KnowledgeBase) -> Rows:
 
 
 def link_corpus(tables: Rows, kb: KnowledgeBase) -> Rows:
-    """Mention rows with their targets (joined in SQL: ``_MENTIONS_WITH_TARGETS``) and
-    attribution rows -> linked rows and the entities."""
+    """Mention rows with their targets (joined in SQL: ``_MENTIONS_WITH_TARGETS``) and the
+    columns of the attribution rows that linking reads (``LINKER_COLUMNS``) -> linked
+    mention rows, each attribution's linked columns (joined back to its row in SQL:
+    ``_LINKED_ATTRIBUTIONS``) and the entities."""
     mentions, attributions = tables["mentions"], tables["attributions"]
     first = []
     for m in mentions:
@@ -80,15 +82,18 @@ def link_corpus(tables: Rows, kb: KnowledgeBase) -> Rows:
     result = EntityLinker(kb).link_targets(mentions, first, attributions, tables["aliases"])
     for m, eid in zip(mentions, result.mention_entities, strict=True):
         m["entity"] = eid
+    links = []
     for a, eid, near, resolved in zip(
         attributions, result.source_entities, result.near_entities, result.source_resolutions,
         strict=True,
     ):
-        a["source_entity"], a["near_entity"] = eid, near
-        if resolved is not None:  # a role ("the Russian envoy") the document's text settles
-            a["source_kind"], a["source_resolved"] = resolved
+        # a role ("the Russian envoy") the document's text settles changes kind and name
+        kind, name = resolved if resolved is not None else (
+            a["source_kind"], a["source_resolved"])
+        links.append({"doc": a["doc"], "id": a["id"], "source_entity": eid,
+                      "near_entity": near, "source_kind": kind, "source_resolved": name})
     entities = [{**e, "position": n} for n, e in enumerate(result.entities)]
-    return {"linked_mentions": mentions, "linked_attributions": attributions,
+    return {"linked_mentions": mentions, "attribution_links": links,
             "found_entities": entities}
 
 
@@ -112,6 +117,18 @@ _MENTIONS_WITH_TARGETS = (
 )
 
 
+# What linking reads of an attribution (the rest of the row, its content above all, stays
+# in the store: the driver holds every attribution of the corpus at once).
+LINKER_COLUMNS = ("id", "doc", "source_text", "source_start", "source_end", "source_kind",
+                  "source_resolved")
+LINK_COLUMNS = {"doc": "VARCHAR", "id": "VARCHAR", "source_entity": "VARCHAR",
+                "near_entity": "VARCHAR", "source_kind": "VARCHAR", "source_resolved": "VARCHAR"}
+_LINKED_ATTRIBUTIONS = "SELECT " + ", ".join(
+    f'l."{c}"' if c in LINK_COLUMNS and c not in ("doc", "id") else f'a."{c}"'
+    for c in PER_DOCUMENT["attributions"]
+) + ' FROM attributions a JOIN attribution_links l ON l."doc" = a."doc" AND l."id" = a."id"'
+
+
 entities_step = corpus_steps.register("entities", order=10)(
     CorpusStep(
         name="entities",
@@ -131,18 +148,19 @@ entities_step = corpus_steps.register("entities", order=10)(
             OnDriver(
                 {
                     "mentions": _MENTIONS_WITH_TARGETS,
-                    "attributions": "SELECT * FROM attributions",
+                    "attributions": f"SELECT {_order(LINKER_COLUMNS)} FROM attributions",
                     "aliases": "SELECT * FROM document_aliases",
                 },
                 fn=link_corpus,
                 outputs={
                     "linked_mentions": PER_DOCUMENT["mentions"],
-                    "linked_attributions": PER_DOCUMENT["attributions"],
+                    "attribution_links": LINK_COLUMNS,
                     "found_entities": {**CORPUS["entities"], "position": "INTEGER"},
                 },
                 order={"mentions": MENTION_ORDER, "attributions": ATTRIBUTION_ORDER,
                        "aliases": ALIAS_ORDER},
             ),
+            Sql("linked_attributions", _LINKED_ATTRIBUTIONS, dict(PER_DOCUMENT["attributions"])),
         ),
         writes={
             "mentions": Write("linked_mentions", _order(MENTION_ORDER)),
