@@ -36,10 +36,6 @@ SHARED = Path(os.environ.get("SOURCETRACE_SHARED", ROOT.parent / "shared"))
 DATA = SHARED / "datasets" / "paraphrase"
 CACHE = Path(os.environ.get("SOURCETRACE_CACHE", Path.home() / ".cache" / "sourcetrace"))
 WEIGHTS = ROOT / "src" / "sourcetrace" / "link" / "data" / "propositions.json"
-TFKLD_WEIGHTS = ROOT / "src" / "sourcetrace" / "link" / "data" / "tfkld.npz"
-# TF-KLD (link/tfkld.py): latent dimensions and pseudo-counts of the term rates, chosen by
-# cross-validation on train
-TFKLD = {"k": 50, "alpha": 5.0, "bigrams": False}
 FOLDS = 5
 SEED = 0
 # Bands of cheap-model probabilities sent to the full model, narrowest first; the narrowest
@@ -52,7 +48,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(ROOT / "src"))
 
-from sourcetrace.link import propositions, tfkld  # noqa: E402
+from sourcetrace.link import propositions  # noqa: E402
 from sourcetrace.link.matching import ClaimInfo, ClaimSet  # noqa: E402
 
 
@@ -135,49 +131,27 @@ def train(pairs: list[tuple[int, str, str]], claims: ClaimSet, left: np.ndarray,
 
     y = np.array([q for q, _, _ in pairs])
     # keyed by the pairs and the feature code: a change to either recomputes
-    # the text and alignment features (no TF-KLD: its weights are fitted here, per fold)
     code = "".join(inspect.getsource(f) for f in (
-        propositions._text_features, propositions.text_features, propositions._piece_kinds,
+        propositions._text_features, propositions.cheap_features, propositions._piece_kinds,
         propositions.token_vectors, propositions._side, propositions._align_features,
-        propositions.align_features)) + json.dumps(propositions.TEXT_FEATURES
-                                                   + propositions.ALIGN_FEATURES)
+        propositions.align_features)) + json.dumps(propositions.FEATURES)
     key = hashlib.sha256(json.dumps(pairs).encode() + code.encode())
     cached = CACHE / f"propositions-train-{key.hexdigest()[:16]}.npy"
     if cached.exists():
-        base = np.load(cached)
+        x = np.load(cached)
     else:
         t = time.perf_counter()
-        base = np.hstack([propositions.text_features(claims, left, right),
-                          propositions.align_features(claims, left, right)])
+        x = propositions.pair_features(claims, left, right)
         print(f"features of {len(y)} train pairs: {time.perf_counter() - t:.1f} s")
         CACHE.mkdir(parents=True, exist_ok=True)
-        np.save(cached, base)
-    n_text, n_cheap = len(propositions.TEXT_FEATURES), len(propositions.CHEAP_FEATURES)
-    a = [claims.claims[i].text for i in left]
-    b = [claims.claims[j].text for j in right]
-
-    def joined(rows: np.ndarray, extra: np.ndarray) -> np.ndarray:
-        """FEATURES of train rows: text features, TF-KLD features, alignment features."""
-        return np.hstack([base[rows, :n_text], extra, base[rows, n_text:]])
-
-    def tfkld_of(fit_rows: np.ndarray, test_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """TF-KLD features of fit rows (out-of-fold within them) and of test rows (fitted on
-        all fit rows): no row's features were fitted on its own label."""
-        fa, fb, fy = [a[i] for i in fit_rows], [b[i] for i in fit_rows], y[fit_rows]
-        model = tfkld.fit(fa, fb, fy, **TFKLD)
-        return (tfkld.out_of_fold(fa, fb, fy, FOLDS, SEED, **TFKLD),
-                model.features([a[i] for i in test_rows], [b[i] for i in test_rows]))
-
-    t = time.perf_counter()
+        np.save(cached, x)
+    n_cheap = len(propositions.CHEAP_FEATURES)
     oof_cheap, oof_full = np.zeros(len(y)), np.zeros(len(y))
-    for fit_rows, test_rows in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(
-            base, y):
-        extra_fit, extra_test = tfkld_of(fit_rows, test_rows)
-        x_fit, x_test = joined(fit_rows, extra_fit), joined(test_rows, extra_test)
-        oof_cheap[test_rows] = _fit_ensemble(x_fit[:, :n_cheap], y[fit_rows])[1].probability(
-            x_test[:, :n_cheap])
-        oof_full[test_rows] = _fit_ensemble(x_fit, y[fit_rows])[1].probability(x_test)
-    print(f"{FOLDS}-fold cross-validation (TF-KLD nested): {time.perf_counter() - t:.0f} s")
+    for fit_rows, test_rows in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(x, y):
+        oof_cheap[test_rows] = _fit_ensemble(x[fit_rows, :n_cheap], y[fit_rows])[1].probability(
+            x[test_rows, :n_cheap])
+        oof_full[test_rows] = _fit_ensemble(x[fit_rows], y[fit_rows])[1].probability(
+            x[test_rows])
     grid = np.round(np.arange(0.2, 0.801, 0.01), 2)
     full_f1 = scores(y, oof_full >= best_threshold(y, oof_full, grid))[1]
     for lo, hi in BANDS:
@@ -196,16 +170,8 @@ def train(pairs: list[tuple[int, str, str]], claims: ClaimSet, left: np.ndarray,
         "features": list(propositions.FEATURES),
         "threshold": threshold, "uncertain": [lo, hi],
         "cross_validated_f1": round(f1, 4),
-        "tfkld": TFKLD,
+        "cheap": _fit_ensemble(x[:, :n_cheap], y)[0], "full": _fit_ensemble(x, y)[0],
     }
-    # the final ensembles see out-of-fold TF-KLD features of train, as in the folds above;
-    # the packaged TF-KLD model is fitted on all of train
-    x = joined(np.arange(len(y)), tfkld.out_of_fold(a, b, y, FOLDS, SEED, **TFKLD))
-    spec["cheap"], spec["full"] = _fit_ensemble(x[:, :n_cheap], y)[0], _fit_ensemble(x, y)[0]
-    model = tfkld.fit(a, b, y, **TFKLD)
-    tfkld.save(model, TFKLD_WEIGHTS)
-    print(f"wrote {TFKLD_WEIGHTS.relative_to(ROOT)} ({TFKLD_WEIGHTS.stat().st_size / 1e3:.0f} kB; "
-          f"{len(model.vocabulary)} terms, k {model.projection.shape[1]})")
     WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
     WEIGHTS.write_text(json.dumps(spec, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {WEIGHTS.relative_to(ROOT)} ({WEIGHTS.stat().st_size / 1e3:.0f} kB); "
@@ -214,7 +180,6 @@ def train(pairs: list[tuple[int, str, str]], claims: ClaimSet, left: np.ndarray,
         print(f"NOTE: set propositions.SAME_PROPOSITION = {threshold:.2f} (now "
               f"{propositions.SAME_PROPOSITION})")
     propositions.load_model.cache_clear()
-    tfkld.load_model.cache_clear()
 
 
 def main() -> None:

@@ -66,7 +66,6 @@ import numpy as np
 from rapidfuzz import fuzz
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from sourcetrace.link import tfkld
 from sourcetrace.link.embeddings import encode_texts
 from sourcetrace.link.embeddings import load_model as load_sentence_model
 from sourcetrace.link.matching import (
@@ -88,14 +87,12 @@ NEGATIONS = frozenset(
 )
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]+")
 
-TEXT_FEATURES = (
+CHEAP_FEATURES = (
     "cosine", "overlap", "coverage_min", "coverage_max", "bigrams", "numbers_differ",
     "numbers_sign", "capitalised_jaccard", "negation_mismatch", "length_ratio",
     "fuzz_token_sort", "fuzz_token_set", "fuzz_ratio", "cosine_x_overlap", "unshared_max",
     "unshared_min", "log_length", "capitalised_unshared", "trigrams", "fuzz_partial",
 )
-# the text features, then the TF-KLD features (link/tfkld.py, fitted on MSRP train)
-CHEAP_FEATURES = TEXT_FEATURES + tfkld.FEATURES
 
 
 def _words(text: str) -> list[str]:
@@ -175,8 +172,8 @@ def _text_features(a: str | _Text, b: str | _Text, cos: float) -> list[float]:
     ]
 
 
-def text_features(claims: ClaimSet, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """The TEXT_FEATURES of the pairs (left[k], right[k]): claim vectors and texts only.
+def cheap_features(claims: ClaimSet, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The CHEAP_FEATURES of the pairs (left[k], right[k]): claim vectors and texts only.
     Each claim's tokens, n-grams, numbers and names are worked out once, whatever the
     number of pairs it is in."""
     left, right = np.asarray(left, dtype=int), np.asarray(right, dtype=int)
@@ -189,15 +186,7 @@ def text_features(claims: ClaimSet, left: np.ndarray, right: np.ndarray) -> np.n
         [_text_features(texts[i], texts[j], float(c))
          for i, j, c in zip(left.tolist(), right.tolist(), cos, strict=True)],
         dtype=np.float64,
-    ).reshape(len(left), len(TEXT_FEATURES))
-
-
-def cheap_features(claims: ClaimSet, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """The CHEAP_FEATURES of the pairs (left[k], right[k]): the text features and the
-    TF-KLD features (packaged weights)."""
-    left, right = np.asarray(left, dtype=int), np.asarray(right, dtype=int)
-    return np.hstack([text_features(claims, left, right),
-                      tfkld.pair_features(claims, left, right)])
+    ).reshape(len(left), len(CHEAP_FEATURES))
 
 
 # --- alignment features: MiniLM token embeddings, for uncertain pairs only ----------------
