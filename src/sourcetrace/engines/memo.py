@@ -33,6 +33,8 @@ from typing import Any
 import pyarrow as pa
 
 from sourcetrace import __version__
+from sourcetrace.code_digest import CORPUS as CORPUS_CODE
+from sourcetrace.code_digest import code_digest
 from sourcetrace.config import Settings
 from sourcetrace.corpus import Columns, CorpusStep, PerGroup, Row, row_dicts
 from sourcetrace.engines.spill import RowBuffer
@@ -77,12 +79,14 @@ def _function_name(fn: Any) -> str:
 
 def step_salt(step: CorpusStep, settings: Settings, shared: Mapping[str, list[Row]]) -> bytes:
     """What a step's context is made of: its settings (knowledge-base files by content), its
-    parameters and shared tables, and the version of sourcetrace."""
+    parameters and shared tables, and the version of sourcetrace with the digest of the code
+    and data the corpus steps run (:mod:`sourcetrace.code_digest`)."""
     values = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_SALT}
     kb = [Path(p).read_bytes() if Path(p).is_file() else str(p).encode()
           for p in settings.kb_files]
     return _salt(
-        __version__.encode(), step.name.encode(), repr(sorted(values.items())).encode(),
+        __version__.encode(), code_digest(CORPUS_CODE).encode(), step.name.encode(),
+        repr(sorted(values.items())).encode(),
         repr(sorted(step.parameters(settings).items())).encode(), *kb,
         *(name.encode() + _rows_digest(rows) for name, rows in sorted(shared.items())),
     )

@@ -18,6 +18,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from sourcetrace import __version__
+from sourcetrace.code_digest import PER_DOCUMENT as PER_DOCUMENT_CODE
+from sourcetrace.code_digest import code_digest
 from sourcetrace.config import DEFAULT_MODEL, EXTRACT_COMPONENTS, attribution_mode
 from sourcetrace.model import Document, IngestError
 from sourcetrace.registry import row_exporters
@@ -49,10 +51,12 @@ def _import_extractors() -> None:
 
 
 def pipeline_version(model: str = DEFAULT_MODEL) -> str:
-    """A short id that changes when the model, sourcetrace or the component list changes.
-    Documents analysed under another version are analysed again."""
+    """A short id that changes when the model, sourcetrace (its version or the code and data
+    of the per-document analysis) or the component list changes. Documents analysed under
+    another version are analysed again."""
     nlp = load_pipeline(model)
-    key = f"{model}-{nlp.meta.get('version')}-{__version__}-{','.join(nlp.pipe_names)}"
+    key = (f"{model}-{nlp.meta.get('version')}-{__version__}-{','.join(nlp.pipe_names)}-"
+           f"{code_digest(PER_DOCUMENT_CODE)}")
     if attribution_mode() != "learned":  # another extractor, other rows (old ids unchanged)
         key += f"-attribution={attribution_mode()}"
     return hashlib.sha1(key.encode()).hexdigest()[:12]
