@@ -6,8 +6,11 @@ preposition the cue governs ("called for | steep tariffs") and an addressee ("ur
 Congress | to leave ...") out, ends a content before the closing quotation mark's comma but
 after a subordinate clause, and so on. Rules for each convention kept missing the next one,
 so the decision is learned: for each end of a predicted content, every token boundary a few
-words around it is a candidate, and a logistic regression over the words and parse around
-the candidate (and its relation to the cue) scores it; the best-scoring candidate wins.
+words around it is a candidate, and so are clause and sentence ends farther inside it and
+beyond it in its sentence, and the words of its other pieces (a piece glued on from another
+attribution is dropped); a logistic regression over the words and parse around the
+candidate (and its relation to the cue and to the content's root) scores it; the
+best-scoring candidate wins.
 
 Trained by :mod:`.train_boundaries` on the extractor's own predictions over PolNeAR train,
 matched to the gold contents they overlap (``data/boundaries.json``, a few hundred kB: the
@@ -56,6 +59,21 @@ class Words:
         self.head = [t.head.i for t in doc]
         self.words: dict[int, str] = {}
         self.lexes: dict[tuple[int, str], list[str]] = {}
+        self.roots: dict[tuple[int, int], int] = {}
+
+    def root(self, doc: Doc, att: Attribution) -> int:
+        """The predicted content's root: its first word whose head lies outside it."""
+        key = (att.content_start, att.content_end)
+        got = self.roots.get(key)
+        if got is None:
+            span = doc.char_span(*key, alignment_mode="expand")
+            got = -1
+            if span is not None and len(span):
+                lo, hi = span.start, span.end
+                got = next((t.i for t in span if not lo <= self.head[t.i] < hi
+                            or self.head[t.i] == t.i), span.start)
+            self.roots[key] = got
+        return got
 
     def word(self, tok: Token | None) -> str:
         """:func:`_word` of ``tok``, computed once per token."""
@@ -74,6 +92,27 @@ class Words:
         if got is None:
             got = self.lexes[tok.i, name] = _lex(tok, name)
         return got
+
+
+def _attach(i: int, root: int, cue: set[int], head: Sequence[int]) -> str:
+    """Where token ``i`` hangs against the predicted content's root: the root itself, a
+    child of it, deeper below it, below the cue first, or elsewhere (a trailing clause of
+    the cue's sentence hangs on the cue, a relative clause inside the content below its
+    root)."""
+    if i == root:
+        return "root"
+    if head[i] == root:
+        return "child"
+    for _ in range(10):
+        j = head[i]
+        if j == i:
+            return "out"
+        i = j
+        if i == root:
+            return "below"
+        if i in cue:
+            return "cue"
+    return "out"
 
 
 def _word(tok: Token | None) -> str:
@@ -140,6 +179,13 @@ def features(doc: Doc, att: Attribution, side: str, cand: int, pred: int, ws: Wo
     rule = att.rule if att.rule else "none"
     out = ["b", f"off={off_s}", f"off|side={off_s}|{after_cue}", f"rule={rule}",
            f"rule|off={rule}|{off_s if abs(off) > 2 else max(-2, min(2, off))}"]
+    if len(att.content) > 1:  # a candidate in another piece drops the pieces beyond it
+        n = piece_of(att.content, tok.idx)
+        drop = 0 if n is None else (len(att.content) - 1 - n if side == "end" else n)
+        lo, hi = sorted((tok.idx, doc[pred].idx))
+        crosses = lo <= att.cue_start < hi  # the cue lies between it and the predicted end
+        out += [f"drop={min(drop, 2)}", f"drop|cue={min(drop, 2)}|{crosses}|{after_cue}",
+                f"drop|rule={min(drop, 2)}|{rule}"]
     inner, outer = (tok, prev) if side == "start" else (tok, nxt)
     j = k - 2 if side == "start" else k + 2
     beyond = doc[words[j]] if 0 <= j < len(words) else None
@@ -159,6 +205,11 @@ def features(doc: Doc, att: Attribution, side: str, cand: int, pred: int, ws: Wo
     ro = _rel(outer, cue_toks, heads, ws.head) if outer is not None else "none"
     out += [f"ri={ri}", f"ro={ro}", f"ri|ro={ri}|{ro}", f"ri|iw={ri}|{iw}",
             f"ro|ow={ro}|{ow}"]
+    root = ws.root(doc, att)
+    ai, ao = _attach(inner.i, root, cue_toks, ws.head), (
+        _attach(outer.i, root, cue_toks, ws.head) if outer is not None else "none")
+    out += [f"ai|ao={ai}|{ao}", f"ao|ow={ao}|{ow}|{side}", f"ai|iw={ai}|{iw}|{side}",
+            f"ao|do={ao}|{outer.dep_ if outer is not None else '<>'}|{side}"]
     if outer is not None:
         lo, hi = sorted((inner.idx, outer.idx))
         out.append(f"sent={ws.sent[outer.i] != ws.sent[inner.i]}")
@@ -180,7 +231,10 @@ def available() -> bool:
 def candidates(doc: Doc, att: Attribution, side: str, ws: Words,
                ) -> tuple[int, list[int]] | None:
     """(predicted word, candidate words) of one end of a content: at most ``WINDOW`` words
-    either way, never into the cue, never past the other end of the content."""
+    either way, the ``MAX_FAR`` clause or sentence ends nearest to it inside the content and
+    as many beyond it in its sentence (a content cut short), never into the cue, never past
+    the other end of the content, never in the gap between two of its pieces (a candidate in
+    another piece drops the pieces beyond it: a piece that belongs to another attribution)."""
     a, b = att.content_start, att.content_end
     span = doc.char_span(a, b, alignment_mode="expand")
     if span is None:
@@ -198,9 +252,23 @@ def candidates(doc: Doc, att: Attribution, side: str, ws: Words,
     keep_prep = (first.dep_ == "prep" and first.head.i in cue[1] and bool(cue[0])
                  and k > 0 and words[k - 1] not in cue[0])
     near = range(max(0, k - WINDOW), min(len(words), k + WINDOW + 1))
-    far = [ws.pos[i] for i in inside if abs(ws.pos[i] - k) > WINDOW and _breaks(doc, ws, i, side)]
+    far = sorted((ws.pos[i] for i in inside
+                  if abs(ws.pos[i] - k) > WINDOW and _breaks(doc, ws, i, side)),
+                 key=lambda j: abs(j - k))
+    # beyond the content, in its sentence: clause ends and the sentence's own end
+    step = 1 if side == "end" else -1
+    beyond: list[int] = []
+    j = k + step * (WINDOW + 1)
+    while 0 <= j < len(words) and ws.sent[words[j]] == ws.sent[pred] \
+            and len(beyond) < MAX_FAR:
+        nxt = j + step
+        if _breaks(doc, ws, words[j], side) or not (
+                0 <= nxt < len(words) and ws.sent[words[nxt]] == ws.sent[pred]):
+            beyond.append(j)
+        j = nxt
+    pieces = att.content
     out = []
-    for j in [*near, *far[:MAX_FAR]]:
+    for j in [*near, *far[:MAX_FAR], *beyond]:
         t = doc[words[j]]
         lo, hi = (t.idx, b) if side == "start" else (a, t.idx + len(t))
         if hi <= lo:
@@ -213,17 +281,24 @@ def candidates(doc: Doc, att: Attribution, side: str, ws: Words,
             continue  # "urged | Congress | to act": the addressee stays out
         if side == "start" and j != k and keep_prep:
             continue  # "spoke to reporters | about the cuts": the content starts there
-        if side == "start" and t.idx >= att.content[0][1] and len(att.content) > 1:
-            continue
-        if side == "end" and t.idx + len(t) <= att.content[-1][0] and len(att.content) > 1:
-            continue
+        if len(pieces) > 1 and a <= t.idx < b and piece_of(pieces, t.idx) is None:
+            continue  # between two pieces (the cue, the source)
         out.append(words[j])
     return pred, out
 
 
+def piece_of(pieces: Sequence[tuple[int, int]], pos: int) -> int | None:
+    """The index of the piece that holds character ``pos``, if any."""
+    for n, (x, y) in enumerate(pieces):
+        if x <= pos < y:
+            return n
+    return None
+
+
 def _breaks(doc: Doc, ws: Words, i: int, side: str) -> bool:
     """A content can end after word ``i`` (start at it) here: punctuation, a quotation
-    mark, a sentence or a line break sits on that side."""
+    mark, a sentence or a line break, "which"/"who"/"but"/"and", a preposition or a
+    subordinating conjunction (for a start: a verb or a preposition) sits on that side."""
     k = ws.pos[i]
     j = k + 1 if side == "end" else k - 1
     if not 0 <= j < len(ws.ids):
@@ -232,7 +307,12 @@ def _breaks(doc: Doc, ws: Words, i: int, side: str) -> bool:
     if ws.sent[other] != ws.sent[i] or abs(other - i) > 1:  # a space token: a line break
         return True
     t = doc[other]
-    return t.is_punct or t.lower_ in _QUOTES or t.lower_ in ("which", "who", "but", "and")
+    if t.is_punct or t.lower_ in _QUOTES or t.lower_ in ("which", "who", "but", "and"):
+        return True
+    # a clause or phrase opening: a content starts after a verb or a preposition ("said
+    # on Monday that | ...", "questions about | ..."), ends before a preposition or a
+    # subordinating conjunction ("... | after the meeting", "... | while others ...")
+    return t.pos_ in (("VERB", "ADP") if side == "start" else ("ADP", "SCONJ"))
 
 
 def trim_start(text: str, a: int, b: int) -> int:
@@ -275,6 +355,16 @@ def adjust(doc: Doc, atts: list[Attribution]) -> None:
                                                               cue)))
             new[side] = best
         frags = [list(f) for f in att.content]
+        # a new end in an earlier piece (a new start in a later one) drops the pieces beyond
+        # it; both ends in pieces out of order leave the content as it is
+        if len(frags) > 1:
+            hi = piece_of(att.content, doc[new["end"]].idx) if "end" in new else None
+            lo = piece_of(att.content, doc[new["start"]].idx) if "start" in new else None
+            first = lo if lo is not None else 0
+            last = hi if hi is not None else len(frags) - 1
+            if first > last:
+                continue
+            frags = frags[first:last + 1]
         # the decision is about words (the model learned it on ends compared without
         # punctuation and quotation marks): a candidate that differs from the current end
         # by punctuation alone changes nothing, another moves the end to its word
