@@ -10,7 +10,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from sourcetrace.extract.language.features import DocContext
+from sourcetrace.extract.language.features import Columns, DocContext
 from sourcetrace.extract.language.lexicon import (
     CATEGORY_TECHNIQUE,
     STANDALONE,
@@ -84,17 +84,18 @@ def find_spans(doc: Doc, model: LanguageModel | None, lexicon: Lexicon) -> list[
     by rule. Sorted by start offset."""
     text = doc.text
     found: list[LanguageSpan] = []
+    cols = Columns(doc)  # every token's attributes, read once for all that follows
     if model is not None:
-        ctx = DocContext(doc, lexicon)
+        ctx = DocContext(doc, lexicon, cols)
         for s, e, technique, score in model.predict(ctx):
             found.append(LanguageSpan(s, e, technique, text[s:e], round(score, 4), "model"))
     else:
-        for s, e, technique in lexicon_spans(doc, lexicon.hits(doc)):
+        for s, e, technique in lexicon_spans(doc, lexicon.hits(doc, cols.lower, cols.lemma)):
             found.append(LanguageSpan(s, e, technique, text[s:e], LEXICON_SCORE, "lexicon"))
-    for hit in lexicon.hedge_hits(doc):
+    for hit in lexicon.hedge_hits(doc, cols.lower):
         s, e = doc[hit.start].idx, doc[hit.end - 1].idx + len(doc[hit.end - 1])
         found.append(LanguageSpan(s, e, "hedge", text[s:e], HEDGE_SCORE, "rule"))
-    for s, e in scare_quote_spans(doc):
+    for s, e in scare_quote_spans(doc, cols.lower):
         found.append(LanguageSpan(s, e, "scare_quotes", text[s:e], SCARE_QUOTE_SCORE, "rule"))
     return sorted(found, key=lambda x: (x.start, x.end, x.technique))
 

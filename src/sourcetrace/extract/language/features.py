@@ -11,6 +11,7 @@ from collections import Counter
 from spacy.tokens import Doc, Span
 
 from sourcetrace.extract.language.lexicon import LEXICON, Lexicon
+from sourcetrace.nlp.columns import token_columns
 
 CONTENT_POS = {"NOUN", "PROPN", "ADJ", "VERB", "ADV"}
 _OPEN_QUOTES = {"“", "‘", "«"}
@@ -25,14 +26,17 @@ def _bucket(n: float, edges: tuple[float, ...]) -> int:
     return len(edges)
 
 
-def in_quotes(doc: Doc) -> list[bool]:
+def in_quotes(doc: Doc, words: list[str] | None = None,
+              space: list[bool] | None = None) -> list[bool]:
     """Token inside quotation marks (straight quotes toggle; the state resets per paragraph,
-    since unbalanced quotes are common in scraped news)."""
-    flags = [False] * len(doc)
+    since unbalanced quotes are common in scraped news). ``words``/``space``: the tokens'
+    texts and ``is_space`` flags, when the caller has read them already."""
+    if words is None or space is None:
+        words, space = token_columns(doc, ("ORTH", "IS_SPACE"))
+    flags = [False] * len(words)
     inside = False
-    for tok in doc:
-        text = tok.text
-        if tok.is_space and "\n" in text:
+    for i, text in enumerate(words):
+        if space[i] and "\n" in text:
             inside = False
         elif text == '"' or text == "''" or text == "``":
             inside = not inside
@@ -41,19 +45,40 @@ def in_quotes(doc: Doc) -> list[bool]:
         elif text in _CLOSE_QUOTES and text != "’":
             inside = False
         else:
-            flags[tok.i] = inside
+            flags[i] = inside
     return flags
+
+
+# What the tagger's features and the lexicon read of every token, in one Doc.to_array call.
+_COLUMNS = ("ORTH", "LOWER", "LEMMA", "POS", "TAG", "DEP", "SHAPE", "ENT_TYPE", "HEAD",
+            "IS_SPACE", "IS_TITLE", "IS_UPPER", "LENGTH")
+
+
+class Columns:
+    """Per-token attributes of one doc as lists (see :mod:`sourcetrace.nlp.columns`)."""
+
+    def __init__(self, doc: Doc) -> None:
+        (self.words, self.lower, lemma, self.pos, self.tag, self.dep, shape, self.ent,
+         self.head, self.space, self.title, upper, length) = token_columns(
+            doc, _COLUMNS)
+        lowered = {s: s.lower() for s in set(lemma)}
+        self.lemma = [lowered[s] for s in lemma]  # lemma_.lower()
+        self.shape = [s[:4] for s in shape]
+        self.upper = [u and n > 1 for u, n in zip(upper, length, strict=True)]
+        self.is_upper = upper
 
 
 class DocContext:
     """Per-document values shared by the token and span features (computed once per doc)."""
 
-    def __init__(self, doc: Doc, lexicon: Lexicon) -> None:
+    def __init__(self, doc: Doc, lexicon: Lexicon, cols: Columns | None = None) -> None:
         self.doc = doc
-        self.cats = lexicon.token_categories(doc)
-        self.quoted = in_quotes(doc)
+        self.cols = cols = cols or Columns(doc)
+        self.cats = lexicon.token_categories(doc, cols.lower, cols.lemma)
+        self.quoted = in_quotes(doc, cols.words, cols.space)
+        lemma, pos = cols.lemma, cols.pos
         self.lemma_counts = Counter(
-            t.lemma_.lower() for t in doc if t.pos_ in CONTENT_POS
+            lemma[i] for i in range(len(pos)) if pos[i] in CONTENT_POS
         )
         # Doc.text joins every token on each access: read it once.
         self.text = doc.text
@@ -61,8 +86,8 @@ class DocContext:
         self.sents = list(doc.sents)
         self.sent_of = [0] * len(doc)
         for k, sent in enumerate(self.sents):
-            for i in range(sent.start, sent.end):
-                self.sent_of[i] = k
+            a, b = sent.start, sent.end
+            self.sent_of[a:b] = [k] * (b - a)
         self.sent_cats: list[set[str]] = []
         for sent in self.sents:
             cats: set[str] = set()
@@ -86,23 +111,15 @@ class _Tokens:
     was over a third of the language component's time."""
 
     def __init__(self, ctx: DocContext) -> None:
-        toks = list(ctx.doc)
-        self.space = [t.is_space for t in toks]
-        self.lower = [t.lower_ for t in toks]
-        self.pos = [t.pos_ for t in toks]
-        self.lemma = [t.lemma_.lower() for t in toks]
-        self.tag = [t.tag_ for t in toks]
-        self.dep = [t.dep_ for t in toks]
-        self.shape = [t.shape_[:4] for t in toks]
-        self.ent = [t.ent_type_ for t in toks]
-        self.head = [t.head.i for t in toks]
-        self.title = [t.is_title for t in toks]
-        self.upper = [t.is_upper and len(t) > 1 for t in toks]
+        c = ctx.cols
+        self.space, self.lower, self.pos, self.lemma = c.space, c.lower, c.pos, c.lemma
+        self.tag, self.dep, self.shape, self.ent = c.tag, c.dep, c.shape, c.ent
+        self.head, self.title, self.upper = c.head, c.title, c.upper
         # features of a token that are also, prefixed, those of its neighbours
         self.base = [
             ["SPACE"] if self.space[i] else
             [f"w={self.lower[i]}", f"p={self.pos[i]}", *(f"c={c}" for c in ctx.cats[i])]
-            for i in range(len(toks))
+            for i in range(len(self.space))
         ]
 
 
@@ -198,25 +215,28 @@ def span_text_features(ctx: DocContext, start: int, end: int) -> tuple[str, dict
     cover = (span.end - span.start) / max(len(sent), 1)
     feats[f"cover={_bucket(cover, (0.1, 0.25, 0.5, 0.8, 1.0))}"] = 1.0
     feats["quoted"] = float(ctx.quoted[span.start])
-    feats[f"first_pos={span[0].pos_}"] = 1.0
-    feats[f"last_pos={span[-1].pos_}"] = 1.0
+    c = ctx.cols
+    pos, lower, space = c.pos, c.lower, c.space
+    a, b = span.start, span.end
+    feats[f"first_pos={pos[a]}"] = 1.0
+    feats[f"last_pos={pos[b - 1]}"] = 1.0
     feats[f"root_pos={span.root.pos_}"] = 1.0
-    for tok in span:
-        if tok.ent_type_:
-            feats[f"ent={tok.ent_type_}"] = 1.0
-        if tok.pos_ in ("VERB", "AUX") and tok.tag_ == "MD":
+    for i in range(a, b):
+        if c.ent[i]:
+            feats[f"ent={c.ent[i]}"] = 1.0
+        if pos[i] in ("VERB", "AUX") and c.tag[i] == "MD":
             feats["modal"] = 1.0
-    for m in range(max(0, span.start - 3), span.start):
-        if not doc[m].is_space:
-            feats[f"pre={doc[m].lower_}"] = 1.0
-    for m in range(span.end, min(len(doc), span.end + 2)):
-        if not doc[m].is_space:
-            feats[f"post={doc[m].lower_}"] = 1.0
+    for m in range(max(0, a - 3), a):
+        if not space[m]:
+            feats[f"pre={lower[m]}"] = 1.0
+    for m in range(b, min(len(doc), b + 2)):
+        if not space[m]:
+            feats[f"post={lower[m]}"] = 1.0
     # Lemmas of the sentence around the span: "said", "according" point to authority etc.
-    for tok in sent:
-        if tok.i < span.start or tok.i >= span.end:
-            if tok.pos_ in CONTENT_POS or tok.lower_ in ("if", "either", "because", "why"):
-                feats[f"ctx={tok.lemma_.lower()}"] = 0.5
+    for i in range(sent.start, sent.end):
+        if i < a or i >= b:
+            if pos[i] in CONTENT_POS or lower[i] in ("if", "either", "because", "why"):
+                feats[f"ctx={c.lemma[i]}"] = 0.5
     return text, feats
 
 

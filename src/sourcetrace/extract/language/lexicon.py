@@ -20,6 +20,8 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from sourcetrace.nlp.columns import token_columns
+
 # Lexicon category -> the PTC technique a hit of that category most likely belongs to. Used by
 # the lexicon baseline and the lexicon fallback; the statistical model only sees categories.
 CATEGORY_TECHNIQUE: dict[str, str] = {
@@ -239,35 +241,70 @@ class Lexicon:
             ]],
         )
 
-    def hits(self, doc: Doc) -> list[Hit]:
-        """Every word-list hit (categories of :data:`LEXICON`), possibly overlapping."""
+    def hits(
+        self, doc: Doc, lower: list[str] | None = None, lemma: list[str] | None = None
+    ) -> list[Hit]:
+        """Every word-list hit (categories of :data:`LEXICON`), possibly overlapping.
+        ``lower``/``lemma``: every token's ``lower_`` and ``lemma_.lower()``, when the caller
+        has read them already."""
+        if lower is None or lemma is None:
+            lower, lemma = _lower_lemma(doc)
         out: list[Hit] = []
         words = self.words
-        for tok in doc:
-            cats = words.get(tok.lower_)
+        for i, low in enumerate(lower):
+            cats = words.get(low)
             if cats is None:
-                cats = words.get(tok.lemma_.lower())
+                cats = words.get(lemma[i])
             if cats:
-                out.extend(Hit(tok.i, tok.i + 1, c) for c in cats)
+                out.extend(Hit(i, i + 1, c) for c in cats)
         vocab_strings = doc.vocab.strings
         for match_id, start, end in self.phrases(doc):
             out.append(Hit(start, end, vocab_strings[match_id]))
         return out
 
-    def token_categories(self, doc: Doc) -> list[set[str]]:
+    def token_categories(
+        self, doc: Doc, lower: list[str] | None = None, lemma: list[str] | None = None
+    ) -> list[set[str]]:
         """Token index -> lexicon categories of the hits covering it."""
         cats: list[set[str]] = [set() for _ in range(len(doc))]
-        for hit in self.hits(doc):
+        for hit in self.hits(doc, lower, lemma):
             for i in range(hit.start, hit.end):
                 cats[i].add(hit.category)
         return cats
 
-    def hedge_hits(self, doc: Doc) -> list[Hit]:
-        """Hedges: single adverbs, fixed phrases and "<be> said/believed/... to"."""
-        found = [Hit(t.i, t.i + 1, "hedge") for t in doc if t.lower_ in HEDGE_WORDS]
+    def hedge_hits(self, doc: Doc, lower: list[str] | None = None) -> list[Hit]:
+        """Hedges: single adverbs, fixed phrases and "<be> said/believed/... to".
+
+        ``lower``: every token's ``lower_`` when the caller has it. The single words and the
+        "<be> <participle> to" pattern are read from that list (what ``hedge_patterns``, a
+        spaCy Matcher, finds: ``hedge_pattern_hits``), the phrases by the PhraseMatcher."""
+        if lower is None:
+            (lower,) = token_columns(doc, ("LOWER",))
+        found = [Hit(i, i + 1, "hedge") for i, w in enumerate(lower) if w in _HEDGE_WORD_SET]
         found += [Hit(s, e, "hedge") for _, s, e in self.hedges(doc)]
-        found += [Hit(s, e, "hedge") for _, s, e in self.hedge_patterns(doc)]
+        found += [Hit(s, s + 3, "hedge") for s in hedge_pattern_hits(lower)]
         return _drop_nested(found)
+
+
+_HEDGE_WORD_SET = frozenset(HEDGE_WORDS)
+_HEDGE_BE_SET = frozenset(_HEDGE_BE)
+_HEDGE_PARTICIPLE_SET = frozenset(_HEDGE_PARTICIPLES)
+
+
+def hedge_pattern_hits(lower: list[str]) -> list[int]:
+    """Starts of "<be> <participle> to" (three tokens, by their lower-case forms): the
+    matches of :attr:`Lexicon.hedge_patterns`, read from a list."""
+    return [
+        i for i in range(len(lower) - 2)
+        if lower[i + 2] == "to" and lower[i + 1] in _HEDGE_PARTICIPLE_SET
+        and lower[i] in _HEDGE_BE_SET
+    ]
+
+
+def _lower_lemma(doc: Doc) -> tuple[list[str], list[str]]:
+    lower, lemma = token_columns(doc, ("LOWER", "LEMMA"))
+    lowered = {s: s.lower() for s in set(lemma)}
+    return lower, [lowered[s] for s in lemma]
 
 
 def _tokenize(vocab: Vocab, text: str) -> Doc:
@@ -290,7 +327,7 @@ def _drop_nested(hits: list[Hit]) -> list[Hit]:
     return sorted(kept, key=lambda h: h.start)
 
 
-def scare_quote_spans(doc: Doc) -> list[tuple[int, int]]:
+def scare_quote_spans(doc: Doc, lower: list[str] | None = None) -> list[tuple[int, int]]:
     """Character spans of scare quotes: "so-called X" and short quoted phrases used as labels.
 
     A quoted phrase counts when it has at most :data:`MAX_SCARE_WORDS` words, no sentence-final
@@ -325,9 +362,10 @@ def scare_quote_spans(doc: Doc) -> list[tuple[int, int]]:
         i = j + 1
     # "so-called X" without quotation marks: X is the short phrase right after it. spaCy splits
     # "so-called" into "so", "-", "called".
-    for tok in doc:
-        if tok.lower_ != "called" or tok.i == 0:
-            continue
+    if lower is None:
+        (lower,) = token_columns(doc, ("LOWER",))
+    for at in [i for i, w in enumerate(lower) if w == "called" and i > 0]:
+        tok = doc[at]
         k = tok.i - 1
         if doc[k].text == "-" and k > 0:
             k -= 1

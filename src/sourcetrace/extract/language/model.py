@@ -57,7 +57,8 @@ class DocSpans:
 
 
 def _sequences(ctx: DocContext) -> list[Any]:
-    return [s for s in ctx.sents if any(not t.is_space for t in s)]
+    space = ctx.cols.space
+    return [s for s in ctx.sents if not all(space[s.start : s.end])]
 
 
 def gold_labels(ctx: DocContext, spans: Sequence[tuple[int, int]], sent: Any) -> list[str]:
@@ -114,14 +115,19 @@ def tag_spans(
     probability of the span's tokens being inside a span."""
     out: list[tuple[int, int, float]] = []
     labels = set(tagger.labels())
+    has_b, has_i = "B" in labels, "I" in labels
+    space = ctx.cols.space
+    marginal = tagger.marginal
     for sent in _sequences(ctx):
         tagger.set(token_features(ctx, sent))
         current: list[Any] = []  # [start_tok, end_tok, sum_p]
-        for j, tok in enumerate(sent):
-            p_b = tagger.marginal("B", j) if "B" in labels else 0.0
-            p_i = tagger.marginal("I", j) if "I" in labels else 0.0
+        first = sent.start
+        for j in range(sent.end - first):
+            i = first + j
+            p_b = marginal("B", j) if has_b else 0.0
+            p_i = marginal("I", j) if has_i else 0.0
             p_in = p_b + p_i
-            if tok.is_space or p_in < threshold:
+            if space[i] or p_in < threshold:
                 if current:
                     out.append(_close(ctx, current))
                     current = []
@@ -130,8 +136,8 @@ def tag_spans(
                 out.append(_close(ctx, current))
                 current = []
             if not current:
-                current = [tok.i, tok.i + 1, 0.0]
-            current[1] = tok.i + 1
+                current = [i, i + 1, 0.0]
+            current[1] = i + 1
             current[2] += p_in
         if current:
             out.append(_close(ctx, current))

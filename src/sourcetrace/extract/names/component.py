@@ -68,6 +68,7 @@ from sourcetrace.extract.names.data import (
     TITLE_SMALL_WORDS,
 )
 from sourcetrace.extract.places.gazetteer import ADMIN1, CITY, COUNTRY, Gazetteer, load_gazetteer
+from sourcetrace.nlp.columns import token_columns
 from sourcetrace.nlp.labels import OTHER_LABELS, PARTY_LETTERS
 
 if not Doc.has_extension("names"):
@@ -182,7 +183,9 @@ class NamesComponent:
         doc._.ner_ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
         kb_spans = self.kb_spans(doc)
         spans = self._merge(doc, kb_spans)
-        lower = {t.lower_ for t in doc if t.is_lower} | {t.lemma_ for t in doc if t.is_lower}
+        view = _View(doc)
+        lower = {w for w, low in zip(view.lower, view.is_lower, strict=True) if low} | {
+            w for w, low in zip(view.lemma, view.is_lower, strict=True) if low}
         lines = _Lines(doc)
         surnames = _surnames(doc)
         names = [
@@ -190,17 +193,17 @@ class NamesComponent:
             for start, end, label, entry in spans
         ]
         # "U.S." of "U.S. coronavirus cases" is no disease's name
-        diseases = {d for d in _diseases(doc) if self.kb.lookup(d, fuzzy=False) is None}
-        not_places = _in_disease_names(doc, diseases)
+        diseases = {d for d in _diseases(doc, view) if self.kb.lookup(d, fuzzy=False) is None}
+        not_places = _in_disease_names(doc, diseases, view)
         # A disease's name is a name of its own kind ("the COVID-19 virus"), no place.
         names = [n if n is None or doc[n.start : n.end].text not in diseases
                  else Name(n.start, n.end, "DISEASE", "shape") for n in names]
         names = [n for n in names if n is not None]
         names = self._discourse(doc, names)
-        names = self._repeated(doc, names, lower)
+        names = self._repeated(doc, names, lower, view)
         names = _short_org_names(doc, names)
-        names = _non_overlapping_names(names, _events(doc, names) + _hashtags(doc)
-                                       + _party_letters(doc))
+        names = _non_overlapping_names(names, _events(doc, names, view) + _hashtags(doc, view)
+                                       + _party_letters(doc, view))
         for n in names:
             if n.reason == "company":
                 # "Aurora" of "Aurora Cannabis, Inc." (a place inside an event's or a law's
@@ -493,7 +496,9 @@ class NamesComponent:
         return out
 
     @staticmethod
-    def _repeated(doc: Doc, names: list[Name], lower: set[str]) -> list[Name]:
+    def _repeated(
+        doc: Doc, names: list[Name], lower: set[str], view: _View | None = None
+    ) -> list[Name]:
         """A name the document has typed is the same name where NER missed it again
         ("Blankenhorn" after "David Blankenhorn", a second "Facebook"): one sense per
         discourse, for names as for places."""
@@ -513,21 +518,22 @@ class NamesComponent:
         for e in doc.ents:  # dates, numbers: not names
             covered[e.start : e.end] = [True] * (e.end - e.start)
         added: list[Name] = []
+        v = view or _View(doc)
+        alpha, title, upper, text_of = v.alpha, v.title, v.upper, v.text
         i = 0
         while i < len(doc):
-            tok = doc[i]
-            if covered[i] or not (tok.is_title or tok.is_upper) or not tok.is_alpha:
+            if covered[i] or not (title[i] or upper[i]) or not alpha[i]:
                 i += 1
                 continue
             hit = None
             for n in range(min(4, len(doc) - i), 0, -1):
                 if any(covered[i : i + n]):
                     continue
-                text = doc[i : i + n].text
-                if text in known and doc[i + n - 1].is_alpha:
+                text = text_of[v.starts[i] : v.ends[i + n - 1]]  # doc[i : i + n].text
+                if text in known and alpha[i + n - 1]:
                     hit = (n, known[text])
                     break
-            if hit is None or (tok.is_sent_start and hit[0] == 1 and tok.lower_ in lower):
+            if hit is None or (hit[0] == 1 and v.lower[i] in lower and doc[i].is_sent_start):
                 i += 1
                 continue
             n, like = hit
@@ -589,13 +595,14 @@ def _place_head_after(doc: Doc, end: int) -> bool:
     return False
 
 
-def _diseases(doc: Doc) -> set[str]:
+def _diseases(doc: Doc, view: _View | None = None) -> set[str]:
     """Names the story gives a disease ("the Marburg virus", "West Nile fever"): one sense
     per discourse, so a bare "Marburg" later is the virus too, not the German town."""
     out = set()
-    for t in doc:
-        if not (t.lower_ in NOT_PLACE_AFTER or t.lower_.endswith("virus")) or t.i == 0:
-            continue  # "Marburg virus", "Reston ebolavirus"
+    lower = (view or _View(doc)).lower
+    for at in [i for i, w in enumerate(lower)
+               if i and (w in NOT_PLACE_AFTER or w.endswith("virus"))]:
+        t = doc[at]  # "Marburg virus", "Reston ebolavirus"
         start = t.i
         while start > max(0, t.i - 3) and (doc[start - 1].is_title or doc[start - 1].is_upper):
             start -= 1
@@ -604,15 +611,14 @@ def _diseases(doc: Doc) -> set[str]:
     return out
 
 
-def _in_disease_names(doc: Doc, diseases: set[str]) -> set[int]:
+def _in_disease_names(doc: Doc, diseases: set[str], view: _View | None = None) -> set[int]:
     """The words (alphabetic tokens) that are, begin or end a disease's name of one to three
     tokens. Span texts are cut from the doc's text by token offsets: a ``doc[a:b]`` per token
     and length made this a quarter of the component's time, on docs that name no disease."""
     if not diseases:
         return set()
-    text = doc.text
-    starts = [t.idx for t in doc]
-    ends = [t.idx + len(t) for t in doc]
+    v = view or _View(doc)
+    text, starts, ends, words = v.text, v.starts, v.ends, v.words
     n = len(starts)
 
     def named(a: int, b: int) -> bool:  # doc[a:b].text, clipped to the doc as spaCy does
@@ -620,9 +626,9 @@ def _in_disease_names(doc: Doc, diseases: set[str]) -> set[int]:
         return a < b and text[starts[a] : ends[b - 1]] in diseases
 
     return {
-        t.i for t in doc if t.is_alpha and (t.text in diseases or any(
-            named(t.i, t.i + k) for k in (2, 3)
-        ) or any(named(t.i - k + 1, t.i + 1) for k in (2, 3) if t.i >= k - 1))
+        i for i in range(n) if v.alpha[i] and (words[i] in diseases or any(
+            named(i, i + k) for k in (2, 3)
+        ) or any(named(i - k + 1, i + 1) for k in (2, 3) if i >= k - 1))
     }
 
 
@@ -663,13 +669,13 @@ def _other_shape(doc: Doc, start: int, end: int) -> str | None:
     return None
 
 
-def _events(doc: Doc, names: list[Name]) -> list[Name]:
+def _events(doc: Doc, names: list[Name], view: _View | None = None) -> list[Name]:
     """Events NER missed: "the Arab Spring", "the 2020 Summer Olympics" — after "the", up to
     four capitalised words (or a year) ending in an event's head word."""
     out = []
-    for t in doc:
-        if t.lower_ not in EVENT_HEADS or not t.is_title or t.i == 0:
-            continue
+    v = view or _View(doc)
+    for at in [i for i, w in enumerate(v.lower) if i and w in EVENT_HEADS and v.title[i]]:
+        t = doc[at]
         start = t.i
         while (start > max(0, t.i - 4) and doc[start - 1].lower_ != "the" and (
                 doc[start - 1].is_title or (doc[start - 1].like_num and len(doc[start - 1]) == 4))):
@@ -680,11 +686,13 @@ def _events(doc: Doc, names: list[Name]) -> list[Name]:
     return out
 
 
-def _hashtags(doc: Doc) -> list[Name]:
+def _hashtags(doc: Doc, view: _View | None = None) -> list[Name]:
     """A hashtag the story repeats is a campaign it reports on ("#PPShoutYourStory" seven
     times); a hashtag used once is most often a slogan in a quoted post, no name."""
     tags: dict[str, list[int]] = {}
-    for t in doc[1:]:
+    words = (view or _View(doc)).words
+    for at in [i + 1 for i, w in enumerate(words[:-1]) if w == "#"]:
+        t = doc[at]
         if doc[t.i - 1].text == "#" and not doc[t.i - 1].whitespace_ and t.is_alpha and (
             t.text[:1].isupper()
         ):
@@ -693,13 +701,13 @@ def _hashtags(doc: Doc) -> list[Name]:
             for tag, found in tags.items() if len(found) >= 2 for i in found]
 
 
-def _party_letters(doc: Doc) -> list[Name]:
+def _party_letters(doc: Doc, view: _View | None = None) -> list[Name]:
     """A party's letter after a politician's name: "Bloomberg (D)", "Haley (R)", "Rubio,
     R-Fla." — a group word for the party."""
     out = []
-    for t in doc[1:-1]:
-        if t.text not in PARTY_LETTERS:
-            continue
+    words = (view or _View(doc)).words
+    for at in [i for i in range(1, len(words) - 1) if words[i] in PARTY_LETTERS]:
+        t = doc[at]
         before, after = doc[t.i - 1].text, doc[t.i + 1].text
         name_before = t.i >= 2 and doc[t.i - 2].ent_type_ == "PERSON"
         if name_before and ((before == "(" and after == ")") or (
@@ -817,6 +825,20 @@ def _lower_word_before(text: str, q: int) -> bool:
     if j == i:
         return False
     return j == 0 or text[j - 1].isspace() or text[j - 1] == "("
+
+
+class _View:
+    """What the whole-doc scans read of every token, read from spaCy once per doc
+    (:func:`~sourcetrace.nlp.columns.token_columns`): each scan picks the few tokens worth a
+    closer look from these lists and makes a Token only for those."""
+
+    def __init__(self, doc: Doc) -> None:
+        (self.words, self.lower, self.lemma, self.is_lower, self.alpha, self.title,
+         self.upper, self.starts, length) = token_columns(
+            doc, ("ORTH", "LOWER", "LEMMA", "IS_LOWER", "IS_ALPHA", "IS_TITLE", "IS_UPPER",
+                  "IDX", "LENGTH"))
+        self.text = doc.text
+        self.ends = [a + n for a, n in zip(self.starts, length, strict=True)]
 
 
 class _Lines:

@@ -50,6 +50,7 @@ from sourcetrace.extract.places.gazetteer import (
 from sourcetrace.extract.places.resolver import Resolver
 from sourcetrace.model import Document
 from sourcetrace.nlp.basic import span_rows
+from sourcetrace.nlp.columns import token_columns
 from sourcetrace.registry import row_exporters
 
 if not Doc.has_extension("places"):
@@ -190,40 +191,46 @@ class PlacesComponent:
             if taken[i] in (2, 4) or not tk.capital[i] or tk.the[i]:
                 i += 1
                 continue
-            tok = doc[i]
             hit = None
+            # The tests below only skip a length (none has a side effect), so the cheap ones
+            # on the token lists come first and a Span is made only for a name found.
             for n in range(min(6, hi - i), 0, -1):
-                if any(t in (2, 4) for t in taken[i : i + n]) or not tk.tight(i, i + n):
+                end = i + n
+                closed = taken[i:end]
+                if 2 in closed or 4 in closed or not tk.tight(i, end):
                     continue
-                key = normalize(tk.text[tk.starts[i] : tk.ends[i + n - 1]])
+                capitalised = tk.title[end - 1] or tk.upper[end - 1]
+                if not capitalised and n == 1:
+                    continue
+                text = tk.text[tk.starts[i] : tk.ends[end - 1]]
+                key = normalize(text)
                 if key in NOT_PLACES:
                     continue
-                span = doc[i : i + n]
-                if any(t == 3 for t in taken[i : i + n]) and not (
-                    span.end < hi and taken[span.end] == 3 and (i == 0 or taken[i - 1] != 3)
+                if not capitalised and key not in gz.index:
+                    continue
+                if not (key in keys or (inside and key in gz.index)):
+                    continue
+                if 3 in closed and not (
+                    end < hi and taken[end] == 3 and (i == 0 or taken[i - 1] != 3)
                     and any(gz.kinds[j] == COUNTRY for j in gz.index.get(key, ()))
                 ):
                     # inside a known actor, only a country heading it ("US military"), not
                     # one further in ("Agence France-Presse")
                     continue
-                last = span[-1]
-                capitalised = last.is_title or last.is_upper
-                if not capitalised and (n == 1 or key not in gz.index):
-                    continue
-                if not (key in keys or (inside and key in gz.index)):
-                    continue
                 if n == 1 and key in GENERIC_WORDS:
                     continue
-                cands = gz.lookup(span.text)
+                cands = gz.lookup(text)
                 if not cands:
                     continue
                 if not capitalised and not self._strong(cands, person=False):
                     continue  # "Syrian desert", "Al-Walid crossing": curated names only
-                if n == 1 and not tok.is_upper and not self._own_name(key, cands):
+                if n == 1 and not tk.upper[i] and not self._own_name(key, cands):
                     continue  # "Act" is not the ACT, "Day" not Dayton
-                soft = any(t in (1, 3) for t in taken[i : i + n])
-                words = sum(1 for t in span if t.is_alpha)
-                person = self._in_person(doc, span)
+                soft = 1 in closed or 3 in closed
+                words = sum(tk.alpha[i:end])
+                person = any(tk.person[i:end])
+                span = doc[i:end]
+                tok = doc[i]
                 if known is not None:
                     # The story names it as a place elsewhere: at the head of an
                     # institution it is still that place ("Gainesville Police"), but not
@@ -325,17 +332,17 @@ class _Tokens:
     were most of the component's time)."""
 
     def __init__(self, doc: Doc) -> None:
-        toks = list(doc)
+        (self.starts, length, self.words, lower, self.alpha, self.space, self.punct,
+         self.spaced, title, upper, ent) = token_columns(
+            doc, ("IDX", "LENGTH", "ORTH", "LOWER", "IS_ALPHA", "IS_SPACE", "IS_PUNCT",
+                  "SPACY", "IS_TITLE", "IS_UPPER", "ENT_TYPE"))
         self.text = doc.text
-        self.starts = [t.idx for t in toks]
-        self.ends = [t.idx + len(t) for t in toks]
-        self.words = [t.text for t in toks]
-        self.alpha = [t.is_alpha for t in toks]
-        self.space = [t.is_space for t in toks]
-        self.punct = [t.is_punct for t in toks]
-        self.spaced = [bool(t.whitespace_) for t in toks]
-        self.capital = [t.is_title or (t.is_upper and len(t) > 1) for t in toks]
-        self.the = [t.lower_ == "the" for t in toks]
+        self.ends = [a + n for a, n in zip(self.starts, length, strict=True)]
+        self.title = title
+        self.upper = upper
+        self.capital = [t or (u and n > 1) for t, u, n in zip(title, upper, length, strict=True)]
+        self.the = [w == "the" for w in lower]
+        self.person = [e == "PERSON" for e in ent]
 
     def tight(self, a: int, b: int) -> bool:
         """Whether ``doc[a:b]`` has a name's tokens: words, joined by hyphens/apostrophes/

@@ -93,7 +93,9 @@ def normalize(text: str) -> str:
     s = s.replace("&", " and ")
     words: list[str] = []
     for i, chunk in enumerate(s.split()):
-        parts = [p for p in re.split(r"[^a-z0-9]+", chunk) if p]
+        # a chunk of letters and digits alone is its own only part (most are: no regex)
+        parts = [chunk] if chunk.isascii() and chunk.isalnum() else [
+            p for p in re.split(r"[^a-z0-9]+", chunk) if p]
         if len(parts) > 1 and parts[0] in _ARTICLES:
             parts = parts[1:]
         for p in parts:
@@ -107,7 +109,7 @@ def normalize(text: str) -> str:
     if not words:  # a name that is only an article: keep it as written
         words = re.findall(r"[a-z0-9]+", s)
     key = " ".join(words)
-    return re.sub(r"(?<=[aeiou])h\b", "", key)
+    return re.sub(r"(?<=[aeiou])h\b", "", key) if "h" in key else key
 
 
 def skeleton(key: str) -> str:
