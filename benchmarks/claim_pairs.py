@@ -168,12 +168,8 @@ def main() -> int:
 
     gold = pg.load_gold(None)
     with tempfile.TemporaryDirectory() as tmp:
-        store_dir = args.store
-        if store_dir is None:
-            inputs = Path(tmp) / "gold-articles.jsonl"
-            pg.write_articles({g["article"] for g in gold}, inputs)
-            store_dir = Path(tmp) / "out"
-            pg.analyse(inputs, store_dir)
+        store_dir = (args.store if args.store is not None
+                     else pg.analyse_gold(gold, Path(tmp))[0])
         data = load_pairs(store_dir, gold)
     models = {"ab": fit(data, gold, {"ab"}), "cd": fit(data, gold, {"cd"}),
               "all": fit(data, gold, {"ab", "cd"})}

@@ -221,12 +221,7 @@ def main() -> int:
         return 0
     gold = pg.load_gold(None)
     with tempfile.TemporaryDirectory() as tmp:
-        store = args.store
-        if store is None:
-            inputs = Path(tmp) / "gold-articles.jsonl"
-            pg.write_articles({g["article"] for g in gold}, inputs)
-            store = Path(tmp) / "out"
-            pg.analyse(inputs, store)
+        store = args.store if args.store is not None else pg.analyse_gold(gold, Path(tmp))[0]
         data = cp.load_pairs(store, gold)
         pairs_report(data, gold)
         narrative_report(store, data, gold)

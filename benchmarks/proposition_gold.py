@@ -81,6 +81,14 @@ def analyse(inputs: Path, out: Path) -> dict[str, float]:
     return result.stages
 
 
+def analyse_gold(gold: list[dict[str, Any]], tmp: Path) -> tuple[Path, dict[str, float]]:
+    """The gold's articles analysed into ``tmp/out``: the store and its stage seconds."""
+    inputs = tmp / "gold-articles.jsonl"
+    write_articles({g["article"] for g in gold}, inputs)
+    store = tmp / "out"
+    return store, analyse(inputs, store)
+
+
 def match_units(
     gold: list[dict[str, Any]], claims: list[dict[str, Any]]
 ) -> dict[int, dict[str, Any]]:
@@ -315,11 +323,8 @@ def main() -> int:
         store_dir = args.store
         stages: dict[str, float] = {}
         if store_dir is None:
-            inputs = Path(tmp) / "gold-articles.jsonl"
-            write_articles({g["article"] for g in gold}, inputs)
-            store_dir = Path(tmp) / "out"
             started = time.perf_counter()
-            stages = analyse(inputs, store_dir)
+            store_dir, stages = analyse_gold(gold, Path(tmp))
             print(f"analysed {len({g['article'] for g in gold})} articles in "
                   f"{time.perf_counter() - started:.1f} s (claims step "
                   f"{stages.get('link:claims', 0):.1f} s)")
