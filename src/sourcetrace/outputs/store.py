@@ -37,7 +37,7 @@ class AnalysisStore:
             self.path = self.path / DB_NAME
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A bounded buffer pool (config.DUCKDB_MEMORY): DuckDB spills what is above it.
+        # A bounded buffer pool (config.duckdb_memory_limit): DuckDB spills what it can above it.
         config = {} if read_only else {"memory_limit": duckdb_memory_limit()}
         self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         if not read_only:
