@@ -103,18 +103,17 @@ def load_pairs(store_dir: Path, gold: list[dict[str, Any]]) -> dict[str, Any]:
             "x": containment.features(claimset, left, right)}
 
 
-def cluster_f1(data: dict[str, Any], p: np.ndarray, threshold: float,
-               gold: list[dict[str, Any]], part: set[str]) -> float:
-    """Pairwise F1 on the gold groups of ``part`` of the clusters that complete linkage
-    cuts from the pairs reaching ``threshold``."""
+def clusters(data: dict[str, Any], p: np.ndarray, threshold: float) -> dict[int, int]:
+    """Claim index -> cluster (its smallest member): complete linkage inside the connected
+    components of the pairs whose probability ``p`` reaches ``threshold``."""
     import networkx as nx
 
     from sourcetrace.link.claims import complete_linkage
 
-    claims, left, right = data["claims"], data["left"], data["right"]
-    probability = {(int(i), int(j)): float(v) for i, j, v in zip(left, right, p, strict=True)}
+    probability = {(int(i), int(j)): float(v)
+                   for i, j, v in zip(data["left"], data["right"], p, strict=True)}
     graph = nx.Graph()
-    graph.add_nodes_from(range(len(claims)))
+    graph.add_nodes_from(range(len(data["claims"])))
     graph.add_edges_from(k for k, v in probability.items() if v >= threshold)
     label: dict[int, int] = {}
     for comp in nx.connected_components(graph):
@@ -124,6 +123,15 @@ def cluster_f1(data: dict[str, Any], p: np.ndarray, threshold: float,
             sim[a, b] = sim[b, a] = probability.get((members[a], members[b]), 0.0)
         for group in complete_linkage(members, sim, threshold):
             label.update({m: min(group) for m in group})
+    return label
+
+
+def cluster_f1(data: dict[str, Any], p: np.ndarray, threshold: float,
+               gold: list[dict[str, Any]], part: set[str]) -> float:
+    """Pairwise F1 on the gold groups of ``part`` of the clusters that complete linkage
+    cuts from the pairs reaching ``threshold``."""
+    claims = data["claims"]
+    label = clusters(data, p, threshold)
     position = {c.id: k for k, c in enumerate(claims)}
     sub = [k for k, g in enumerate(gold) if half(g["group"]) in part]
     units = [gold[k] for k in sub]

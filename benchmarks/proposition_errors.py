@@ -58,28 +58,6 @@ def held_out_links(data: dict[str, Any]) -> dict[str, tuple[float, np.ndarray]]:
     return out
 
 
-def clusters(data: dict[str, Any], p: np.ndarray, threshold: float) -> dict[int, int]:
-    """Claim index -> cluster (its smallest member), cut as ``claim_pairs.cluster_f1``."""
-    import networkx as nx
-
-    from sourcetrace.link.claims import complete_linkage
-
-    probability = {(int(i), int(j)): float(v)
-                   for i, j, v in zip(data["left"], data["right"], p, strict=True)}
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(data["claims"])))
-    graph.add_edges_from(k for k, v in probability.items() if v >= threshold)
-    label: dict[int, int] = {}
-    for comp in nx.connected_components(graph):
-        members = sorted(comp)
-        sim = np.eye(len(members))
-        for a, b in combinations(range(len(members)), 2):
-            sim[a, b] = sim[b, a] = probability.get((members[a], members[b]), 0.0)
-        for group in complete_linkage(members, sim, threshold):
-            label.update({m: min(group) for m in group})
-    return label
-
-
 def miss_reason(data: dict[str, Any], i: int, j: int, threshold: float,
                 p: float | None, together: bool) -> str:
     """Why the gold pair of claims (i, j) is or is not in one cluster (see the module)."""
@@ -115,7 +93,7 @@ def pairs_report(data: dict[str, Any], gold: list[dict[str, Any]]) -> None:
     position = {c.id: k for k, c in enumerate(data["claims"])}
     matched = data["matched"]
     links = held_out_links(data)
-    labels = {half: clusters(data, p, t) for half, (t, p) in links.items()}
+    labels = {half: cp.clusters(data, p, t) for half, (t, p) in links.items()}
     index = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(data["left"], data["right"],
                                                                strict=True))}
     reasons: dict[str, Counter[str]] = {"ab": Counter(), "cd": Counter()}
